@@ -1,0 +1,35 @@
+#pragma once
+// Internal to changefeed/: the open RocksDB database and its column family handles.
+#include <array>
+#include <memory>
+#include <string>
+
+#include <rocksdb/db.h>
+
+#include "changefeed/keys.hpp"
+
+namespace dirfeed::changefeed {
+
+class Database {
+ public:
+  // Opens (creating when missing, with every table) the database in directory `path`. On
+  // failure returns nullptr and sets *error to a message naming the path and the cause.
+  static std::unique_ptr<Database> open(const std::string& path, std::string* error);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* table(Table table) const {
+    return handles_[static_cast<size_t>(table)];
+  }
+
+ private:
+  Database() = default;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
+  std::array<rocksdb::ColumnFamilyHandle*, kTableCount> handles_{};
+};
+
+}  // namespace dirfeed::changefeed

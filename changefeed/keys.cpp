@@ -1,0 +1,124 @@
+#include "changefeed/keys.hpp"
+
+#include <array>
+
+namespace dirfeed::changefeed {
+namespace {
+
+constexpr uint64_t kSignBit = uint64_t{1} << 63;
+
+void append_big_endian(std::string& out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((value >> shift) & 0xff));
+  }
+}
+
+uint64_t read_big_endian(std::string_view bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) {
+    value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  }
+  return value;
+}
+
+}  // namespace
+
+const char* table_name(Table table) {
+  static constexpr std::array<const char*, kTableCount> kNames = {
+      "objects",         "dn_index",        "ntlm_index",       "sid_index",
+      "domain_index",    "group_members",   "member_groups",    "primary_members",
+      "user_primary",    "feed_by_sequence", "feed_by_time",    "state",
+  };
+  return kNames[static_cast<size_t>(table)];
+}
+
+std::string lower_ascii(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower;
+}
+
+namespace keys {
+
+std::string dn(std::string_view dn) { return lower_ascii(dn); }
+
+std::string ntlm_identity(std::string_view identity) { return lower_ascii(identity); }
+
+std::optional<std::string> ntlm_of(const pb::DirectoryObject& object) {
+  if (object.netbios_domain().empty() || object.sam_account_name().empty()) return std::nullopt;
+  return ntlm_identity(object.netbios_domain() + "\\" + object.sam_account_name());
+}
+
+std::string domain_prefix(std::string_view domain) {
+  std::string key = lower_ascii(domain);
+  key.push_back('\0');
+  return key;
+}
+
+std::string domain_kind_prefix(std::string_view domain, pb::ObjectKind kind) {
+  std::string key = domain_prefix(domain);
+  key.push_back(static_cast<char>(kind));
+  key.push_back('\0');
+  return key;
+}
+
+std::string domain_entry(std::string_view domain, pb::ObjectKind kind, std::string_view guid) {
+  return domain_kind_prefix(domain, kind).append(guid);
+}
+
+std::string edge(std::string_view first_guid, std::string_view second_guid) {
+  return std::string(first_guid).append(second_guid);
+}
+
+std::string primary_prefix(std::string_view group_sid) {
+  std::string key(group_sid);
+  key.push_back('\0');
+  return key;
+}
+
+std::string primary_entry(std::string_view group_sid, std::string_view user_guid) {
+  return primary_prefix(group_sid).append(user_guid);
+}
+
+std::string sequence(uint64_t sequence) {
+  std::string key;
+  append_big_endian(key, sequence);
+  return key;
+}
+
+uint64_t decode_sequence(std::string_view key) { return read_big_endian(key); }
+
+std::string time(int64_t timestamp_us, uint64_t sequence) {
+  std::string key;
+  append_big_endian(key, static_cast<uint64_t>(timestamp_us) ^ kSignBit);
+  append_big_endian(key, sequence);
+  return key;
+}
+
+int64_t decode_time(std::string_view key) {
+  return static_cast<int64_t>(read_big_endian(key) ^ kSignBit);
+}
+
+uint64_t decode_time_sequence(std::string_view key) {
+  return key.size() < 16 ? 0 : read_big_endian(key.substr(8));
+}
+
+std::string cursor(std::string_view domain) { return "cursor/" + lower_ascii(domain); }
+
+std::string encode_position(const FeedPosition& position) {
+  std::string value;
+  append_big_endian(value, position.sequence);
+  append_big_endian(value, static_cast<uint64_t>(position.timestamp_us));
+  return value;
+}
+
+std::optional<FeedPosition> decode_position(std::string_view value) {
+  if (value.size() != 16) return std::nullopt;
+  return FeedPosition{read_big_endian(value),
+                      static_cast<int64_t>(read_big_endian(value.substr(8)))};
+}
+
+}  // namespace keys
+}  // namespace dirfeed::changefeed

@@ -1,0 +1,81 @@
+#pragma once
+// Internal to changefeed/: the column families of the store and how their keys are built
+// (DESIGN.md section 6). Keys are byte strings compared bytewise; GUIDs are the 16 wire
+// bytes, so "prefix + GUID" keys split without separators. Numbers are big-endian so that
+// bytewise order is numeric order.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dirfeed.pb.h"
+
+namespace dirfeed::changefeed {
+
+inline constexpr size_t kGuidSize = 16;
+
+// One column family per purpose. Values are protobuf unless stated otherwise.
+enum class Table : size_t {
+  kObjects,         // guid -> pb::DirectoryObject (live objects only)
+  kDnIndex,         // lower-cased DN -> guid
+  kNtlmIndex,       // lower-cased NETBIOS\sam -> guid
+  kSidIndex,        // objectSid -> guid
+  kDomainIndex,     // lower-cased domain \0 kind byte \0 guid -> empty
+  kGroupMembers,    // group guid + member guid -> empty (from the group's `member`)
+  kMemberGroups,    // member guid + group guid -> empty (the same edges, reversed)
+  kPrimaryMembers,  // primary group SID \0 user guid -> empty
+  kUserPrimary,     // user guid -> primary group SID (to find the old entry on change)
+  kFeedBySequence,  // big-endian u64 sequence -> pb::Change
+  kFeedByTime,      // big-endian timestamp + big-endian sequence -> empty
+  kState,           // "cursor/" + domain -> pb::Cursor; kFeedPositionKey -> FeedPosition
+  kCount,
+};
+inline constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
+
+// The RocksDB column family name of each table.
+const char* table_name(Table table);
+
+// Where the feed stands: the newest sequence and timestamp handed out (both 0 when empty).
+struct FeedPosition {
+  uint64_t sequence = 0;
+  int64_t timestamp_us = 0;
+};
+
+// Lower-cases ASCII letters only (Windows compares DNs and identities case-insensitively;
+// non-ASCII letters are left as AD returned them).
+std::string lower_ascii(std::string_view text);
+
+namespace keys {
+
+std::string dn(std::string_view dn);
+std::string ntlm_identity(std::string_view identity);
+// NETBIOS\sam of an object, nullopt when either part is empty.
+std::optional<std::string> ntlm_of(const pb::DirectoryObject& object);
+
+std::string domain_prefix(std::string_view domain);
+std::string domain_kind_prefix(std::string_view domain, pb::ObjectKind kind);
+std::string domain_entry(std::string_view domain, pb::ObjectKind kind, std::string_view guid);
+
+// Both edge tables: the first GUID is the prefix to scan.
+std::string edge(std::string_view first_guid, std::string_view second_guid);
+
+std::string primary_prefix(std::string_view group_sid);
+std::string primary_entry(std::string_view group_sid, std::string_view user_guid);
+
+std::string sequence(uint64_t sequence);
+uint64_t decode_sequence(std::string_view key);
+
+// Feed-by-time key; the smallest key with a timestamp >= timestamp_us is time(timestamp_us, 0).
+std::string time(int64_t timestamp_us, uint64_t sequence);
+int64_t decode_time(std::string_view key);
+uint64_t decode_time_sequence(std::string_view key);
+
+std::string cursor(std::string_view domain);
+inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
+// FeedPosition is stored as 16 bytes: big-endian sequence, big-endian timestamp.
+std::string encode_position(const FeedPosition& position);
+std::optional<FeedPosition> decode_position(std::string_view value);
+
+}  // namespace keys
+}  // namespace dirfeed::changefeed

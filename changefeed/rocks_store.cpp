@@ -1,0 +1,291 @@
+// Store on RocksDB: writes go through PageWriter under one lock; queries read a snapshot.
+#include <limits>
+#include <mutex>
+
+#include "changefeed/database.hpp"
+#include "changefeed/keys.hpp"
+#include "changefeed/page_writer.hpp"
+#include "changefeed/store.hpp"
+
+namespace dirfeed::changefeed {
+namespace {
+
+// One consistent view of the database for the duration of one query.
+class SnapshotReader {
+ public:
+  explicit SnapshotReader(const Database& database)
+      : database_(database), snapshot_(database.db()->GetSnapshot()) {
+    options_.snapshot = snapshot_;
+  }
+  ~SnapshotReader() { database_.db()->ReleaseSnapshot(snapshot_); }
+  SnapshotReader(const SnapshotReader&) = delete;
+  SnapshotReader& operator=(const SnapshotReader&) = delete;
+
+  // nullopt when absent or unreadable: queries have no error channel, and a read error of
+  // one record must not hide the others.
+  std::optional<std::string> get(Table table, const rocksdb::Slice& key) const {
+    std::string value;
+    if (!database_.db()->Get(options_, database_.table(table), key, &value).ok()) {
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  template <typename Message>
+  std::optional<Message> get_message(Table table, const rocksdb::Slice& key) const {
+    std::optional<std::string> value = get(table, key);
+    Message message;
+    if (!value || !message.ParseFromString(*value)) return std::nullopt;
+    return message;
+  }
+
+  std::optional<pb::DirectoryObject> object(const rocksdb::Slice& guid) const {
+    return get_message<pb::DirectoryObject>(Table::kObjects, guid);
+  }
+
+  // The object a name index maps `key` to.
+  std::optional<pb::DirectoryObject> object_by_index(Table index, const std::string& key) const {
+    std::optional<std::string> guid = get(index, key);
+    if (!guid) return std::nullopt;
+    return object(*guid);
+  }
+
+  std::unique_ptr<rocksdb::Iterator> iterator(Table table) const {
+    return std::unique_ptr<rocksdb::Iterator>(
+        database_.db()->NewIterator(options_, database_.table(table)));
+  }
+
+ private:
+  const Database& database_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions options_;
+};
+
+bool matches(const FeedQuery& query, const pb::Change& change) {
+  if (query.kind && change.kind() != *query.kind) return false;
+  if (query.from_directory && change.from_directory() != *query.from_directory) return false;
+  return true;
+}
+
+class RocksStore final : public Store {
+ public:
+  RocksStore(std::unique_ptr<Database> database, const Clock& clock, FeedPosition position)
+      : database_(std::move(database)), clock_(clock), position_(position) {}
+
+  Status apply_page(const std::string& domain, const std::vector<pb::ObservedObject>& observed,
+                    const pb::Cursor& cursor, CommitStats* stats) override {
+    std::lock_guard lock(write_mutex_);
+    PageWriter writer(*database_, domain, clock_.now_us(), position_);
+    std::vector<std::string> guids;
+    guids.reserve(observed.size());
+    for (const pb::ObservedObject& object : observed) guids.push_back(object.object().guid());
+    writer.prefetch(guids);
+
+    CommitStats result;
+    for (const pb::ObservedObject& object : observed) {
+      if (!writer.apply(object)) ++result.ignored;
+    }
+    writer.put_cursor(cursor);
+    return commit(writer, result, stats);
+  }
+
+  Status finish_full_sync(const std::string& domain, const std::unordered_set<std::string>& seen,
+                          const pb::Cursor& cursor, size_t max_deletes,
+                          CommitStats* stats) override {
+    std::lock_guard lock(write_mutex_);
+    // Streams the domain index; keeps at most max_deletes GUIDs in memory.
+    std::vector<std::string> unseen;
+    size_t unseen_count = 0;
+    {
+      SnapshotReader reader(*database_);
+      const std::string prefix = keys::domain_prefix(domain);
+      std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kDomainIndex);
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        rocksdb::Slice key = it->key();
+        if (key.size() < prefix.size() + kGuidSize) continue;
+        key.remove_prefix(key.size() - kGuidSize);
+        std::string guid = key.ToString();
+        if (seen.contains(guid)) continue;
+        std::optional<pb::DirectoryObject> object = reader.object(guid);
+        if (!object || !object->from_directory()) continue;
+        if (++unseen_count <= max_deletes) unseen.push_back(std::move(guid));
+      }
+      if (!it->status().ok()) {
+        return Status::error("store read failed: " + it->status().ToString());
+      }
+    }
+
+    PageWriter writer(*database_, domain, clock_.now_us(), position_);
+    CommitStats result;
+    if (unseen_count > max_deletes) {
+      result.held_back = unseen_count;
+    } else {
+      writer.prefetch(unseen);
+      for (const std::string& guid : unseen) writer.remove(guid);
+    }
+    writer.put_cursor(cursor);
+    return commit(writer, result, stats);
+  }
+
+  std::optional<pb::Cursor> cursor(const std::string& domain) const override {
+    return SnapshotReader(*database_).get_message<pb::Cursor>(Table::kState, keys::cursor(domain));
+  }
+
+  std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const override {
+    return SnapshotReader(*database_).object(guid);
+  }
+
+  std::optional<pb::DirectoryObject> object_by_dn(const std::string& dn) const override {
+    return SnapshotReader(*database_).object_by_index(Table::kDnIndex, keys::dn(dn));
+  }
+
+  std::optional<pb::DirectoryObject> object_by_ntlm(const std::string& identity) const override {
+    return SnapshotReader(*database_).object_by_index(Table::kNtlmIndex,
+                                                      keys::ntlm_identity(identity));
+  }
+
+  std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const override {
+    std::optional<pb::DirectoryObject> object =
+        SnapshotReader(*database_).object_by_index(Table::kSidIndex, sid);
+    if (!object || object->kind() != pb::GROUP) return std::nullopt;
+    return object;
+  }
+
+  void objects(pb::ObjectKind kind, const std::string& domain,
+               const Visitor<pb::DirectoryObject>& visit) const override {
+    SnapshotReader reader(*database_);
+    if (domain.empty()) {
+      std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kObjects);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        pb::DirectoryObject object;
+        if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+          continue;
+        }
+        if (object.kind() == kind && !visit(object)) return;
+      }
+      return;
+    }
+    const std::string prefix = keys::domain_kind_prefix(domain, kind);
+    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kDomainIndex);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      rocksdb::Slice guid = it->key();
+      guid.remove_prefix(prefix.size());
+      std::optional<pb::DirectoryObject> object = reader.object(guid);
+      if (object && !visit(*object)) return;
+    }
+  }
+
+  void members(const std::string& group_guid,
+               const Visitor<pb::DirectoryObject>& visit) const override {
+    SnapshotReader reader(*database_);
+    std::optional<pb::DirectoryObject> group = reader.object(group_guid);
+    if (!group || group->kind() != pb::GROUP) return;
+
+    std::unique_ptr<rocksdb::Iterator> edges = reader.iterator(Table::kGroupMembers);
+    for (edges->Seek(group_guid); edges->Valid() && edges->key().starts_with(group_guid);
+         edges->Next()) {
+      rocksdb::Slice member = edges->key();
+      member.remove_prefix(group_guid.size());
+      std::optional<pb::DirectoryObject> object = reader.object(member);
+      if (object && !visit(*object)) return;
+    }
+    if (group->sid().empty()) return;
+    const std::string prefix = keys::primary_prefix(group->sid());
+    std::unique_ptr<rocksdb::Iterator> primary = reader.iterator(Table::kPrimaryMembers);
+    for (primary->Seek(prefix); primary->Valid() && primary->key().starts_with(prefix);
+         primary->Next()) {
+      rocksdb::Slice user = primary->key();
+      user.remove_prefix(prefix.size());
+      // A user that is also listed in `member` was visited above.
+      if (reader.get(Table::kGroupMembers, keys::edge(group_guid, user.ToStringView()))) continue;
+      std::optional<pb::DirectoryObject> object = reader.object(user);
+      if (object && !visit(*object)) return;
+    }
+  }
+
+  void changes_after_sequence(uint64_t after_sequence, const FeedQuery& query,
+                              const Visitor<pb::Change>& visit) const override {
+    if (after_sequence == std::numeric_limits<uint64_t>::max() || query.limit == 0) return;
+    SnapshotReader reader(*database_);
+    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kFeedBySequence);
+    size_t matched = 0;
+    for (it->Seek(keys::sequence(after_sequence + 1)); it->Valid(); it->Next()) {
+      pb::Change change;
+      if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        continue;
+      }
+      if (!matches(query, change)) continue;
+      if (!visit(change) || ++matched >= query.limit) return;
+    }
+  }
+
+  void changes_after_time(int64_t after_us, const FeedQuery& query,
+                          const Visitor<pb::Change>& visit) const override {
+    if (after_us == std::numeric_limits<int64_t>::max() || query.limit == 0) return;
+    SnapshotReader reader(*database_);
+    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kFeedByTime);
+    size_t matched = 0;
+    for (it->Seek(keys::time(after_us + 1, 0)); it->Valid(); it->Next()) {
+      const uint64_t sequence = keys::decode_time_sequence(it->key().ToStringView());
+      std::optional<pb::Change> change =
+          reader.get_message<pb::Change>(Table::kFeedBySequence, keys::sequence(sequence));
+      if (!change || !matches(query, *change)) continue;
+      if (!visit(*change) || ++matched >= query.limit) return;
+    }
+  }
+
+  uint64_t last_sequence() const override {
+    std::optional<std::string> value =
+        SnapshotReader(*database_).get(Table::kState, keys::kFeedPositionKey);
+    std::optional<FeedPosition> position = value ? keys::decode_position(*value) : std::nullopt;
+    return position ? position->sequence : 0;
+  }
+
+  std::optional<int64_t> oldest_change_time() const override {
+    SnapshotReader reader(*database_);
+    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kFeedByTime);
+    it->SeekToFirst();
+    if (!it->Valid()) return std::nullopt;
+    return keys::decode_time(it->key().ToStringView());
+  }
+
+ private:
+  // Commits a write and adopts its feed position. Caller holds write_mutex_.
+  Status commit(PageWriter& writer, CommitStats result, CommitStats* stats) {
+    Status status = writer.commit(&result);
+    if (status.is_ok()) position_ = writer.position();
+    if (stats != nullptr) *stats = result;
+    return status;
+  }
+
+  std::unique_ptr<Database> database_;
+  const Clock& clock_;
+  std::mutex write_mutex_;
+  FeedPosition position_;  // committed feed position; guarded by write_mutex_
+};
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clock,
+                                   std::string* error) {
+  std::unique_ptr<Database> database = Database::open(options.path, error);
+  if (!database) return nullptr;
+  FeedPosition position;
+  std::string value;
+  rocksdb::Status status = database->db()->Get(
+      rocksdb::ReadOptions(), database->table(Table::kState), keys::kFeedPositionKey, &value);
+  if (status.ok()) {
+    std::optional<FeedPosition> stored = keys::decode_position(value);
+    if (!stored) {
+      *error = "database " + options.path + ": unreadable feed position";
+      return nullptr;
+    }
+    position = *stored;
+  } else if (!status.IsNotFound()) {
+    *error = "database " + options.path + ": " + status.ToString();
+    return nullptr;
+  }
+  return std::make_unique<RocksStore>(std::move(database), clock, position);
+}
+
+}  // namespace dirfeed::changefeed

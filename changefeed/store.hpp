@@ -1,0 +1,152 @@
+#pragma once
+// The change feed store: objects, indexes, membership edges, the feed and cursors in one
+// RocksDB database (DESIGN.md sections 5 and 6). RocksDB types never leave changefeed/.
+//
+// Threading: every method may be called from any thread. Writes are serialised inside the
+// store (one writer at a time), so sequence numbers are gap-free and timestamps never
+// decrease. Reads see a consistent snapshot per call.
+//
+// Feed order: sequence numbers start at 1 and have no gaps. Timestamps are strictly
+// increasing: each entry gets max(clock.now_us(), previous timestamp + 1), so two entries
+// never share a timestamp and "after timestamp T" never splits or repeats a write (when the
+// clock stands still or goes back, timestamps run ahead of it by one microsecond per entry).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "dirfeed.pb.h"
+#include "proto/clock.hpp"
+
+namespace dirfeed::changefeed {
+
+// Result of a store operation: ok, or a message saying what failed.
+class [[nodiscard]] Status {
+ public:
+  static Status ok() { return Status(); }
+  static Status error(std::string message) { return Status(std::move(message)); }
+  bool is_ok() const { return message_.empty(); }
+  const std::string& message() const { return message_; }
+
+ private:
+  Status() = default;
+  explicit Status(std::string message) : message_(std::move(message)) {}
+  std::string message_;
+};
+
+struct StoreOptions {
+  std::string path;  // directory of the RocksDB database; created when missing
+};
+
+// What one committed write produced.
+struct CommitStats {
+  size_t changes = 0;     // feed entries appended
+  size_t held_back = 0;   // deletes not applied (finish_full_sync over max_deletes)
+  size_t ignored = 0;     // observed objects skipped (apply_page: unknown GUID without a
+                          // kind, or a GUID that is not 16 bytes)
+};
+
+// Filters for feed reads.
+struct FeedQuery {
+  std::optional<pb::ObjectKind> kind;          // only this kind
+  std::optional<bool> from_directory;          // only objects from AD (true) or the API (false)
+  size_t limit = SIZE_MAX;                     // stop after this many matches
+};
+
+// Called per result; return false to stop early.
+template <typename T>
+using Visitor = std::function<bool(const T&)>;
+
+class Store {
+ public:
+  // Opens (creating when missing) the database at options.path. On failure returns nullptr and
+  // sets *error to a message naming the path and the cause.
+  static std::unique_ptr<Store> open(const StoreOptions& options, const Clock& clock,
+                                     std::string* error);
+  virtual ~Store() = default;
+
+  // ---- writes from pollers --------------------------------------------------------------
+
+  // Diffs `observed` against the stored objects of `domain` and writes, in one WriteBatch
+  // (WAL on): the changed objects, their indexes, membership edges, one feed entry per real
+  // change (DESIGN.md section 5) and `cursor`. An object read again unchanged produces no
+  // entry. Either everything of the call is stored or nothing is.
+  //
+  // Objects are applied in order; each sees what the earlier ones of the page did.
+  // - deleted: a stored object is removed with its indexes and edges; a DELETE entry carries
+  //   its last state. Unknown GUIDs are skipped.
+  // - unknown GUID: stored (kind required, else ignored) with from_directory, domain and
+  //   last_read_us set; its ADD carries member_of, filled from groups that listed it earlier
+  //   and from its primary group.
+  // - known GUID: a partial observation overwrites only `present_fields` (named but empty
+  //   clears); a full one replaces all attributes. Derived fields (guid, domain,
+  //   from_directory, member_of, and kind when unspecified) are kept. Equal to the stored
+  //   object apart from last_read_us: nothing is written. Otherwise MODIFY.
+  // - groups with members_known: their `member` edges become exactly `members`; with
+  //   members_delta: `members` are added and `members_removed` removed; with neither the
+  //   edges stay as they are.
+  // - an object is in a stored group (its member_of, members() of the group) when the group
+  //   lists it, or, for a user, when the group's SID is its primary_group_sid (a partial
+  //   observation that does not name primary_group_sid/primary_group_id keeps the stored
+  //   one). Both at once count once.
+  // When a stored object enters or leaves a group, its member_of changes, a user gets a
+  // MEMBERSHIP ADD/DELETE entry, and the object and the group are marked modified, except
+  // when the object itself is being added or deleted (its ADD or DELETE says it all: the
+  // groups it joins or leaves that way get no MODIFY); a deleted group gets no MODIFY.
+  // Marked objects get one MODIFY each per call, with their final state, after the call's
+  // other entries, in the order they were first marked. An object ADDed by the call gets no
+  // MODIFY at all: its ADD entry keeps its place in the feed but carries the object's state
+  // at the end of the call. Member lists are never part of a group's record, and edges naming
+  // GUIDs that are not stored are kept (not visible in members()) until the group's list
+  // changes or the group is deleted.
+  virtual Status apply_page(const std::string& domain,
+                            const std::vector<pb::ObservedObject>& observed,
+                            const pb::Cursor& cursor, CommitStats* stats = nullptr) = 0;
+
+  // Ends a full sync: deletes (with feed entries, as for a deleted observation) every object
+  // of `domain` with from_directory set whose GUID is not in `seen`, and stores `cursor`, in
+  // one batch. When more than `max_deletes` would be deleted, deletes none and reports them
+  // as held back; the cursor is stored either way. Memory holds at most max_deletes GUIDs.
+  virtual Status finish_full_sync(const std::string& domain,
+                                  const std::unordered_set<std::string>& seen,
+                                  const pb::Cursor& cursor, size_t max_deletes,
+                                  CommitStats* stats = nullptr) = 0;
+
+  // The cursor stored for `domain`, if any.
+  virtual std::optional<pb::Cursor> cursor(const std::string& domain) const = 0;
+
+  // ---- queries ---------------------------------------------------------------------------
+  // Queries have no error channel: a record that cannot be read is treated as absent.
+
+  // Lookups of live (not deleted) objects. DN and NTLM identity (NETBIOS\sam) compare
+  // case-insensitively.
+  virtual std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const = 0;
+  virtual std::optional<pb::DirectoryObject> object_by_dn(const std::string& dn) const = 0;
+  virtual std::optional<pb::DirectoryObject> object_by_ntlm(const std::string& identity) const = 0;
+  virtual std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const = 0;
+
+  // Live objects of one kind in `domain` (lower-case DNS name), or all domains when empty,
+  // in GUID order.
+  virtual void objects(pb::ObjectKind kind, const std::string& domain,
+                       const Visitor<pb::DirectoryObject>& visit) const = 0;
+  // Live direct members (users and groups, the primary group's users included) of a group:
+  // listed members in GUID order, then primary-group users not listed.
+  virtual void members(const std::string& group_guid,
+                       const Visitor<pb::DirectoryObject>& visit) const = 0;
+
+  // Feed entries with sequence > after_sequence, oldest first.
+  virtual void changes_after_sequence(uint64_t after_sequence, const FeedQuery& query,
+                                      const Visitor<pb::Change>& visit) const = 0;
+  // Feed entries with timestamp_us > after_us, oldest first.
+  virtual void changes_after_time(int64_t after_us, const FeedQuery& query,
+                                  const Visitor<pb::Change>& visit) const = 0;
+  // Sequence number of the newest entry (0 for an empty feed).
+  virtual uint64_t last_sequence() const = 0;
+  // Timestamp of the oldest retained entry, or nullopt for an empty feed.
+  virtual std::optional<int64_t> oldest_change_time() const = 0;
+};
+
+}  // namespace dirfeed::changefeed

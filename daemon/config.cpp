@@ -1,0 +1,887 @@
+#include "daemon/config.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+#include <utility>
+
+#include <yaml-cpp/yaml.h>
+
+namespace dirfeed::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxPageSize = 1000;  // AD's default MaxPageSize
+
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool starts_with_ci(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && lower(text.substr(0, prefix.size())) == prefix;
+}
+
+int line_of(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  return mark.is_null() ? 0 : mark.line + 1;
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Scalar: return quote(node.Scalar());
+    default: return "nothing";
+  }
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      const size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                                  std::tolower(static_cast<unsigned char>(b[j - 1]))
+                              ? 0
+                              : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The closest of `candidates` to `word`, when close enough to be a likely typo.
+std::optional<std::string_view> closest(std::string_view word,
+                                        const std::vector<std::string_view>& candidates) {
+  const size_t limit = word.size() <= 3 ? 1 : 2;
+  std::optional<std::string_view> best;
+  size_t best_distance = limit + 1;
+  for (std::string_view candidate : candidates) {
+    const size_t d = edit_distance(word, candidate);
+    if (d < best_distance) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+// One key of a mapping, or one item of a list, with where it was written.
+struct Entry {
+  std::string path;  // "domains[0].sync.interval"
+  int line = 0;      // 1-based line of the key (of the item, in a list)
+  YAML::Node value;
+};
+
+class Parser;
+
+// A mapping whose keys must all come from a fixed list. Unknown and duplicate keys are
+// reported when it is constructed.
+class MapReader {
+ public:
+  // `line` is where the mapping's own key is written: missing keys are reported there.
+  MapReader(Parser& parser, const YAML::Node& node, std::string path, int line,
+            std::initializer_list<std::string_view> known);
+
+  // The entry for `key` (which must be one of the known keys), or nullopt when the key is
+  // absent or has a null value, meaning "use the default".
+  std::optional<Entry> take(std::string_view key) const;
+  // Like take(), but a missing or null key is an error.
+  std::optional<Entry> require(std::string_view key) const;
+
+ private:
+  Parser& parser_;
+  std::string path_;
+  int line_;
+  std::vector<std::pair<std::string, Entry>> entries_;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  void error(int line, std::string key, std::string message) {
+    errors_.push_back(ConfigError{file_, line, std::move(key), std::move(message)});
+  }
+  void error(const Entry& entry, std::string message) {
+    error(entry.line, entry.path, std::move(message));
+  }
+  void record_line(const std::string& path, int line) { lines_.emplace(path, line); }
+  std::optional<int> line_of_key(std::string_view path) const {
+    const auto it = lines_.find(path);
+    return it == lines_.end() ? std::nullopt : std::optional<int>(it->second);
+  }
+
+  std::vector<ConfigError> take_errors() {
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
+    return std::move(errors_);
+  }
+  std::map<std::string, int, std::less<>> take_lines() { return std::move(lines_); }
+
+  // Typed readers: each reports what is wrong with the entry and returns nullopt, or
+  // returns the value.
+
+  std::optional<std::string> string_value(const Entry& e) {
+    if (!e.value.IsScalar()) {
+      error(e, "expected a string, got " + describe(e.value));
+      return std::nullopt;
+    }
+    return e.value.Scalar();
+  }
+
+  std::optional<std::string> non_empty_string(const Entry& e) {
+    auto s = string_value(e);
+    if (s && s->empty()) {
+      error(e, "must not be empty");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<std::string> absolute_path(const Entry& e) {
+    auto s = non_empty_string(e);
+    if (s && s->front() != '/') {
+      error(e, quote(*s) + " is not an absolute path");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<bool> bool_value(const Entry& e) {
+    if (e.value.IsScalar()) {
+      const std::string s = lower(e.value.Scalar());
+      if (s == "true" || s == "yes" || s == "on") return true;
+      if (s == "false" || s == "no" || s == "off") return false;
+    }
+    error(e, describe(e.value) + " is not a boolean (use true or false)");
+    return std::nullopt;
+  }
+
+  std::optional<long long> int_value(const Entry& e, long long min, long long max) {
+    if (!e.value.IsScalar()) {
+      error(e, "expected an integer, got " + describe(e.value));
+      return std::nullopt;
+    }
+    const std::string& s = e.value.Scalar();
+    long long n = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (s.empty() || ec == std::errc::invalid_argument || end != s.data() + s.size()) {
+      error(e, quote(s) + " is not an integer");
+      return std::nullopt;
+    }
+    if (ec == std::errc::result_out_of_range || n < min || n > max) {
+      std::string range = max == std::numeric_limits<long long>::max()
+                              ? "at least " + std::to_string(min)
+                              : std::to_string(min) + ".." + std::to_string(max);
+      error(e, s + " is out of range (" + range + ")");
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  std::optional<std::chrono::seconds> duration_value(const Entry& e) {
+    auto s = string_value(e);
+    if (!s) return std::nullopt;
+    auto d = parse_duration(*s);
+    if (!d) {
+      std::string message = quote(*s) + " is not a duration (use s, m, h, d)";
+      if (!s->empty() && s->size() < 10 &&
+          std::all_of(s->begin(), s->end(), [](unsigned char c) { return std::isdigit(c); })) {
+        message += "; did you mean " + quote(*s + "s") + "?";
+      }
+      error(e, message);
+      return std::nullopt;
+    }
+    if (d->count() == 0) {
+      error(e, "must be longer than 0s");
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  // One of `choices`, exactly as written there.
+  std::optional<std::string> enum_value(const Entry& e,
+                                        const std::vector<std::string_view>& choices) {
+    auto s = string_value(e);
+    if (!s) return std::nullopt;
+    if (std::find(choices.begin(), choices.end(), *s) != choices.end()) return s;
+    std::string list;
+    for (std::string_view c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+    std::string message = quote(*s) + " is not one of " + list;
+    if (auto guess = closest(*s, choices)) message += " (did you mean " + quote(*guess) + "?)";
+    error(e, message);
+    return std::nullopt;
+  }
+
+  std::optional<std::vector<Entry>> list(const Entry& e) {
+    if (!e.value.IsSequence()) {
+      error(e, "expected a list, got " + describe(e.value));
+      return std::nullopt;
+    }
+    std::vector<Entry> items;
+    for (size_t i = 0; i < e.value.size(); ++i) {
+      const YAML::Node item = e.value[i];
+      Entry entry{e.path + "[" + std::to_string(i) + "]", line_of(item), item};
+      if (entry.line == 0) entry.line = e.line;
+      record_line(entry.path, entry.line);
+      items.push_back(std::move(entry));
+    }
+    return items;
+  }
+
+  std::optional<MapReader> map(const Entry& e, std::initializer_list<std::string_view> known) {
+    if (!e.value.IsMap()) {
+      error(e, "expected a mapping, got " + describe(e.value));
+      return std::nullopt;
+    }
+    return MapReader(*this, e.value, e.path, e.line, known);
+  }
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+  std::map<std::string, int, std::less<>> lines_;
+};
+
+MapReader::MapReader(Parser& parser, const YAML::Node& node, std::string path, int line,
+                     std::initializer_list<std::string_view> known)
+    : parser_(parser), path_(std::move(path)), line_(line) {
+  const std::vector<std::string_view> known_keys(known);
+  const std::string prefix = path_.empty() ? "" : path_ + ".";
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key = it->first;
+    const int line = line_of(key) != 0 ? line_of(key) : line_;
+    if (!key.IsScalar()) {
+      parser_.error(line, path_, "keys must be plain strings, got " + describe(key));
+      continue;
+    }
+    const std::string name = key.Scalar();
+    Entry entry{prefix + name, line, it->second};
+    if (std::find(known_keys.begin(), known_keys.end(), name) == known_keys.end()) {
+      std::string message = "unknown key";
+      if (auto guess = closest(name, known_keys)) {
+        message += " (did you mean " + quote(*guess) + "?)";
+      }
+      parser_.error(entry, message);
+      continue;
+    }
+    auto previous = std::find_if(entries_.begin(), entries_.end(),
+                                 [&](const auto& e) { return e.first == name; });
+    if (previous != entries_.end()) {
+      parser_.error(
+          entry, "duplicate key (first set at line " + std::to_string(previous->second.line) + ")");
+      continue;
+    }
+    parser_.record_line(entry.path, entry.line);
+    entries_.emplace_back(name, std::move(entry));
+  }
+}
+
+std::optional<Entry> MapReader::take(std::string_view key) const {
+  for (const auto& [name, entry] : entries_) {
+    if (name == key) {
+      if (entry.value.IsNull()) return std::nullopt;
+      return entry;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Entry> MapReader::require(std::string_view key) const {
+  const std::string path = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  for (const auto& [name, entry] : entries_) {
+    if (name == key) {
+      if (!entry.value.IsNull()) return entry;
+      parser_.error(entry, "required key has no value");
+      return std::nullopt;
+    }
+  }
+  parser_.error(line_, path, "required key is missing");
+  return std::nullopt;
+}
+
+bool is_dns_name(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = name.find('.', start);
+    const std::string_view label =
+        name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (unsigned char c : label) {
+      if (!std::isalnum(c) && c != '-') return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+bool is_port(std::string_view text, bool allow_zero, uint16_t* port) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > 65535 ||
+      (value == 0 && !allow_zero)) {
+    return false;
+  }
+  if (port != nullptr) *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+bool has_space(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+// "host:port", "[v6]:port". The host comes back without brackets.
+bool split_host_port(std::string_view text, bool allow_zero_port, std::string* host,
+                     uint16_t* port) {
+  if (text.empty() || has_space(text)) return false;
+  std::string_view h;
+  std::string_view p;
+  if (text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    h = text.substr(1, close - 1);
+    p = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    h = text.substr(0, colon);
+    p = text.substr(colon + 1);
+    if (h.find(':') != std::string_view::npos) return false;  // IPv6 needs brackets
+  }
+  if (h.empty() || !is_port(p, allow_zero_port, port)) return false;
+  if (host != nullptr) *host = std::string(h);
+  return true;
+}
+
+// ldap://host, ldaps://host:636, ldaps://[2001:db8::1]/ and nothing more.
+bool is_ldap_uri(std::string_view uri) {
+  std::string_view rest;
+  if (starts_with_ci(uri, "ldaps://")) {
+    rest = uri.substr(8);
+  } else if (starts_with_ci(uri, "ldap://")) {
+    rest = uri.substr(7);
+  } else {
+    return false;
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.empty() || has_space(rest) || rest.find('/') != std::string_view::npos ||
+      rest.find('?') != std::string_view::npos) {
+    return false;
+  }
+  if (rest.front() == '[') {
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    if (close + 1 == rest.size()) return true;
+    return rest[close + 1] == ':' && is_port(rest.substr(close + 2), false, nullptr);
+  }
+  const size_t colon = rest.find(':');
+  if (colon == std::string_view::npos) return true;
+  return colon > 0 && is_port(rest.substr(colon + 1), false, nullptr);
+}
+
+// A single RFC 4515 filter: "(...)" with balanced parentheses (a literal parenthesis in a
+// value is escaped as \28 or \29, so every parenthesis is structure).
+bool is_ldap_filter(std::string_view filter) {
+  if (filter.size() < 3 || filter.front() != '(' || filter.back() != ')') return false;
+  int depth = 0;
+  for (size_t i = 0; i < filter.size(); ++i) {
+    if (filter[i] == '(') ++depth;
+    if (filter[i] == ')') --depth;
+    if (depth < 0 || (depth == 0 && i + 1 != filter.size())) return false;
+  }
+  return depth == 0;
+}
+
+// Whether 1-based `line` of `text` is indented with a tab.
+bool leading_tab(std::string_view text, int line) {
+  size_t start = 0;
+  for (int i = 1; i < line && start != std::string_view::npos; ++i) {
+    start = text.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  if (line < 1 || start == std::string_view::npos) return false;
+  for (size_t i = start; i < text.size() && (text[i] == ' ' || text[i] == '\t'); ++i) {
+    if (text[i] == '\t') return true;
+  }
+  return false;
+}
+
+// Each read_* function fills the part of the options its entry describes and reports what
+// is wrong; defaults stay where the file says nothing or says something wrong.
+
+void read_tls(Parser& p, const Entry& e, ldap::TlsOptions& tls) {
+  auto m = p.map(e, {"ca_file", "verify", "start_tls"});
+  if (!m) return;
+  if (auto v = m->take("ca_file")) {
+    if (auto s = p.absolute_path(*v)) tls.ca_file = *s;
+  }
+  if (auto v = m->take("verify")) {
+    if (auto b = p.bool_value(*v)) tls.verify = *b;
+  }
+  if (auto v = m->take("start_tls")) {
+    if (auto b = p.bool_value(*v)) tls.start_tls = *b;
+  }
+}
+
+void read_bind(Parser& p, const Entry& e, ldap::BindOptions& bind) {
+  auto m = p.map(e, {"method", "dn", "password_file"});
+  if (!m) return;
+  bool method_ok = true;
+  if (auto v = m->take("method")) {
+    auto s = p.enum_value(*v, {"simple", "gssapi"});
+    method_ok = s.has_value();
+    if (s) bind.method = *s == "gssapi" ? ldap::BindMethod::kGssapi : ldap::BindMethod::kSimple;
+  }
+  // gssapi is rejected by check_files(); its keys are not defined yet, so accept these.
+  const bool simple = method_ok && bind.method == ldap::BindMethod::kSimple;
+  if (auto v = simple ? m->require("dn") : m->take("dn")) {
+    if (auto s = p.non_empty_string(*v)) bind.dn = *s;
+  }
+  if (auto v = simple ? m->require("password_file") : m->take("password_file")) {
+    if (auto s = p.absolute_path(*v)) bind.password_file = *s;
+  }
+}
+
+void read_sync(Parser& p, const Entry& e, ldap::SyncOptions& sync) {
+  auto m = p.map(e, {"strategy", "interval", "notifications", "page_size", "search_bases",
+                     "user_filter", "group_filter", "max_deletes", "member_range_step", "timeout"});
+  if (!m) return;
+  if (auto v = m->take("strategy")) {
+    if (auto s = p.enum_value(*v, {"dirsync", "usn"})) {
+      sync.strategy = *s == "usn" ? ldap::Strategy::kUsn : ldap::Strategy::kDirSync;
+    }
+  }
+  if (auto v = m->take("interval")) {
+    if (auto d = p.duration_value(*v)) sync.interval = *d;
+  }
+  if (auto v = m->take("notifications")) {
+    if (auto b = p.bool_value(*v)) sync.notifications = *b;
+  }
+  if (auto v = m->take("page_size")) {
+    if (auto n = p.int_value(*v, 1, kMaxPageSize)) sync.page_size = static_cast<int>(*n);
+  }
+  if (auto v = m->take("search_bases")) {
+    if (auto items = p.list(*v)) {
+      std::vector<std::string> bases;
+      for (const Entry& item : *items) {
+        if (auto s = p.non_empty_string(item)) bases.push_back(*s);
+      }
+      sync.search_bases = std::move(bases);
+    }
+  }
+  for (auto [key, field] : {std::pair{"user_filter", &sync.user_filter},
+                            std::pair{"group_filter", &sync.group_filter}}) {
+    if (auto v = m->take(key)) {
+      if (auto s = p.non_empty_string(*v)) {
+        if (is_ldap_filter(*s)) {
+          *field = *s;
+        } else {
+          p.error(*v, quote(*s) +
+                          " is not an LDAP filter (one \"(...)\" with balanced "
+                          "parentheses; escape literal ones as \\28 and \\29)");
+        }
+      }
+    }
+  }
+  if (auto v = m->take("max_deletes")) {
+    if (auto n = p.int_value(*v, 0, std::numeric_limits<long long>::max())) {
+      sync.max_deletes = static_cast<size_t>(*n);
+    }
+  }
+  if (auto v = m->take("member_range_step")) {
+    if (auto n = p.int_value(*v, 1, std::numeric_limits<int>::max())) {
+      sync.member_range_step = static_cast<int>(*n);
+    }
+  }
+  if (auto v = m->take("timeout")) {
+    if (auto d = p.duration_value(*v)) sync.timeout = *d;
+  }
+}
+
+void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
+  auto m = p.map(e, {"name", "base_dn", "netbios_name", "controllers", "tls", "bind", "sync"});
+  if (!m) return;
+  if (auto v = m->require("name")) {
+    if (auto s = p.non_empty_string(*v)) {
+      std::string name = lower(*s);
+      if (is_dns_name(name)) {
+        domain.name = std::move(name);
+      } else {
+        p.error(*v, quote(*s) + " is not a DNS domain name (e.g. example.test)");
+      }
+    }
+  }
+  if (auto v = m->take("base_dn")) {
+    if (auto s = p.non_empty_string(*v)) {
+      if (s->find('=') != std::string::npos) {
+        domain.base_dn = *s;
+      } else {
+        p.error(*v, quote(*s) + " is not a DN (e.g. DC=example,DC=test)");
+      }
+    }
+  }
+  if (domain.base_dn.empty() && !domain.name.empty()) {
+    domain.base_dn = ldap::base_dn_from_domain(domain.name);
+  }
+  if (auto v = m->take("netbios_name")) {
+    if (auto s = p.non_empty_string(*v)) {
+      if (s->size() <= 15 && !has_space(*s) &&
+          s->find_first_of("\\/:*?\"<>|.") == std::string::npos) {
+        domain.netbios_name = *s;
+      } else {
+        p.error(*v, quote(*s) +
+                        " is not a NetBIOS domain name (at most 15 characters, "
+                        "no spaces or \\/:*?\"<>|.)");
+      }
+    }
+  }
+  if (auto v = m->require("controllers")) {
+    if (auto items = p.list(*v)) {
+      if (items->empty()) p.error(*v, "must list at least one domain controller");
+      for (const Entry& item : *items) {
+        auto s = p.non_empty_string(item);
+        if (!s) continue;
+        if (is_ldap_uri(*s)) {
+          domain.controllers.push_back(*s);
+        } else {
+          p.error(item, quote(*s) +
+                            " is not an LDAP URI (use ldaps://HOST[:PORT] or "
+                            "ldap://HOST[:PORT])");
+        }
+      }
+    }
+  }
+  if (auto v = m->take("tls")) read_tls(p, *v, domain.tls);
+  if (auto v = m->require("bind")) read_bind(p, *v, domain.bind);
+  if (auto v = m->take("sync")) read_sync(p, *v, domain.sync);
+}
+
+void read_api(Parser& p, const Entry& e, ApiOptions& api) {
+  auto m = p.map(
+      e, {"listen", "tls", "anonymous_read", "users_file", "keys_file", "ip_mapping_timeout"});
+  if (!m) return;
+  if (auto v = m->take("listen")) {
+    if (auto s = p.string_value(*v)) {
+      if (!split_host_port(*s, true, &api.listen_host, &api.listen_port)) {
+        p.error(*v, quote(*s) + " is not HOST:PORT (e.g. 0.0.0.0:5000 or [::]:5000)");
+      }
+    }
+  }
+  if (auto v = m->take("tls")) {
+    if (auto t = p.map(*v, {"cert_file", "key_file"})) {
+      auto cert = t->require("cert_file");
+      auto key = t->require("key_file");
+      std::optional<std::string> cert_path = cert ? p.absolute_path(*cert) : std::nullopt;
+      std::optional<std::string> key_path = key ? p.absolute_path(*key) : std::nullopt;
+      if (cert_path && key_path) api.tls = ApiTlsOptions{*cert_path, *key_path};
+    }
+  }
+  if (auto v = m->take("anonymous_read")) {
+    if (auto b = p.bool_value(*v)) api.anonymous_read = *b;
+  }
+  if (auto v = m->take("users_file")) {
+    if (auto s = p.absolute_path(*v)) api.users_file = *s;
+  }
+  if (auto v = m->take("keys_file")) {
+    if (auto s = p.absolute_path(*v)) api.keys_file = *s;
+  }
+  if (auto v = m->take("ip_mapping_timeout")) {
+    if (auto d = p.duration_value(*v)) api.ip_mapping_timeout = *d;
+  }
+}
+
+void read_root(Parser& p, const YAML::Node& root, Config& config) {
+  MapReader m(p, root, "", line_of(root), {"state_dir", "log", "domains", "api", "feed"});
+  if (auto v = m.take("state_dir")) {
+    if (auto s = p.absolute_path(*v)) config.state_dir = *s;
+  }
+  if (auto v = m.take("log")) {
+    if (auto log = p.map(*v, {"level"})) {
+      if (auto level = log->take("level")) {
+        if (auto s = p.enum_value(*level, {"trace", "debug", "info", "warning", "error"})) {
+          config.log.level = *parse_log_level(*s);
+        }
+      }
+    }
+  }
+  if (auto v = m.require("domains")) {
+    if (auto items = p.list(*v)) {
+      if (items->empty()) p.error(*v, "must list at least one domain");
+      std::map<std::string, std::string> seen;  // name -> path of its first domain
+      for (const Entry& item : *items) {
+        ldap::DomainOptions domain;
+        read_domain(p, item, domain);
+        if (!domain.name.empty()) {
+          auto [it, inserted] = seen.emplace(domain.name, item.path);
+          if (!inserted) {
+            const std::string key = item.path + ".name";
+            p.error(p.line_of_key(key).value_or(item.line), key,
+                    quote(domain.name) + " is already configured in " + it->second);
+          }
+        }
+        config.domains.push_back(std::move(domain));
+      }
+    }
+  }
+  if (auto v = m.take("api")) read_api(p, *v, config.api);
+  if (auto v = m.take("feed")) {
+    if (auto feed = p.map(*v, {"retention"})) {
+      if (auto r = feed->take("retention")) {
+        if (auto d = p.duration_value(*r)) config.feed.retention = *d;
+      }
+    }
+  }
+}
+
+// errno-style message of why `path` cannot be opened for reading, or nullopt when it can.
+std::optional<std::string> open_error(const std::string& path, int* fd_out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return std::string(std::strerror(errno));
+  if (fd_out != nullptr) {
+    *fd_out = fd;
+  } else {
+    ::close(fd);
+  }
+  return std::nullopt;
+}
+
+class FileChecker {
+ public:
+  explicit FileChecker(const Config& config) : config_(config) {}
+
+  void error(const std::string& key, std::string message) {
+    const auto it = config_.lines.find(key);
+    errors_.push_back(ConfigError{config_.path, it != config_.lines.end() ? it->second : 0, key,
+                                  std::move(message)});
+  }
+
+  // A regular file the daemon must be able to read. Returns its first bytes when `content`
+  // is given (up to 64 KiB: enough for any password).
+  bool readable(const std::string& key, const std::string& path, std::string* content = nullptr) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec) {
+      error(key, "cannot read " + path + ": " + ec.message());
+      return false;
+    }
+    if (!fs::is_regular_file(st)) {
+      error(key, path + " is not a regular file");
+      return false;
+    }
+    int fd = -1;
+    if (auto why = open_error(path, &fd)) {
+      error(key, "cannot read " + path + ": " + *why);
+      return false;
+    }
+    bool ok = true;
+    if (content != nullptr) {
+      char buf[65536];
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0) {
+        error(key, "cannot read " + path + ": " + std::strerror(errno));
+        ok = false;
+      } else {
+        content->assign(buf, static_cast<size_t>(n));
+      }
+    }
+    ::close(fd);
+    return ok;
+  }
+
+  // A file that may not exist yet; when it does, it must be readable.
+  void readable_if_present(const std::string& key, const std::string& path) {
+    std::error_code ec;
+    if (fs::status(path, ec).type() == fs::file_type::not_found) return;
+    readable(key, path);
+  }
+
+  std::vector<ConfigError> take_errors() {
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
+    return std::move(errors_);
+  }
+
+ private:
+  const Config& config_;
+  std::vector<ConfigError> errors_;
+};
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  constexpr long long kMax = 100LL * 365 * 24 * 3600;  // a century is plenty
+  if (text.empty()) return std::nullopt;
+  long long total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start || i == text.size() || i - start > 12) return std::nullopt;
+    long long unit = 0;
+    switch (text[i]) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      default: return std::nullopt;
+    }
+    long long n = 0;
+    std::from_chars(text.data() + start, text.data() + i, n);
+    ++i;
+    if (n > kMax / unit) return std::nullopt;
+    total += n * unit;
+    if (total > kMax) return std::nullopt;
+  }
+  return std::chrono::seconds(total);
+}
+
+ConfigResult parse_config(std::string_view yaml, const std::string& file_name) {
+  ConfigResult result;
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+    std::string message = "YAML syntax error: " + e.msg;
+    if (!e.mark.is_null()) message += " (column " + std::to_string(e.mark.column + 1) + ")";
+    if (leading_tab(yaml, line)) message += "; indent with spaces, YAML does not allow tabs";
+    result.errors.push_back(ConfigError{file_name, line, "", message});
+    return result;
+  }
+  if (documents.empty() || documents.front().IsNull()) {
+    result.errors.push_back(ConfigError{
+        file_name, 0, "", "the file holds no settings (at least `domains` is required)"});
+    return result;
+  }
+  if (documents.size() > 1) {
+    result.errors.push_back(
+        ConfigError{file_name, line_of(documents[1]), "",
+                    "expected one YAML document, found " + std::to_string(documents.size())});
+    return result;
+  }
+  const YAML::Node& root = documents.front();
+  if (!root.IsMap()) {
+    result.errors.push_back(
+        ConfigError{file_name, line_of(root), "",
+                    "expected a mapping of settings at the top level, got " + describe(root)});
+    return result;
+  }
+
+  Parser parser(file_name);
+  Config config;
+  config.path = file_name;
+  try {
+    read_root(parser, root, config);
+  } catch (const YAML::Exception& e) {
+    // Not expected: every access above checks the node type first.
+    parser.error(e.mark.is_null() ? 0 : e.mark.line + 1, "", "YAML error: " + e.msg);
+  }
+  config.lines = parser.take_lines();
+  result.errors = parser.take_errors();
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+ConfigResult load_config(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    return ConfigResult{std::nullopt, {ConfigError{path, 0, "", "is a directory, not a file"}}};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int saved = errno;
+    return ConfigResult{
+        std::nullopt,
+        {ConfigError{path, 0, "", std::string("cannot read: ") + std::strerror(saved)}}};
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return ConfigResult{std::nullopt, {ConfigError{path, 0, "", "cannot read: I/O error"}}};
+  }
+  return parse_config(text.str(), path);
+}
+
+std::vector<ConfigError> check_files(const Config& config) {
+  FileChecker check(config);
+
+  std::error_code ec;
+  if (fs::exists(config.state_dir, ec) && !fs::is_directory(config.state_dir, ec)) {
+    check.error("state_dir", config.state_dir + " exists and is not a directory");
+  }
+
+  for (size_t i = 0; i < config.domains.size(); ++i) {
+    const ldap::DomainOptions& domain = config.domains[i];
+    const std::string path = "domains[" + std::to_string(i) + "]";
+    if (domain.bind.method == ldap::BindMethod::kGssapi) {
+      check.error(path + ".bind.method",
+                  "gssapi is not implemented yet (use method: simple with a password_file)");
+    } else {
+      std::string password;
+      if (check.readable(path + ".bind.password_file", domain.bind.password_file, &password)) {
+        while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+          password.pop_back();
+        }
+        if (password.empty()) {
+          // AD treats a simple bind with an empty password as an anonymous bind that
+          // "succeeds": never let that through.
+          check.error(path + ".bind.password_file", domain.bind.password_file + " is empty");
+        }
+      }
+    }
+    if (!domain.tls.ca_file.empty()) check.readable(path + ".tls.ca_file", domain.tls.ca_file);
+  }
+
+  if (config.api.tls) {
+    check.readable("api.tls.cert_file", config.api.tls->cert_file);
+    check.readable("api.tls.key_file", config.api.tls->key_file);
+  }
+  check.readable_if_present("api.users_file", config.api.users_file);
+  check.readable_if_present("api.keys_file", config.api.keys_file);
+  return check.take_errors();
+}
+
+}  // namespace dirfeed::daemon

@@ -1,0 +1,154 @@
+#include "daemon/run.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/log/trivial.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "daemon/store_sink.hpp"
+#include "ldap/poller.hpp"
+
+namespace dirfeed::daemon {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+// One monitored domain: its poller and the timer that starts its next pass. All members but
+// the poller are touched only on the io_context thread; the poller runs on the pass pool.
+struct DomainSlot {
+  DomainSlot(asio::io_context& io, ldap::DomainOptions options, StoreSink& sink,
+             const Clock& clock)
+      : poller(std::move(options), sink, clock), timer(io) {}
+
+  ldap::DomainPoller poller;
+  asio::steady_timer timer;
+  bool running = false;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> busy;
+};
+
+// Schedules passes: one Asio io_context drives the timers and signals; blocking LDAP passes
+// run on a small thread pool (one thread per domain), each domain never twice at once.
+class Scheduler {
+ public:
+  Scheduler(const Config& config, RunMode mode, changefeed::Store& store, const Clock& clock)
+      : mode_(mode),
+        sink_(store, config.log.level <= LogLevel::kDebug),
+        pool_(std::max<size_t>(1, config.domains.size())),
+        signals_(io_, SIGINT, SIGTERM) {
+    for (const auto& domain : config.domains) {
+      slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));
+    }
+  }
+
+  // Runs until SIGINT/SIGTERM (kOnce: until every domain ran one pass); a running pass stops
+  // after its current page. Returns false when a kOnce pass failed.
+  bool run() {
+    signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+      if (error) return;
+      BOOST_LOG_TRIVIAL(info) << "signal " << signal << ": stopping after the current page";
+      stop_ = true;
+      for (auto& slot : slots_) slot->timer.cancel();
+    });
+    remaining_once_ = slots_.size();
+    for (auto& slot : slots_) start_pass(*slot);
+    io_.run();
+    pool_.join();
+    return mode_ == RunMode::kForever || !failed_;
+  }
+
+ private:
+  void start_pass(DomainSlot& slot) {
+    if (stop_ || slot.running) return;
+    slot.running = true;
+    slot.busy.emplace(io_.get_executor());
+    asio::post(pool_, [this, &slot] {
+      auto started = std::chrono::steady_clock::now();
+      ldap::PassResult result = slot.poller.run_pass(stop_);
+      auto elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
+                                                              started);
+      asio::post(io_, [this, &slot, result, elapsed] { finish_pass(slot, result, elapsed); });
+    });
+  }
+
+  void finish_pass(DomainSlot& slot, const ldap::PassResult& result, milliseconds elapsed) {
+    slot.running = false;
+    const auto& options = slot.poller.options();
+    uint64_t changes = sink_.take_change_count();
+    milliseconds delay = options.sync.interval;
+    if (result.ok) {
+      BOOST_LOG_TRIVIAL(info) << "domain " << options.name << ": "
+                              << (result.full_sync ? "full sync" : "pass") << " done on "
+                              << result.controller << " in " << elapsed.count() << " ms: "
+                              << result.objects << " objects read, " << changes << " changes";
+    } else if (!result.stopped) {
+      delay = std::min(delay, retry_delay(slot));
+      BOOST_LOG_TRIVIAL(error) << "domain " << options.name
+                               << ": pass failed on every controller; next try in "
+                               << delay.count() / 1000 << " s";
+    }
+    slot.busy.reset();
+    if (!result.ok && !result.stopped) failed_ = true;
+    if (mode_ == RunMode::kOnce && --remaining_once_ == 0) {
+      signals_.cancel();
+      return;
+    }
+    if (stop_ || mode_ == RunMode::kOnce) return;
+    slot.timer.expires_after(delay);
+    slot.timer.async_wait([this, &slot](const boost::system::error_code& error) {
+      if (!error) start_pass(slot);
+    });
+  }
+
+  // After a pass failed everywhere: retry when the soonest controller's backoff ends.
+  static milliseconds retry_delay(const DomainSlot& slot) {
+    int fewest = INT32_MAX;
+    for (const auto& state : slot.poller.controllers()) fewest = std::min(fewest, state.failures);
+    return ldap::DomainPoller::backoff(std::max(1, fewest));
+  }
+
+  RunMode mode_;
+  size_t remaining_once_ = 0;  // kOnce: domains whose pass has not finished
+  bool failed_ = false;
+  StoreSink sink_;
+  asio::io_context io_;
+  asio::thread_pool pool_;
+  asio::signal_set signals_;
+  std::vector<std::unique_ptr<DomainSlot>> slots_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace
+
+int run_daemon(const Config& config, RunMode mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (ec) {
+    BOOST_LOG_TRIVIAL(error) << "cannot create state_dir " << config.state_dir << ": "
+                             << ec.message();
+    return 1;
+  }
+  SystemClock clock;
+  std::string error;
+  auto store = changefeed::Store::open({config.state_dir + "/feed"}, clock, &error);
+  if (!store) {
+    BOOST_LOG_TRIVIAL(error) << error;
+    return 1;
+  }
+  BOOST_LOG_TRIVIAL(info) << "dirfeed started: " << config.domains.size()
+                          << " domain(s), state in " << config.state_dir;
+  Scheduler scheduler(config, mode, *store, clock);
+  bool ok = scheduler.run();
+  BOOST_LOG_TRIVIAL(info) << "dirfeed stopped";
+  return ok ? 0 : 1;
+}
+
+}  // namespace dirfeed::daemon

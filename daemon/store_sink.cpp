@@ -1,0 +1,88 @@
+#include "daemon/store_sink.hpp"
+
+#include <boost/log/trivial.hpp>
+
+#include "proto/guid.hpp"
+
+namespace dirfeed::daemon {
+namespace {
+
+std::string_view change_type_name(pb::ChangeType type) {
+  switch (type) {
+    case pb::ADD: return "add";
+    case pb::MODIFY: return "modify";
+    case pb::DELETE: return "delete";
+    case pb::IP_ADD: return "ip-add";
+    case pb::IP_DELETE: return "ip-delete";
+    default: return "unknown";
+  }
+}
+
+}  // namespace
+
+std::string describe(const pb::Change& change) {
+  std::string line(change_type_name(change.type()));
+  switch (change.kind()) {
+    case pb::USER:
+    case pb::GROUP:
+      line += change.kind() == pb::USER ? " user " : " group ";
+      line += change.object().dn() + " (" + guid_to_string(change.object().guid()) + ")";
+      break;
+    case pb::MEMBERSHIP:
+      line += " membership user " + guid_to_string(change.membership().user_guid()) +
+              " in group " + guid_to_string(change.membership().group_guid());
+      break;
+    default:
+      line += " ?";
+  }
+  return line;
+}
+
+std::optional<pb::Cursor> StoreSink::load_cursor(const std::string& domain) {
+  return store_.cursor(domain);
+}
+
+bool StoreSink::commit_page(const std::string& domain,
+                            const std::vector<pb::ObservedObject>& objects,
+                            const pb::Cursor& cursor) {
+  uint64_t before = log_changes_ ? store_.last_sequence() : 0;
+  changefeed::CommitStats stats;
+  changefeed::Status status = store_.apply_page(domain, objects, cursor, &stats);
+  if (!status.is_ok()) {
+    BOOST_LOG_TRIVIAL(error) << "domain " << domain << ": storing a page of " << objects.size()
+                             << " objects failed: " << status.message();
+    return false;
+  }
+  changes_ += stats.changes;
+  if (log_changes_ && stats.changes > 0) log_changes_after(domain, before);
+  return true;
+}
+
+bool StoreSink::finish_full_sync(const std::string& domain, const ldap::GuidSet& seen,
+                                 const pb::Cursor& cursor, size_t max_deletes,
+                                 size_t& held_back) {
+  uint64_t before = log_changes_ ? store_.last_sequence() : 0;
+  changefeed::CommitStats stats;
+  changefeed::Status status = store_.finish_full_sync(domain, seen, cursor, max_deletes, &stats);
+  if (!status.is_ok()) {
+    BOOST_LOG_TRIVIAL(error) << "domain " << domain << ": finishing the full sync failed: "
+                             << status.message();
+    return false;
+  }
+  held_back = stats.held_back;
+  changes_ += stats.changes;
+  if (log_changes_ && stats.changes > 0) log_changes_after(domain, before);
+  return true;
+}
+
+void StoreSink::log_changes_after(const std::string& domain, uint64_t sequence) const {
+  store_.changes_after_sequence(sequence, {}, [&](const pb::Change& change) {
+    if (change.domain() == domain) {
+      BOOST_LOG_TRIVIAL(debug) << "domain " << domain << ": #" << change.sequence() << " "
+                               << describe(change);
+    }
+    return true;
+  });
+}
+
+}  // namespace dirfeed::daemon

@@ -1,0 +1,329 @@
+#include "ldap/connection.hpp"
+
+#include <ldap.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+namespace dirfeed::ldap {
+namespace {
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+timeval to_timeval(std::chrono::milliseconds timeout) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  return tv;
+}
+
+int to_ldap_scope(Scope scope) {
+  switch (scope) {
+    case Scope::kBase: return LDAP_SCOPE_BASE;
+    case Scope::kOneLevel: return LDAP_SCOPE_ONELEVEL;
+    case Scope::kSubtree: return LDAP_SCOPE_SUBTREE;
+  }
+  return LDAP_SCOPE_SUBTREE;
+}
+
+// Owns the controls of one request; frees them at scope exit.
+class Controls {
+ public:
+  ~Controls() {
+    for (LDAPControl* control : controls_) ldap_control_free(control);
+  }
+  void add(LDAPControl* control) { controls_.push_back(control); }
+  // NULL-terminated array for libldap.
+  LDAPControl** array() {
+    view_ = controls_;
+    view_.push_back(nullptr);
+    return view_.data();
+  }
+
+ private:
+  std::vector<LDAPControl*> controls_;
+  std::vector<LDAPControl*> view_;
+};
+
+// Owns a search result chain.
+struct MessageDeleter {
+  void operator()(LDAPMessage* message) const { ldap_msgfree(message); }
+};
+using MessagePtr = std::unique_ptr<LDAPMessage, MessageDeleter>;
+
+}  // namespace
+
+// Frees a NULL-terminated array of response controls.
+struct ResponseControls {
+  LDAPControl** controls = nullptr;
+  ~ResponseControls() {
+    if (controls) ldap_controls_free(controls);
+  }
+  LDAPControl* find(const char* oid) const {
+    for (LDAPControl** c = controls; c && *c; ++c) {
+      if (std::string_view((*c)->ldctl_oid) == oid) return *c;
+    }
+    return nullptr;
+  }
+};
+
+namespace {
+
+Entry decode_entry(LDAP* handle, LDAPMessage* message) {
+  Entry entry;
+  if (char* dn = ldap_get_dn(handle, message)) {
+    entry.dn = dn;
+    ldap_memfree(dn);
+  }
+  BerElement* ber = nullptr;
+  for (char* name = ldap_first_attribute(handle, message, &ber); name != nullptr;
+       name = ldap_next_attribute(handle, message, ber)) {
+    Attribute attribute;
+    attribute.name = to_lower(name);
+    if (berval** values = ldap_get_values_len(handle, message, name)) {
+      for (berval** v = values; *v; ++v) attribute.values.emplace_back((*v)->bv_val, (*v)->bv_len);
+      ldap_value_free_len(values);
+    }
+    ldap_memfree(name);
+    entry.attributes.push_back(std::move(attribute));
+  }
+  if (ber) ber_free(ber, 0);
+  return entry;
+}
+
+std::vector<char*> attribute_array(const std::vector<std::string>& attributes) {
+  std::vector<char*> out;
+  for (const auto& name : attributes) out.push_back(const_cast<char*>(name.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+const Attribute* Entry::find(std::string_view name) const {
+  for (const auto& attribute : attributes) {
+    if (attribute.name == name) return &attribute;
+  }
+  return nullptr;
+}
+
+std::string_view Entry::first(std::string_view name) const {
+  const Attribute* attribute = find(name);
+  if (!attribute || attribute->values.empty()) return {};
+  return attribute->values.front();
+}
+
+std::optional<std::string> read_secret_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read password file " + path;
+    return std::nullopt;
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string secret = content.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return secret;
+}
+
+std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOptions& tls,
+                                             const BindOptions& bind,
+                                             std::chrono::milliseconds timeout, Error& error) {
+  error = {};
+  if (bind.method != BindMethod::kSimple) {
+    error = {LDAP_AUTH_METHOD_NOT_SUPPORTED, uri + ": only simple binds are implemented"};
+    return nullptr;
+  }
+  std::string read_error;
+  auto password = read_secret_file(bind.password_file, read_error);
+  if (!password) {
+    error = {LDAP_PARAM_ERROR, uri + ": " + read_error};
+    return nullptr;
+  }
+
+  LDAP* handle = nullptr;
+  if (int rc = ldap_initialize(&handle, uri.c_str()); rc != LDAP_SUCCESS) {
+    error = {rc, uri + ": invalid LDAP URI: " + ldap_err2string(rc)};
+    return nullptr;
+  }
+  std::unique_ptr<Connection> connection(new Connection(handle, uri, timeout));
+
+  int version = LDAP_VERSION3;
+  ldap_set_option(handle, LDAP_OPT_PROTOCOL_VERSION, &version);
+  ldap_set_option(handle, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+  timeval tv = to_timeval(timeout);
+  ldap_set_option(handle, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+  ldap_set_option(handle, LDAP_OPT_TIMEOUT, &tv);
+
+  // TLS settings are per handle; LDAP_OPT_X_TLS_NEWCTX makes them take effect.
+  if (!tls.ca_file.empty()) ldap_set_option(handle, LDAP_OPT_X_TLS_CACERTFILE, tls.ca_file.c_str());
+  int require_cert = tls.verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
+  ldap_set_option(handle, LDAP_OPT_X_TLS_REQUIRE_CERT, &require_cert);
+  int min_protocol = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
+  ldap_set_option(handle, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min_protocol);
+  int is_server = 0;
+  if (int rc = ldap_set_option(handle, LDAP_OPT_X_TLS_NEWCTX, &is_server); rc != LDAP_SUCCESS) {
+    error = connection->error_from(rc, "TLS setup (ca_file " + tls.ca_file + ")");
+    return nullptr;
+  }
+
+  if (tls.start_tls && uri.rfind("ldap://", 0) == 0) {
+    if (int rc = ldap_start_tls_s(handle, nullptr, nullptr); rc != LDAP_SUCCESS) {
+      error = connection->error_from(rc, "StartTLS");
+      return nullptr;
+    }
+  }
+
+  berval credentials{static_cast<ber_len_t>(password->size()), password->data()};
+  int rc = ldap_sasl_bind_s(handle, bind.dn.c_str(), LDAP_SASL_SIMPLE, &credentials, nullptr,
+                            nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) {
+    error = connection->error_from(rc, "bind as " + bind.dn);
+    return nullptr;
+  }
+  return connection;
+}
+
+Connection::~Connection() { ldap_unbind_ext_s(handle_, nullptr, nullptr); }
+
+Error Connection::error_from(int code, std::string_view operation) const {
+  std::string message = uri_ + ": " + std::string(operation) + " failed: " + ldap_err2string(code);
+  char* diagnostic = nullptr;
+  ldap_get_option(handle_, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic);
+  if (diagnostic) {
+    if (*diagnostic) message += std::string(" (") + diagnostic + ")";
+    ldap_memfree(diagnostic);
+  }
+  return {code, message};
+}
+
+Error Connection::search_once(const SearchRequest& request, LDAPControl* extra,
+                              const EntryVisitor& on_entry, ResponseControls& response,
+                              bool& stopped) {
+  stopped = false;
+  Controls controls;
+  if (extra) controls.add(extra);
+  LDAPControl* control = nullptr;
+  if (request.extended_dn) {
+    if (int rc = ldap_create_extended_dn_control(handle_, 0, &control); rc != LDAP_SUCCESS) {
+      return error_from(rc, "extended DN control");
+    }
+    controls.add(control);
+  }
+  if (request.show_deleted) {
+    if (int rc = ldap_create_show_deleted_control(handle_, &control); rc != LDAP_SUCCESS) {
+      return error_from(rc, "show deleted control");
+    }
+    controls.add(control);
+  }
+  auto attributes = attribute_array(request.attributes);
+  timeval tv = to_timeval(timeout_);
+  LDAPMessage* raw = nullptr;
+  int rc = ldap_search_ext_s(handle_, request.base.c_str(), to_ldap_scope(request.scope),
+                             request.filter.c_str(), attributes.data(), 0, controls.array(),
+                             nullptr, &tv, 0, &raw);
+  MessagePtr result(raw);
+  std::string what = "search of " + request.base + " for " + request.filter;
+  if (rc == LDAP_NO_SUCH_OBJECT && request.scope == Scope::kBase) return {};
+  if (rc != LDAP_SUCCESS && rc != LDAP_PARTIAL_RESULTS && rc != LDAP_REFERRAL) {
+    return error_from(rc, what);
+  }
+  for (LDAPMessage* m = ldap_first_entry(handle_, result.get()); m;
+       m = ldap_next_entry(handle_, m)) {
+    if (!on_entry(decode_entry(handle_, m))) {
+      stopped = true;
+      return {};
+    }
+  }
+  int result_code = LDAP_SUCCESS;
+  rc = ldap_parse_result(handle_, result.get(), &result_code, nullptr, nullptr, nullptr,
+                         &response.controls, 0);
+  if (rc != LDAP_SUCCESS) return error_from(rc, "reading the result of " + what);
+  if (result_code != LDAP_SUCCESS && result_code != LDAP_REFERRAL) {
+    return error_from(result_code, what);
+  }
+  return {};
+}
+
+Error Connection::paged_search(const SearchRequest& request, int page_size,
+                               const EntryVisitor& on_entry,
+                               const std::function<bool()>& on_page_end) {
+  std::string cookie;
+  while (true) {
+    LDAPControl* control = nullptr;
+    berval cookie_value{static_cast<ber_len_t>(cookie.size()), cookie.data()};
+    if (int rc = ldap_create_page_control(handle_, page_size, &cookie_value, 1, &control);
+        rc != LDAP_SUCCESS) {
+      return error_from(rc, "paged results control");
+    }
+    ResponseControls response;
+    bool stopped = false;
+    if (Error error = search_once(request, control, on_entry, response, stopped)) return error;
+    if (stopped || !on_page_end()) return {};
+    LDAPControl* page = response.find(LDAP_CONTROL_PAGEDRESULTS);
+    if (!page) return {};  // the server did not page: everything came at once
+    berval next{};
+    ber_int_t estimate = 0;
+    if (int rc = ldap_parse_pageresponse_control(handle_, page, &estimate, &next);
+        rc != LDAP_SUCCESS) {
+      return error_from(rc, "paged results response");
+    }
+    cookie.assign(next.bv_val ? next.bv_val : "", next.bv_len);
+    ber_memfree(next.bv_val);
+    if (cookie.empty()) return {};
+  }
+}
+
+Error Connection::dirsync_search(const SearchRequest& request, int flags,
+                                 const std::string& cookie, const EntryVisitor& on_entry,
+                                 std::string& new_cookie, bool& more) {
+  more = false;
+  LDAPControl* control = nullptr;
+  std::string cookie_copy = cookie;
+  berval cookie_value{static_cast<ber_len_t>(cookie_copy.size()), cookie_copy.data()};
+  // maxAttrCount is really maxBytes: 0 lets the server choose.
+  if (int rc = ldap_create_dirsync_control(handle_, flags, 0, &cookie_value, &control);
+      rc != LDAP_SUCCESS) {
+    return error_from(rc, "DirSync control");
+  }
+  ResponseControls response;
+  bool stopped = false;
+  if (Error error = search_once(request, control, on_entry, response, stopped)) return error;
+  if (stopped) return {};
+  LDAPControl* dirsync = response.find(LDAP_CONTROL_X_DIRSYNC);
+  if (!dirsync) return {LDAP_CONTROL_NOT_FOUND, uri_ + ": DirSync response control missing"};
+  berval next{};
+  int continue_flag = 0;
+  if (int rc = ldap_parse_dirsync_control(handle_, dirsync, &continue_flag, &next);
+      rc != LDAP_SUCCESS) {
+    return error_from(rc, "DirSync response control");
+  }
+  new_cookie.assign(next.bv_val ? next.bv_val : "", next.bv_len);
+  ber_memfree(next.bv_val);
+  more = continue_flag != 0;
+  return {};
+}
+
+Error Connection::read_entry(const SearchRequest& request, std::optional<Entry>& entry) {
+  entry.reset();
+  SearchRequest base_request = request;
+  base_request.scope = Scope::kBase;
+  ResponseControls response;
+  bool stopped = false;
+  return search_once(
+      base_request, nullptr,
+      [&](Entry&& found) {
+        entry = std::move(found);
+        return true;
+      },
+      response, stopped);
+}
+
+}  // namespace dirfeed::ldap

@@ -1,0 +1,105 @@
+#pragma once
+// One bound LDAP connection to one domain controller (OpenLDAP libldap underneath).
+//
+// Threading: a Connection is used by one thread at a time. Every call blocks for at most the
+// timeout given to open() per LDAP round trip. Failures come back as an Error naming the DC
+// and the cause; a Connection that returned a transport error should be discarded.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ldap/options.hpp"
+
+typedef struct ldap LDAP;
+typedef struct ldapcontrol LDAPControl;
+
+namespace dirfeed::ldap {
+
+// A failed operation; empty message means success.
+struct [[nodiscard]] Error {
+  int code = 0;         // LDAP result code (negative for client-side errors such as -1 server down)
+  std::string message;  // human-readable, includes the server's diagnostic message when any
+  explicit operator bool() const { return !message.empty(); }
+};
+
+struct Attribute {
+  std::string name;  // lower case, options included: "member;range=0-1499"
+  std::vector<std::string> values;  // raw bytes
+};
+
+struct Entry {
+  std::string dn;  // as returned (extended form when the extended DN control was sent)
+  std::vector<Attribute> attributes;
+  // The attribute whose name (lower case, options included) equals `name`, or nullptr.
+  const Attribute* find(std::string_view name) const;
+  // The first value of `name`, or empty.
+  std::string_view first(std::string_view name) const;
+};
+
+enum class Scope { kBase, kOneLevel, kSubtree };
+
+struct SearchRequest {
+  std::string base;
+  Scope scope = Scope::kSubtree;
+  std::string filter = "(objectClass=*)";
+  std::vector<std::string> attributes;  // empty: all user attributes
+  bool extended_dn = false;   // DN values (entry DN, member) as "<GUID=hex>;<SID=hex>;dn"
+  bool show_deleted = false;  // include tombstones (Show Deleted control)
+};
+
+struct ResponseControls;  // defined in connection.cpp
+
+// Called per entry; return false to stop the search early.
+using EntryVisitor = std::function<bool(Entry&&)>;
+
+class Connection {
+ public:
+  // Connects to `uri` (ldap:// or ldaps://), sets up TLS per `tls` (CA verification on unless
+  // tls.verify is false; StartTLS for ldap:// when tls.start_tls), and binds per `bind` with the
+  // password read from bind.password_file now. Returns nullptr and fills `error` on failure.
+  static std::unique_ptr<Connection> open(const std::string& uri, const TlsOptions& tls,
+                                          const BindOptions& bind,
+                                          std::chrono::milliseconds timeout, Error& error);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  const std::string& uri() const { return uri_; }
+
+  // A paged search (RFC 2696) to the end. `on_page_end` runs after each page's entries (a
+  // commit point); returning false from either callback stops the search (not an error).
+  Error paged_search(const SearchRequest& request, int page_size, const EntryVisitor& on_entry,
+                     const std::function<bool()>& on_page_end);
+
+  // One round of a DirSync search (control 1.2.840.113556.1.4.841) from `cookie` (empty: from
+  // the beginning). Fills the server's new cookie and whether more data is waiting.
+  Error dirsync_search(const SearchRequest& request, int flags, const std::string& cookie,
+                       const EntryVisitor& on_entry, std::string& new_cookie, bool& more);
+
+  // Reads one entry with a base-scope search; `entry` stays empty when there is no such object.
+  Error read_entry(const SearchRequest& request, std::optional<Entry>& entry);
+
+ private:
+  Connection(LDAP* handle, std::string uri, std::chrono::milliseconds timeout)
+      : handle_(handle), uri_(std::move(uri)), timeout_(timeout) {}
+  Error error_from(int code, std::string_view operation) const;
+  // One search operation with the controls `request` asks for plus `extra` (ownership taken);
+  // visits the entries and fills the response controls. `stopped`: a visitor returned false.
+  Error search_once(const SearchRequest& request, LDAPControl* extra,
+                    const EntryVisitor& on_entry, ResponseControls& response,
+                    bool& stopped);
+
+  LDAP* handle_;
+  std::string uri_;
+  std::chrono::milliseconds timeout_;
+};
+
+// The password in `path` without trailing newline characters; nullopt when unreadable
+// (`error` then says why).
+std::optional<std::string> read_secret_file(const std::string& path, std::string& error);
+
+}  // namespace dirfeed::ldap

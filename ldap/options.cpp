@@ -1,0 +1,39 @@
+#include "ldap/options.hpp"
+
+namespace dirfeed::ldap {
+namespace {
+
+// RFC 4514 escaping of one attribute value. DNS labels never need it; it keeps the result a
+// valid DN whatever the input.
+void append_escaped(std::string& out, std::string_view value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' ||
+                         c == ';' || c == '=';
+    const bool edge = (i == 0 && (c == ' ' || c == '#')) || (i + 1 == value.size() && c == ' ');
+    if (special || edge) out += '\\';
+    out += c;
+  }
+}
+
+}  // namespace
+
+std::string base_dn_from_domain(const std::string& domain) {
+  std::string_view rest = domain;
+  if (!rest.empty() && rest.back() == '.') rest.remove_suffix(1);  // fully qualified form
+  std::string dn;
+  while (!rest.empty()) {
+    const size_t dot = rest.find('.');
+    const std::string_view label = rest.substr(0, dot);
+    if (!label.empty()) {
+      if (!dn.empty()) dn += ',';
+      dn += "DC=";
+      append_escaped(dn, label);
+    }
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  return dn;
+}
+
+}  // namespace dirfeed::ldap

@@ -1,0 +1,53 @@
+#pragma once
+// Typed settings of one monitored domain. daemon/ fills these from the YAML; ldap/ never
+// reads configuration files.
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace dirfeed::ldap {
+
+struct TlsOptions {
+  std::string ca_file;     // PEM bundle to verify DC certificates; empty: system default CAs
+  bool verify = true;      // false only when the admin wrote `verify: false`
+  bool start_tls = false;  // StartTLS on ldap:// URIs
+};
+
+enum class BindMethod { kSimple, kGssapi };
+
+struct BindOptions {
+  BindMethod method = BindMethod::kSimple;
+  std::string dn;             // bind DN or user@domain
+  std::string password_file;  // read at every connect; trailing newline stripped
+};
+
+enum class Strategy { kUsn, kDirSync };
+
+struct SyncOptions {
+  Strategy strategy = Strategy::kDirSync;
+  std::chrono::milliseconds interval{std::chrono::seconds(60)};
+  bool notifications = true;
+  int page_size = 1000;
+  std::vector<std::string> search_bases;  // empty: the whole domain
+  std::string user_filter = "(&(objectCategory=person)(objectClass=user))";
+  std::string group_filter = "(objectClass=group)";
+  size_t max_deletes = 500;
+  int member_range_step = 1500;  // values per ranged retrieval of `member`
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // per LDAP operation
+};
+
+struct DomainOptions {
+  std::string name;          // DNS name, lower case
+  std::string base_dn;       // derived from name when empty
+  std::string netbios_name;  // read from the Partitions container when empty
+  std::vector<std::string> controllers;  // LDAP URIs, tried in order
+  TlsOptions tls;
+  BindOptions bind;
+  SyncOptions sync;
+};
+
+// "example.test" -> "DC=example,DC=test".
+std::string base_dn_from_domain(const std::string& domain);
+
+}  // namespace dirfeed::ldap

@@ -1,0 +1,387 @@
+#include "ldap/poller.hpp"
+
+#include <boost/log/trivial.hpp>
+
+#include <algorithm>
+
+#include "ldap/ad_object.hpp"
+#include "ldap/values.hpp"
+
+namespace dirfeed::ldap {
+namespace {
+
+constexpr char kUsn[] = "usn";
+constexpr char kDirSync[] = "dirsync";
+// LDAP_DIRSYNC_INCREMENTAL_VALUES: linked values come as deltas, `member;range=1-1` added and
+// `member;range=0-0` removed. Without it Samba reports added values only, never removals.
+constexpr int kDirSyncIncrementalValues = static_cast<int>(0x80000000u);
+
+// What the DC says about itself at the start of a pass.
+struct ControllerInfo {
+  std::string ds_service_name;  // DN of its NTDS Settings object
+  std::string invocation_id;    // 16 bytes
+  int64_t highest_usn = 0;
+  std::string configuration_nc;
+};
+
+Error read_controller_info(Connection& connection, ControllerInfo& info) {
+  std::optional<Entry> root;
+  SearchRequest request{"", Scope::kBase, "(objectClass=*)",
+                        {"dsServiceName", "highestCommittedUSN", "configurationNamingContext"}};
+  if (Error error = connection.read_entry(request, root)) return error;
+  if (!root) return {-1, connection.uri() + ": rootDSE not readable"};
+  info.ds_service_name = root->first("dsservicename");
+  info.configuration_nc = root->first("configurationnamingcontext");
+  std::string usn(root->first("highestcommittedusn"));
+  try {
+    info.highest_usn = std::stoll(usn);
+  } catch (const std::exception&) {
+    return {-1, connection.uri() + ": rootDSE highestCommittedUSN \"" + usn + "\" is not a number"};
+  }
+  std::optional<Entry> settings;
+  request = {info.ds_service_name, Scope::kBase, "(objectClass=*)", {"invocationId"}};
+  if (Error error = connection.read_entry(request, settings)) return error;
+  if (settings) info.invocation_id = settings->first("invocationid");
+  if (info.invocation_id.size() != 16) {
+    return {-1, connection.uri() + ": invocationId of " + info.ds_service_name + " not readable"};
+  }
+  return {};
+}
+
+Error read_domain_context(Connection& connection, const DomainOptions& options,
+                          const ControllerInfo& info, DomainContext& context) {
+  context.domain = options.name;
+  context.base_dn = options.base_dn.empty() ? base_dn_from_domain(options.name) : options.base_dn;
+  context.search_bases = options.sync.search_bases;
+  std::optional<Entry> domain;
+  if (Error error = connection.read_entry(
+          {context.base_dn, Scope::kBase, "(objectClass=*)", {"objectSid"}}, domain)) {
+    return error;
+  }
+  if (!domain) return {-1, connection.uri() + ": domain object " + context.base_dn + " not found"};
+  context.domain_sid = sid_to_string(domain->first("objectsid"));
+  context.netbios_name = options.netbios_name;
+  if (context.netbios_name.empty()) {
+    SearchRequest partitions{"CN=Partitions," + info.configuration_nc, Scope::kOneLevel,
+                             "(&(objectClass=crossRef)(nCName=" +
+                                 escape_filter_value(context.base_dn) + "))",
+                             {"nETBIOSName"}};
+    Error error = connection.paged_search(
+        partitions, 10,
+        [&](Entry&& entry) {
+          context.netbios_name = entry.first("netbiosname");
+          return true;
+        },
+        [] { return true; });
+    if (error) return error;
+    if (context.netbios_name.empty()) {
+      return {-1, connection.uri() + ": no nETBIOSName for " + context.base_dn +
+                      " in the Partitions container; set netbios_name in the config"};
+    }
+  }
+  return {};
+}
+
+// One pass on one connection. Collects a page of observed objects, commits it with the
+// cursor, and tracks the GUIDs a full sync has seen.
+class Pass {
+ public:
+  Pass(const DomainOptions& options, PassSink& sink, const Clock& clock, Connection& connection,
+       const std::atomic<bool>& stop, PassResult& result)
+      : options_(options), sink_(sink), clock_(clock), connection_(connection), stop_(stop),
+        result_(result) {}
+
+  Error run() {
+    ControllerInfo info;
+    if (Error error = read_controller_info(connection_, info)) return error;
+    if (Error error = read_domain_context(connection_, options_, info, context_)) return error;
+    std::optional<pb::Cursor> stored = sink_.load_cursor(options_.name);
+    cursor_ = stored.value_or(pb::Cursor());
+    cursor_.set_domain(options_.name);
+    cursor_.set_controller(connection_.uri());
+    cursor_.set_domain_sid(context_.domain_sid);
+    cursor_.set_netbios_name(context_.netbios_name);
+    if (options_.sync.strategy == Strategy::kUsn) return usn_pass(stored, info);
+    return dirsync_pass(stored);
+  }
+
+ private:
+  // The decision of DESIGN.md section 4: a cursor from another DC, another database identity,
+  // or a USN above the DC's highest means a full resync, never a silent gap.
+  std::string usn_full_sync_reason(const std::optional<pb::Cursor>& stored,
+                                   const ControllerInfo& info) const {
+    if (!stored) return "first sync";
+    if (stored->strategy() != kUsn) return "strategy changed to usn";
+    if (!stored->full_sync_done()) return "previous full sync did not finish";
+    if (stored->ds_service_name() != info.ds_service_name) {
+      return "controller changed (" + stored->ds_service_name() + " -> " + info.ds_service_name +
+             ")";
+    }
+    if (stored->invocation_id() != info.invocation_id) return "invocationId changed (DC restored)";
+    if (info.highest_usn < stored->usn()) {
+      return "USN rollback (highestCommittedUSN " + std::to_string(info.highest_usn) +
+             " < cursor " + std::to_string(stored->usn()) + ")";
+    }
+    return {};
+  }
+
+  // Groups are read before users, so a user's first record already carries its groups (the
+  // store keeps edges to members it has not seen yet).
+  Error usn_pass(const std::optional<pb::Cursor>& stored, const ControllerInfo& info) {
+    std::string reason = usn_full_sync_reason(stored, info);
+    cursor_.set_strategy(kUsn);
+    cursor_.clear_dirsync_cookie();
+    std::string changed_since;
+    if (!reason.empty()) {
+      BOOST_LOG_TRIVIAL(info) << "domain " << options_.name << ": full sync from "
+                              << connection_.uri() << " (" << reason << ")";
+      result_.full_sync = true;
+      cursor_.set_full_sync_done(false);
+    } else {
+      if (info.highest_usn == stored->usn()) return finish_incremental(info);
+      changed_since = "(uSNChanged>=" + std::to_string(stored->usn() + 1) + ")";
+    }
+    // Tombstones come with the groups (they lose objectCategory, so a user filter would not
+    // match them anyway).
+    const std::string searches[] = {
+        changed_since.empty() ? options_.sync.group_filter
+                              : "(&" + changed_since + "(|" + options_.sync.group_filter +
+                                    "(isDeleted=TRUE)))",
+        changed_since.empty() ? options_.sync.user_filter
+                              : "(&" + changed_since + options_.sync.user_filter + ")"};
+    for (const std::string& filter : searches) {
+      SearchRequest request;
+      request.base = context_.base_dn;
+      request.filter = filter;
+      request.attributes = object_attributes(options_.sync.member_range_step);
+      request.extended_dn = true;
+      request.show_deleted = !changed_since.empty() && &filter == &searches[0];
+      Error error = connection_.paged_search(
+          request, options_.sync.page_size,
+          [&](Entry&& entry) { return take(entry, ReadMode::kComplete); },
+          [&] { return commit_page(); });
+      if (error || stopped()) return error;
+    }
+    if (result_.full_sync) {
+      cursor_.set_ds_service_name(info.ds_service_name);
+      cursor_.set_invocation_id(info.invocation_id);
+      cursor_.set_usn(info.highest_usn);
+      return finish_full_sync();
+    }
+    return finish_incremental(info);
+  }
+
+  Error dirsync_pass(const std::optional<pb::Cursor>& stored) {
+    bool full = !stored || stored->strategy() != kDirSync || !stored->full_sync_done() ||
+                stored->dirsync_cookie().empty();
+    cursor_.set_strategy(kDirSync);
+    std::string cookie;
+    if (full) {
+      BOOST_LOG_TRIVIAL(info) << "domain " << options_.name << ": full sync (DirSync) from "
+                              << connection_.uri();
+      result_.full_sync = true;
+      cursor_.set_full_sync_done(false);
+    } else {
+      cookie = stored->dirsync_cookie();
+    }
+    SearchRequest request;
+    request.base = context_.base_dn;
+    // Tombstones lose objectCategory, so they would not match the user filter.
+    request.filter = "(|" + options_.sync.user_filter + options_.sync.group_filter +
+                     "(isDeleted=TRUE))";
+    request.attributes = object_attributes(0);
+    request.extended_dn = true;
+    // A DirSync from no cookie returns every object whole: read it as complete.
+    ReadMode mode = full ? ReadMode::kComplete : ReadMode::kDirSyncIncremental;
+    bool more = true;
+    while (more && !stopped()) {
+      std::string next_cookie;
+      Error error = connection_.dirsync_search(
+          request, kDirSyncIncrementalValues, cookie,
+          [&](Entry&& entry) { return take(entry, mode); }, next_cookie, more);
+      if (error) return error;
+      if (next_cookie.empty()) {
+        return {-1, connection_.uri() + ": DirSync returned an empty cookie"};
+      }
+      cookie = next_cookie;
+      cursor_.set_dirsync_cookie(cookie);
+      if (!commit_page()) return sink_error();
+    }
+    if (stopped()) return {};
+    if (full) return finish_full_sync();
+    cursor_.set_full_sync_done(true);
+    cursor_.set_last_pass_us(clock_.now_us());
+    if (!sink_.commit_page(options_.name, {}, cursor_)) return sink_error();
+    return {};
+  }
+
+  // Decodes one entry into the page, following ranged `member` retrieval to the end.
+  bool take(const Entry& entry, ReadMode mode) {
+    ++result_.objects;
+    MemberRange range;
+    auto observed = decode_object(entry, context_, mode, &range);
+    if (!observed) return true;
+    if (!observed->deleted()) seen_.insert(observed->object().guid());
+    while (!range.complete) {
+      if (Error error = read_member_range(entry.dn, *observed, range)) {
+        range_error_ = std::move(error);
+        return false;
+      }
+    }
+    page_.push_back(std::move(*observed));
+    return true;
+  }
+
+  Error read_member_range(const std::string& extended_dn, pb::ObservedObject& observed,
+                          MemberRange& range) {
+    int step = std::max(1, options_.sync.member_range_step);
+    std::string attribute = "member;range=" + std::to_string(range.next_start) + "-" +
+                            std::to_string(range.next_start + step - 1);
+    std::optional<Entry> entry;
+    SearchRequest request{parse_extended_dn(extended_dn).dn, Scope::kBase, "(objectClass=*)",
+                          {attribute}};
+    request.extended_dn = true;
+    if (Error error = connection_.read_entry(request, entry)) return error;
+    if (!entry) return {-1, connection_.uri() + ": group " + request.base + " vanished during ranged read"};
+    range = take_members(*entry, observed);
+    return {};
+  }
+
+  bool commit_page() {
+    if (!range_error_.message.empty() || stopped()) return false;
+    if (page_.empty() && result_.pages > 0) return true;
+    // Deleted users, deleted groups, groups, users: a deleted user leaves its groups before
+    // they go, and users find their groups' edges already stored.
+    auto rank = [](const pb::ObservedObject& observed) {
+      bool group = observed.object().kind() == pb::GROUP;
+      if (observed.deleted()) return group ? 1 : 0;
+      return group ? 2 : 3;
+    };
+    std::stable_sort(page_.begin(), page_.end(),
+                     [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    bool ok = sink_.commit_page(options_.name, page_, cursor_);
+    if (!ok) {
+      sink_failed_ = true;
+      return false;
+    }
+    page_.clear();
+    ++result_.pages;
+    return true;
+  }
+
+  Error finish_full_sync() {
+    if (!range_error_.message.empty()) return range_error_;
+    if (sink_failed_) return sink_error();
+    if (!page_.empty() && !commit_page()) return sink_error();
+    cursor_.set_full_sync_done(true);
+    cursor_.set_last_pass_us(clock_.now_us());
+    size_t held_back = 0;
+    if (!sink_.finish_full_sync(options_.name, seen_, cursor_, options_.sync.max_deletes,
+                                held_back)) {
+      return sink_error();
+    }
+    result_.held_back = held_back;
+    if (held_back > 0) {
+      BOOST_LOG_TRIVIAL(error) << "domain " << options_.name << ": full sync would delete "
+                               << held_back << " objects, more than max_deletes ("
+                               << options_.sync.max_deletes << "); deletes held back";
+    }
+    return {};
+  }
+
+  Error finish_incremental(const ControllerInfo& info) {
+    if (!range_error_.message.empty()) return range_error_;
+    if (sink_failed_) return sink_error();
+    cursor_.set_ds_service_name(info.ds_service_name);
+    cursor_.set_invocation_id(info.invocation_id);
+    cursor_.set_usn(info.highest_usn);
+    cursor_.set_full_sync_done(true);
+    cursor_.set_last_pass_us(clock_.now_us());
+    if (!sink_.commit_page(options_.name, page_, cursor_)) return sink_error();
+    page_.clear();
+    return {};
+  }
+
+  Error sink_error() const {
+    return {-1, "domain " + options_.name + ": writing to the store failed"};
+  }
+
+  bool stopped() const { return stop_.load(); }
+
+  const DomainOptions& options_;
+  PassSink& sink_;
+  const Clock& clock_;
+  Connection& connection_;
+  const std::atomic<bool>& stop_;
+  PassResult& result_;
+  DomainContext context_;
+  pb::Cursor cursor_;
+  std::vector<pb::ObservedObject> page_;
+  GuidSet seen_;
+  Error range_error_;
+  bool sink_failed_ = false;
+};
+
+}  // namespace
+
+
+DomainPoller::DomainPoller(DomainOptions options, PassSink& sink, const Clock& clock)
+    : options_(std::move(options)), sink_(sink), clock_(clock) {
+  for (const auto& uri : options_.controllers) controllers_.push_back(ControllerState{uri, 0, 0, {}});
+}
+
+std::chrono::milliseconds DomainPoller::backoff(int failures) {
+  using namespace std::chrono;
+  milliseconds delay = seconds(5);
+  for (int i = 1; i < failures && delay < minutes(5); ++i) delay *= 2;
+  return std::min<milliseconds>(delay, minutes(5));
+}
+
+PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
+  int64_t now = clock_.now_us();
+  // Healthy controllers in configured order, then the backing-off ones by retry time.
+  std::vector<ControllerState*> order;
+  for (auto& state : controllers_) order.push_back(&state);
+  std::stable_sort(order.begin(), order.end(), [now](const ControllerState* a, const ControllerState* b) {
+    bool a_ready = a->retry_after_us <= now, b_ready = b->retry_after_us <= now;
+    if (a_ready != b_ready) return a_ready;
+    return !a_ready && a->retry_after_us < b->retry_after_us;
+  });
+
+  PassResult result;
+  for (ControllerState* state : order) {
+    if (stop.load()) {
+      result.stopped = true;
+      return result;
+    }
+    result = PassResult();
+    result.controller = state->uri;
+    Error error;
+    auto connection = Connection::open(state->uri, options_.tls, options_.bind,
+                                       options_.sync.timeout, error);
+    if (connection) {
+      Pass pass(options_, sink_, clock_, *connection, stop, result);
+      error = pass.run();
+    }
+    if (!error) {
+      result.stopped = stop.load();
+      result.ok = !result.stopped;
+      state->failures = 0;
+      state->retry_after_us = 0;
+      state->last_error.clear();
+      return result;
+    }
+    ++state->failures;
+    state->retry_after_us = clock_.now_us() +
+        std::chrono::duration_cast<std::chrono::microseconds>(backoff(state->failures)).count();
+    state->last_error = error.message;
+    result.error = error.message;
+    BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": DC " << state->uri
+                               << " failed (attempt " << state->failures << ", retry in "
+                               << backoff(state->failures).count() / 1000
+                               << " s): " << error.message;
+  }
+  return result;
+}
+
+}  // namespace dirfeed::ldap

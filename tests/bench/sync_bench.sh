@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Sync benchmark against a local Samba AD DC (issue: core speed targets).
+#
+#   tests/bench/sync_bench.sh [USERS] [GROUPS]      (as root; default 5000 users, 200 groups)
+#
+# Seeds the DC (cached: the seeded DC is kept as a template under build/bench/), then times,
+# in one run and on the same DC:
+#   a) ldapsearch paging the attributes dirfeed reads (groups, then users) -- the baseline
+#   b) `dirfeed run --once` into an empty store (first full sync), per strategy
+#   c) `dirfeed run --once` after 50 changes (incremental pass), per strategy
+# and prints b/a, c/b and dirfeed's peak RSS (from /usr/bin/time). Each time is the median
+# of RUNS runs (default 3).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+USERS=${1:-5000}
+GROUPS=${2:-200}
+RUNS=${RUNS:-3}
+BENCH=$ROOT/build/bench
+DC_DIR=$BENCH/dc
+DC_IP=${BENCH_DC_IP:-127.0.0.13}
+SAMBA_DC=$ROOT/tests/samba/samba-dc.sh
+OU="OU=Bench,DC=example,DC=test"
+export LDAPTLS_CACERT=$DC_DIR/private/tls/ca.pem
+LDAP_ARGS=(-x -H ldaps://dc1.example.test -D Administrator@example.test -y "$DC_DIR/admin.password")
+
+command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
+cmake --build build --target dirfeed >/dev/null
+mkdir -p "$BENCH"
+trap '"$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true' EXIT
+
+seed_stamp="$USERS users, $GROUPS groups, v1"
+if [ -f "$BENCH/seeded.tgz" ] && [ "$(cat "$BENCH/seeded.stamp" 2>/dev/null)" = "$seed_stamp" ]; then
+  "$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true
+  rm -rf "$DC_DIR" && tar -C "$BENCH" -xzf "$BENCH/seeded.tgz"
+  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
+else
+  echo "seeding $USERS users and $GROUPS groups (once; about $((USERS / 100)) s)" >&2
+  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" reset "$DC_DIR" "$DC_IP" >/dev/null
+  python3 - "$USERS" "$GROUPS" "$OU" > "$BENCH/seed.ldif" <<'PY'
+import random, sys
+users, groups, ou = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+random.seed(7)
+print(f"dn: {ou}\nchangetype: add\nobjectClass: organizationalUnit\n")
+for i in range(users):
+    print(f"dn: CN=user{i:05d},{ou}\nchangetype: add\nobjectClass: user\nsAMAccountName: user{i:05d}\n"
+          f"givenName: Given{i}\nsn: Sur{i}\ndisplayName: User {i}\nmail: user{i}@example.test\n"
+          f"title: Title {i % 50}\ndepartment: Dept {i % 20}\ntelephoneNumber: +1 555 {i:05d}\n")
+for g in range(groups):
+    size = users if g == 0 else random.randint(5, 60)   # group 0 holds everyone
+    members = range(users) if g == 0 else random.sample(range(users), size)
+    lines = "".join(f"member: CN=user{m:05d},{ou}\n" for m in members)
+    nested = f"member: CN=group{g - 1:04d},{ou}\n" if g > 1 and g % 10 == 0 else ""
+    print(f"dn: CN=group{g:04d},{ou}\nchangetype: add\nobjectClass: group\nsAMAccountName: group{g:04d}\n"
+          f"description: bench group {g}\n{lines}{nested}")
+PY
+  ldapmodify "${LDAP_ARGS[@]}" -f "$BENCH/seed.ldif" >/dev/null
+  "$SAMBA_DC" stop "$DC_DIR" >/dev/null
+  tar -C "$BENCH" -czf "$BENCH/seeded.tgz" dc
+  echo "$seed_stamp" > "$BENCH/seeded.stamp"
+  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
+fi
+
+ATTRS=(objectGUID objectClass isDeleted otherTelephone sAMAccountName objectSid displayName givenName
+       sn mail department title userPrincipalName description mailNickname userAccountControl
+       primaryGroupID whenCreated groupType telephoneNumber member)
+baseline() {  # the same two paged searches dirfeed's usn strategy makes, with the same controls
+  for filter in '(objectClass=group)' '(&(objectCategory=person)(objectClass=user))'; do
+    ldapsearch "${LDAP_ARGS[@]}" -LLL -E pr=1000/noprompt -E 1.2.840.113556.1.4.529 \
+      -b DC=example,DC=test "$filter" "${ATTRS[@]}" >/dev/null
+  done
+}
+
+write_config() {  # $1 strategy, $2 state dir
+  printf '%s' "$(cat "$DC_DIR/admin.password")" > "$BENCH/password"
+  chmod 600 "$BENCH/password"
+  cat > "$BENCH/$1.yaml" <<EOF
+state_dir: $2
+log:
+  level: warning
+domains:
+  - name: example.test
+    controllers: [ldaps://dc1.example.test]
+    tls: {ca_file: $LDAPTLS_CACERT}
+    bind: {dn: Administrator@example.test, password_file: $BENCH/password}
+    sync: {strategy: $1, page_size: 1000}
+EOF
+}
+
+# seconds and peak RSS (KiB) of one command: "SECONDS RSS"
+measure() {
+  local out
+  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+  echo "$out"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "== baseline: ldapsearch, $RUNS runs" >&2
+a=$(for _ in $(seq "$RUNS"); do s=$(date +%s.%N); baseline; echo "$(date +%s.%N) - $s" | bc; done | median)
+
+modify_50() {
+  local ldif="" i
+  for i in $(seq 1 50); do
+    ldif+="dn: CN=user$(printf %05d $((i * 37)) ),$OU"$'\n'"changetype: modify"$'\n'"replace: title"$'\n'"title: changed $RANDOM"$'\n\n'
+  done
+  ldapmodify "${LDAP_ARGS[@]}" >/dev/null <<<"$ldif"
+}
+
+printf '\n%-8s %10s %10s %8s %10s %8s %12s\n' strategy "a (s)" "b (s)" "b/a" "c (s)" "c/b" "peak RSS MB"
+for strategy in usn dirsync; do
+  full=() incr=() rss=0
+  for _ in $(seq "$RUNS"); do
+    rm -rf "$BENCH/state-$strategy"
+    write_config "$strategy" "$BENCH/state-$strategy"
+    read -r t m < <(measure build/dirfeed run --once --config "$BENCH/$strategy.yaml")
+    full+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
+    modify_50
+    read -r t m < <(measure build/dirfeed run --once --config "$BENCH/$strategy.yaml")
+    incr+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
+  done
+  b=$(printf '%s\n' "${full[@]}" | median)
+  c=$(printf '%s\n' "${incr[@]}" | median)
+  printf '%-8s %10.2f %10.2f %8.2f %10.3f %8.3f %12.1f\n' "$strategy" "$a" "$b" \
+    "$(echo "$b / $a" | bc -l)" "$c" "$(echo "$c / $b" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+done

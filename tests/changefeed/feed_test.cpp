@@ -1,0 +1,232 @@
+// Feed numbering, queries, cursors, full-sync reconciliation and durability across reopen.
+#include <gtest/gtest.h>
+
+#include "changefeed/keys.hpp"
+#include "tests/changefeed/store_fixture.hpp"
+
+namespace dirfeed::changefeed::testing {
+namespace {
+
+using Lines = std::vector<std::string>;
+
+// ---- numbering ---------------------------------------------------------------------------
+
+TEST_F(StoreTest, SequencesAreGapFreeAndTimestampsStrictlyIncrease) {
+  const int64_t start = clock_.now_us();
+  apply({user("alice"), user("bob"), group("staff", {"alice", "bob"})});
+  apply({user("carol")});   // the clock has not moved
+  clock_.advance(-60'000'000);  // nor does a clock going back move timestamps back
+  apply({deleted("bob")});
+  clock_.advance(3'600'000'000);
+  apply({deleted("carol")});
+
+  const std::vector<pb::Change> changes = changes_after(0);
+  // 3 ADDs + 2 MEMBERSHIP ADDs, carol's ADD, bob's DELETE + MEMBERSHIP DELETE, carol's DELETE
+  ASSERT_EQ(changes.size(), 9u);
+  EXPECT_EQ(changes.front().timestamp_us(), start);
+  for (size_t i = 0; i < changes.size(); ++i) {
+    EXPECT_EQ(changes[i].sequence(), i + 1);
+    if (i > 0) {
+      EXPECT_GT(changes[i].timestamp_us(), changes[i - 1].timestamp_us());
+    }
+  }
+  EXPECT_EQ(changes.back().timestamp_us(), clock_.now_us()) << "catches up with the clock";
+  EXPECT_EQ(store_->last_sequence(), 9u);
+}
+
+TEST_F(StoreTest, EmptyStoreHasEmptyFeed) {
+  EXPECT_EQ(store_->last_sequence(), 0u);
+  EXPECT_FALSE(store_->oldest_change_time());
+  EXPECT_FALSE(store_->cursor(kDomain));
+  EXPECT_EQ(describe_after(0), Lines());
+}
+
+// ---- cursors and durability --------------------------------------------------------------
+
+TEST_F(StoreTest, CursorIsStoredWithThePage) {
+  pb::Cursor cursor = cursor_for(kDomain, 4711);
+  cursor.set_dirsync_cookie(std::string("\x00\x01\x02", 3));
+  ASSERT_TRUE(store_->apply_page(kDomain, {user("alice")}, cursor).is_ok());
+
+  std::optional<pb::Cursor> stored_cursor = store_->cursor("EXAMPLE.test");
+  ASSERT_TRUE(stored_cursor);
+  EXPECT_EQ(stored_cursor->SerializeAsString(), cursor.SerializeAsString());
+  EXPECT_FALSE(store_->cursor("other.test"));
+
+  // A page with no change still moves the cursor.
+  ASSERT_TRUE(store_->apply_page(kDomain, {}, cursor_for(kDomain, 4712)).is_ok());
+  EXPECT_EQ(store_->cursor(kDomain)->usn(), 4712);
+}
+
+TEST_F(StoreTest, ReopenKeepsEverythingAndReapplyProducesNothing) {
+  const std::vector<pb::ObservedObject> page = {group("domain-users", {}),
+                                                user("alice", "domain-users"), user("bob"),
+                                                group("staff", {"alice", "bob"})};
+  apply(page);
+  const uint64_t last = store_->last_sequence();
+  const int64_t last_time = changes_after(last - 1).at(0).timestamp_us();
+
+  reopen();
+  EXPECT_EQ(store_->last_sequence(), last);
+  ASSERT_TRUE(store_->cursor(kDomain));
+  EXPECT_EQ(store_->cursor(kDomain)->strategy(), "usn");
+  EXPECT_EQ(groups_of("alice"), Lines({"domain-users", "staff"}));
+  EXPECT_EQ(members_of("domain-users"), Lines({"alice"}));
+
+  clock_.advance(-1'000);
+  EXPECT_EQ(apply(page), Lines());
+  EXPECT_EQ(apply({deleted("bob")}),
+            Lines({"DELETE USER bob", "MEMBERSHIP DELETE bob->staff"}));
+  const std::vector<pb::Change> after_reopen = changes_after(last);
+  EXPECT_EQ(after_reopen.front().sequence(), last + 1);
+  EXPECT_GT(after_reopen.front().timestamp_us(), last_time);
+}
+
+// ---- full sync ---------------------------------------------------------------------------
+
+TEST_F(StoreTest, FinishFullSyncDeletesUnseenObjectsOfTheDomain) {
+  apply({user("alice"), user("bob"), group("staff", {"alice", "bob"})});
+  apply({user("zed")}, "other.test");
+  CommitStats stats;
+
+  EXPECT_EQ(finish({"alice", "staff"}, 10, &stats),
+            Lines({"DELETE USER bob", "MEMBERSHIP DELETE bob->staff"}));
+  EXPECT_EQ(stats.changes, 2u);
+  EXPECT_EQ(stats.held_back, 0u);
+  EXPECT_FALSE(store_->object_by_guid(guid("bob")));
+  EXPECT_TRUE(store_->object_by_guid(guid("zed"))) << "other domains are not reconciled";
+  EXPECT_EQ(members_of("staff"), Lines({"alice"}));
+  EXPECT_EQ(store_->cursor(kDomain)->usn(), 99);
+}
+
+TEST_F(StoreTest, FinishFullSyncHoldsBackTooManyDeletes) {
+  apply({user("alice"), user("bob"), user("carol")});
+  CommitStats stats;
+
+  EXPECT_EQ(finish({"alice"}, 1, &stats), Lines());
+  EXPECT_EQ(stats.held_back, 2u);
+  EXPECT_TRUE(store_->object_by_guid(guid("bob")));
+  EXPECT_TRUE(store_->object_by_guid(guid("carol")));
+  EXPECT_EQ(store_->cursor(kDomain)->usn(), 99) << "the cursor is stored either way";
+
+  EXPECT_EQ(finish({"alice"}, 2, &stats), Lines({"DELETE USER bob", "DELETE USER carol"}));
+  EXPECT_EQ(stats.held_back, 0u);
+}
+
+// ---- queries -----------------------------------------------------------------------------
+
+TEST_F(StoreTest, ObjectsListsByKindAndDomainInGuidOrder) {
+  apply({user("alice"), group("staff", {}), user("bob")});
+  apply({user("zed")}, "other.test");
+
+  auto list = [&](pb::ObjectKind kind, const std::string& domain) {
+    Lines names;
+    store_->objects(kind, domain, [&](const pb::DirectoryObject& object) {
+      names.push_back(name_of(object.guid()));
+      return true;
+    });
+    return names;
+  };
+  EXPECT_EQ(list(pb::USER, kDomain), Lines({"alice", "bob"}));
+  EXPECT_EQ(list(pb::USER, "Example.Test"), Lines({"alice", "bob"}));
+  EXPECT_EQ(list(pb::GROUP, kDomain), Lines({"staff"}));
+  EXPECT_EQ(list(pb::USER, ""), Lines({"alice", "bob", "zed"}));
+  EXPECT_EQ(list(pb::USER, "other.test"), Lines({"zed"}));
+
+  Lines first;
+  store_->objects(pb::USER, "", [&](const pb::DirectoryObject& object) {
+    first.push_back(name_of(object.guid()));
+    return false;
+  });
+  EXPECT_EQ(first, Lines({"alice"})) << "the visitor stops the walk";
+}
+
+TEST_F(StoreTest, FeedQueriesFilterAndLimit) {
+  apply({user("alice"), group("staff", {})});  // 1 ADD alice, 2 ADD staff
+  apply({group("staff", {"alice"})});  // 3 MEMBERSHIP ADD, 4 MODIFY alice, 5 MODIFY staff
+  clock_.advance(1'000'000);
+  apply({user("bob")});  // 6 ADD
+
+  auto query = [](std::optional<pb::ObjectKind> kind, std::optional<bool> from_directory,
+                  size_t limit = SIZE_MAX) {
+    FeedQuery result;
+    result.kind = kind;
+    result.from_directory = from_directory;
+    result.limit = limit;
+    return result;
+  };
+  auto sequences = [&](uint64_t after, const FeedQuery& query) {
+    std::vector<uint64_t> result;
+    for (const pb::Change& change : changes_after(after, query)) {
+      result.push_back(change.sequence());
+    }
+    return result;
+  };
+  using Seqs = std::vector<uint64_t>;
+  EXPECT_EQ(sequences(0, {}), Seqs({1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(sequences(3, {}), Seqs({4, 5, 6}));
+  EXPECT_EQ(sequences(6, {}), Seqs());
+  EXPECT_EQ(sequences(0, query(pb::USER, std::nullopt)), Seqs({1, 4, 6}));
+  EXPECT_EQ(sequences(0, query(pb::MEMBERSHIP, std::nullopt)), Seqs({3}));
+  EXPECT_EQ(sequences(0, query(pb::USER, std::nullopt, 2)), Seqs({1, 4}));
+  EXPECT_EQ(sequences(0, query(std::nullopt, false)), Seqs());
+  EXPECT_EQ(sequences(0, query(std::nullopt, true, 1)), Seqs({1}));
+  EXPECT_EQ(sequences(0, query(std::nullopt, std::nullopt, 0)), Seqs());
+
+  const std::vector<pb::Change> all = changes_after(0);
+  auto after_time = [&](int64_t after_us, const FeedQuery& query) {
+    Seqs result;
+    store_->changes_after_time(after_us, query, [&](const pb::Change& change) {
+      result.push_back(change.sequence());
+      return true;
+    });
+    return result;
+  };
+  EXPECT_EQ(after_time(0, {}), Seqs({1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(after_time(all[1].timestamp_us(), {}), Seqs({3, 4, 5, 6}));
+  EXPECT_EQ(after_time(all[3].timestamp_us(), {}), Seqs({5, 6}));
+  EXPECT_EQ(after_time(all[5].timestamp_us(), {}), Seqs());
+  EXPECT_EQ(after_time(all[0].timestamp_us(), query(pb::GROUP, std::nullopt)), Seqs({2, 5}));
+  EXPECT_EQ(after_time(0, query(pb::USER, std::nullopt, 1)), Seqs({1}));
+  EXPECT_EQ(*store_->oldest_change_time(), all[0].timestamp_us());
+}
+
+TEST_F(StoreTest, FeedVisitorStopsEarly) {
+  apply({user("alice"), user("bob"), user("carol")});
+  size_t visited = 0;
+  store_->changes_after_sequence(0, {}, [&](const pb::Change&) { return ++visited < 2; });
+  EXPECT_EQ(visited, 2u);
+  visited = 0;
+  store_->changes_after_time(0, {}, [&](const pb::Change&) { return ++visited < 1; });
+  EXPECT_EQ(visited, 1u);
+}
+
+TEST_F(StoreTest, MembersOfUnknownOrNonGroupIsEmpty) {
+  apply({user("alice")});
+  EXPECT_EQ(members_of("alice"), Lines());
+  EXPECT_EQ(members_of("nobody"), Lines());
+}
+
+// ---- key encoding ------------------------------------------------------------------------
+
+TEST(KeysTest, TimeKeysSortByTimestampThenSequence) {
+  EXPECT_LT(keys::time(-5, 9), keys::time(3, 1));
+  EXPECT_LT(keys::time(3, 1), keys::time(3, 2));
+  EXPECT_LT(keys::time(3, 9), keys::time(4, 0));
+  EXPECT_EQ(keys::decode_time(keys::time(-5, 9)), -5);
+  EXPECT_EQ(keys::decode_time_sequence(keys::time(-5, 9)), 9u);
+  EXPECT_LT(keys::sequence(255), keys::sequence(256));
+  EXPECT_EQ(keys::decode_sequence(keys::sequence(1ull << 40)), 1ull << 40);
+}
+
+TEST(KeysTest, NamesAreLowerCasedAsciiOnly) {
+  EXPECT_EQ(lower_ascii("CN=Ünal,DC=Example"), "cn=Ünal,dc=example");
+  pb::DirectoryObject object;
+  object.set_netbios_domain("EXAMPLE");
+  EXPECT_FALSE(keys::ntlm_of(object));
+  object.set_sam_account_name("Alice");
+  EXPECT_EQ(keys::ntlm_of(object), "example\\alice");
+}
+
+}  // namespace
+}  // namespace dirfeed::changefeed::testing

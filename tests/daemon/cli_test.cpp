@@ -1,0 +1,212 @@
+#include "daemon/cli.hpp"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/daemon/temp_dir.hpp"
+
+namespace dirfeed::daemon {
+namespace {
+
+using testing_support::TempDir;
+
+struct Outcome {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Outcome cli(const std::vector<std::string>& args) {
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code = run_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(CliTest, Version) {
+  EXPECT_EQ(version(), DIRFEED_EXPECTED_VERSION);
+  for (const char* flag : {"--version", "-V"}) {
+    const Outcome r = cli({flag});
+    EXPECT_EQ(r.code, kExitOk);
+    EXPECT_EQ(r.out, std::string("dirfeed ") + DIRFEED_EXPECTED_VERSION + "\n");
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+TEST(CliTest, ArgvOverload) {
+  std::string program = "dirfeed";
+  std::string flag = "--version";
+  char* argv[] = {program.data(), flag.data(), nullptr};
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(run_cli(2, argv, out, err), kExitOk);
+  EXPECT_EQ(out.str(), std::string("dirfeed ") + DIRFEED_EXPECTED_VERSION + "\n");
+}
+
+TEST(CliTest, Help) {
+  for (const char* flag : {"--help", "-h", "help"}) {
+    const Outcome r = cli({flag});
+    EXPECT_EQ(r.code, kExitOk);
+    EXPECT_TRUE(contains(r.out, "Usage: dirfeed COMMAND [OPTIONS]")) << r.out;
+    EXPECT_TRUE(contains(r.out, "\n  run ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "\n  check-config ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "--version")) << r.out;
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+TEST(CliTest, HelpOfEveryCommand) {
+  for (const std::string command : {"run", "check-config"}) {
+    for (const char* flag : {"--help", "-h"}) {
+      const Outcome r = cli({command, flag});
+      EXPECT_EQ(r.code, kExitOk) << command;
+      EXPECT_TRUE(contains(r.out, "Usage: dirfeed " + command + " [--config FILE]")) << r.out;
+      EXPECT_TRUE(contains(r.out, "--config")) << r.out;
+      EXPECT_TRUE(contains(r.out, "/etc/dirfeed/dirfeed.yaml")) << r.out;
+      EXPECT_TRUE(contains(r.out, "--help")) << r.out;
+      EXPECT_EQ(r.err, "");
+    }
+    const Outcome via_help = cli({"help", command});
+    EXPECT_EQ(via_help.code, kExitOk);
+    EXPECT_TRUE(contains(via_help.out, "Usage: dirfeed " + command)) << via_help.out;
+  }
+  // --help wins over a config that does not exist.
+  EXPECT_EQ(cli({"check-config", "--config", "/nonexistent/x.yaml", "--help"}).code, kExitOk);
+}
+
+TEST(CliTest, NoArguments) {
+  const Outcome r = cli({});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err, "Usage: dirfeed COMMAND")) << r.err;
+}
+
+TEST(CliTest, UnknownCommand) {
+  const Outcome r = cli({"frobnicate", "--config", "x"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err, "dirfeed: unknown command 'frobnicate'")) << r.err;
+  EXPECT_TRUE(contains(r.err, "Usage: dirfeed COMMAND")) << r.err;
+}
+
+TEST(CliTest, UnknownOptions) {
+  Outcome r = cli({"--frobnicate"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(contains(r.err, "unknown option '--frobnicate'")) << r.err;
+
+  r = cli({"check-config", "--frobnicate"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err, "dirfeed check-config: ")) << r.err;
+  EXPECT_TRUE(contains(r.err, "--frobnicate")) << r.err;
+  EXPECT_TRUE(contains(r.err, "Run 'dirfeed check-config --help' for usage.")) << r.err;
+
+  r = cli({"run", "--frobnicate"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(contains(r.err, "dirfeed run: ")) << r.err;
+
+  // No abbreviations, no stray arguments, no missing values.
+  EXPECT_EQ(cli({"check-config", "--conf", "x.yaml"}).code, kExitUsage);
+  r = cli({"check-config", "--config", "x.yaml", "extra"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err,
+            "dirfeed check-config: unexpected argument 'extra'\n"
+            "Run 'dirfeed check-config --help' for usage.\n");
+  EXPECT_EQ(cli({"check-config", "--config"}).code, kExitUsage);
+  EXPECT_EQ(cli({"check-config", "--config", "a.yaml", "--config", "b.yaml"}).code, kExitUsage);
+  EXPECT_EQ(cli({"--version", "extra"}).code, kExitUsage);
+  EXPECT_EQ(cli({"help", "frobnicate"}).code, kExitUsage);
+}
+
+class CheckConfigTest : public ::testing::Test {
+ protected:
+  std::string write_config(const std::string& extra = "") {
+    const std::string yaml = "state_dir: " + dir_.path() +
+                             "/state\n"
+                             "domains:\n"
+                             "  - name: example.test\n"
+                             "    controllers: [ldaps://dc1.example.test]\n"
+                             "    bind:\n"
+                             "      dn: svc@example.test\n"
+                             "      password_file: " +
+                             dir_.path() +
+                             "/pw\n"
+                             "api:\n"
+                             "  users_file: " +
+                             dir_.path() +
+                             "/users\n"
+                             "  keys_file: " +
+                             dir_.path() + "/keys\n" + extra;
+    return dir_.write("dirfeed.yaml", yaml);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(CheckConfigTest, GoodConfig) {
+  dir_.write("pw", "secret\n");
+  const std::string path = write_config();
+  for (const char* flag : {"--config", "-c"}) {
+    const Outcome r = cli({"check-config", flag, path});
+    EXPECT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_EQ(r.out, path + ": ok\n");
+    EXPECT_EQ(r.err, "");
+  }
+  const Outcome equals = cli({"check-config", "--config=" + path});
+  EXPECT_EQ(equals.code, kExitOk) << equals.err;
+}
+
+TEST_F(CheckConfigTest, PrintsEveryError) {
+  dir_.write("pw", "secret\n");
+  const std::string path = write_config("  listen: nowhere\nfeed:\n  retention: 30\nbogus: 1\n");
+  const Outcome r = cli({"check-config", "--config", path});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            path +
+                ":11: api.listen: \"nowhere\" is not HOST:PORT (e.g. 0.0.0.0:5000 or [::]:5000)\n" +
+                path +
+                ":13: feed.retention: \"30\" is not a duration (use s, m, h, d); did you "
+                "mean \"30s\"?\n" +
+                path + ":14: bogus: unknown key\n" + path + ": 3 errors\n");
+}
+
+TEST_F(CheckConfigTest, MissingPasswordFile) {
+  const std::string path = write_config();
+  const Outcome r = cli({"check-config", "--config", path});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, path + ":7: domains[0].bind.password_file: cannot read " + dir_.path() +
+                       "/pw: No such file or directory\n" + path + ": 1 error\n");
+}
+
+TEST_F(CheckConfigTest, MissingConfigFile) {
+  const std::string path = dir_.path() + "/absent.yaml";
+  const Outcome r = cli({"check-config", "--config", path});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.err, path + ": cannot read: No such file or directory\n" + path + ": 1 error\n");
+}
+
+TEST_F(CheckConfigTest, RunRefusesABadConfigBeforeStarting) {
+  const std::string path = write_config("log: {level: loud}\n");
+  const Outcome r = cli({"run", "--config", path});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(contains(r.err, path + ":11: log.level: \"loud\" is not one of")) << r.err;
+  // The password file is missing too: run checks files like check-config does.
+  dir_.write("pw", "");
+  const Outcome empty_password = cli({"run", "--config", write_config()});
+  EXPECT_EQ(empty_password.code, kExitFailure);
+  EXPECT_TRUE(contains(empty_password.err,
+                       "domains[0].bind.password_file: " + dir_.path() + "/pw is empty"))
+      << empty_password.err;
+}
+
+}  // namespace
+}  // namespace dirfeed::daemon

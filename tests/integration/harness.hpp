@@ -1,0 +1,142 @@
+#pragma once
+// Shared pieces of the integration tests: a store in a temp dir fed by a DomainPoller that
+// talks to the Samba DC fixture.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "changefeed/store.hpp"
+#include "daemon/store_sink.hpp"
+#include "ldap/poller.hpp"
+#include "proto/guid.hpp"
+#include "tests/support/samba_dc.hpp"
+
+namespace dirfeed::testing {
+
+// A fresh directory under the build tree's temp area, removed at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "dirfeed-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// `unicodePwd:: ...` line setting `password` (AD wants UTF-16LE of the quoted password).
+inline std::string unicode_pwd_line(const std::string& password) {
+  std::string quoted = "\"" + password + "\"";
+  std::string utf16;
+  for (char c : quoted) {
+    utf16.push_back(c);
+    utf16.push_back('\0');
+  }
+  return "unicodePwd:: " + base64_encode(utf16) + "\n";
+}
+
+inline ldap::DomainOptions domain_options(const SambaDc& dc, ldap::Strategy strategy) {
+  ldap::DomainOptions options;
+  options.name = dc.domain();
+  options.base_dn = dc.base_dn();
+  options.controllers = {dc.uri()};
+  options.tls.ca_file = dc.ca_file();
+  options.bind.dn = dc.admin_dn();
+  options.bind.password_file = dc.password_file();
+  options.sync.strategy = strategy;
+  options.sync.page_size = 200;
+  options.sync.member_range_step = 100;
+  return options;
+}
+
+// A store in a temp dir and a poller for the DC; reopen() simulates a restart.
+class SyncHarness {
+ public:
+  SyncHarness(const SambaDc& dc, ldap::Strategy strategy)
+      : options_(domain_options(dc, strategy)) {
+    reopen();
+  }
+
+  void reopen() {
+    poller_.reset();
+    sink_.reset();
+    store_.reset();
+    std::string error;
+    store_ = changefeed::Store::open({dir_.path() + "/feed"}, clock_, &error);
+    ASSERT_TRUE(store_) << error;
+    sink_ = std::make_unique<daemon::StoreSink>(*store_, false);
+    poller_ = std::make_unique<ldap::DomainPoller>(options_, *sink_, clock_);
+  }
+
+  // Runs one pass and fails the test unless it succeeded; returns the changes it recorded.
+  std::vector<pb::Change> pass() {
+    uint64_t before = store_->last_sequence();
+    std::atomic<bool> stop{false};
+    ldap::PassResult result = poller_->run_pass(stop);
+    EXPECT_TRUE(result.ok) << result.error;
+    return changes_after(before);
+  }
+
+  std::vector<pb::Change> changes_after(uint64_t sequence) const {
+    std::vector<pb::Change> changes;
+    store_->changes_after_sequence(sequence, {}, [&](const pb::Change& change) {
+      changes.push_back(change);
+      return true;
+    });
+    return changes;
+  }
+
+  changefeed::Store& store() { return *store_; }
+  ldap::DomainOptions& options() { return options_; }
+  const std::string& state_dir() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+  SystemClock clock_;
+  ldap::DomainOptions options_;
+  std::unique_ptr<changefeed::Store> store_;
+  std::unique_ptr<daemon::StoreSink> sink_;
+  std::unique_ptr<ldap::DomainPoller> poller_;
+};
+
+// A change in a form tests can compare: "modify user CN=...", "add membership alice>Engineers".
+// `names` maps GUIDs to short names for membership lines.
+inline std::string summarize(const pb::Change& change,
+                             const std::map<std::string, std::string>& names) {
+  auto name_of = [&](const std::string& guid) {
+    auto it = names.find(guid);
+    return it == names.end() ? guid_to_string(guid) : it->second;
+  };
+  std::string type = change.type() == pb::ADD      ? "add"
+                     : change.type() == pb::MODIFY ? "modify"
+                     : change.type() == pb::DELETE ? "delete"
+                                                   : "other";
+  switch (change.kind()) {
+    case pb::USER: return type + " user " + name_of(change.object().guid());
+    case pb::GROUP: return type + " group " + name_of(change.object().guid());
+    case pb::MEMBERSHIP:
+      return type + " membership " + name_of(change.membership().user_guid()) + ">" +
+             name_of(change.membership().group_guid());
+    default: return type + " ?";
+  }
+}
+
+inline std::vector<std::string> sorted(std::vector<std::string> lines) {
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+}  // namespace dirfeed::testing

@@ -1,0 +1,281 @@
+// Polling the real Samba AD DC into the store, with both strategies (DESIGN.md sections 4-5).
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+#include "tests/integration/harness.hpp"
+
+namespace dirfeed::testing {
+namespace {
+
+const std::string kStaff = "OU=Staff,DC=example,DC=test";
+
+// LDIF records without a changetype, made into adds for ldapmodify.
+std::string as_adds(const std::string& ldif) {
+  std::string out;
+  size_t start = 0;
+  while (start < ldif.size()) {
+    size_t end = ldif.find('\n', start);
+    if (end == std::string::npos) end = ldif.size();
+    std::string line = ldif.substr(start, end - start);
+    out += line + "\n";
+    if (line.rfind("dn: ", 0) == 0) out += "changetype: add\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string seed_ldif() {
+  std::string pw = unicode_pwd_line("Passw0rd!User1");
+  return as_adds("dn: " + kStaff + "\nobjectClass: organizationalUnit\n\n"
+         "dn: OU=Moved,DC=example,DC=test\nobjectClass: organizationalUnit\n\n"
+         "dn: CN=Alice Able," + kStaff + "\nobjectClass: user\nsAMAccountName: alice\n"
+         "givenName: Alice\nsn: Able\ndisplayName: Alice Able\nmail: alice@example.test\n"
+         "userPrincipalName: alice@example.test\ndepartment: Engineering\ntitle: Engineer\n"
+         "telephoneNumber: +1 555 0100\notherTelephone: +1 555 0101\n" + pw +
+         "userAccountControl: 512\n\n"
+         "dn: CN=Bob Baker," + kStaff + "\nobjectClass: user\nsAMAccountName: bob\n" + pw +
+         "userAccountControl: 512\n\n"
+         "dn: CN=Smith\\, John," + kStaff + "\nobjectClass: user\nsAMAccountName: jsmith\n"
+         "displayName: Smith, John\n\n"
+         "dn: CN=Carol Off," + kStaff + "\nobjectClass: user\nsAMAccountName: carol\n"
+         "userAccountControl: 514\n\n"
+         "dn: CN=Dave Gone," + kStaff + "\nobjectClass: user\nsAMAccountName: dave\n\n"
+         "dn: CN=Engineers," + kStaff + "\nobjectClass: group\nsAMAccountName: engineers\n"
+         "description: builds things\nmember: CN=Alice Able," + kStaff + "\n"
+         "member: CN=Bob Baker," + kStaff + "\n\n"
+         "dn: CN=All Staff," + kStaff + "\nobjectClass: group\nsAMAccountName: allstaff\n"
+         "member: CN=Engineers," + kStaff + "\nmember: CN=Smith\\, John," + kStaff + "\n\n"
+         "dn: CN=Temp Group," + kStaff + "\nobjectClass: group\nsAMAccountName: temp\n"
+         "member: CN=Dave Gone," + kStaff + "\n");
+}
+
+// Number of entries an ldapsearch LDIF output holds.
+size_t count_entries(const std::string& ldif) {
+  size_t count = 0;
+  for (size_t at = 0; (at = ldif.find("\ndn:", at)) != std::string::npos; ++at) ++count;
+  if (ldif.rfind("dn:", 0) == 0) ++count;
+  return count;
+}
+
+class SyncTest : public ::testing::TestWithParam<ldap::Strategy> {
+ protected:
+  void SetUp() override {
+    dc().reset();
+    dc().ldif(seed_ldif());
+    harness_ = std::make_unique<SyncHarness>(dc(), GetParam());
+  }
+
+  static SambaDc& dc() { return shared_dc(); }
+
+  pb::DirectoryObject by_ntlm(const std::string& sam) {
+    auto object = harness_->store().object_by_ntlm("EXAMPLE\\" + sam);
+    EXPECT_TRUE(object) << sam;
+    return object.value_or(pb::DirectoryObject());
+  }
+
+  // GUID -> sAMAccountName of every stored object, for readable change summaries.
+  std::map<std::string, std::string> names() {
+    std::map<std::string, std::string> names;
+    for (auto kind : {pb::USER, pb::GROUP}) {
+      harness_->store().objects(kind, "", [&](const pb::DirectoryObject& object) {
+        names[object.guid()] = object.sam_account_name();
+        return true;
+      });
+    }
+    return names;
+  }
+
+  std::vector<std::string> summaries(const std::vector<pb::Change>& changes,
+                                     const std::map<std::string, std::string>& names) {
+    std::vector<std::string> lines;
+    for (const auto& change : changes) lines.push_back(summarize(change, names));
+    return sorted(lines);
+  }
+
+  std::unique_ptr<SyncHarness> harness_;
+};
+
+TEST_P(SyncTest, FirstSyncStoresEveryObjectWithOneAddEach) {
+  auto changes = harness_->pass();
+
+  std::string filter = "(|" + harness_->options().sync.user_filter +
+                       harness_->options().sync.group_filter + ")";
+  size_t in_ad = count_entries(dc().search(dc().base_dn(), filter, {"1.1"}));
+  std::set<std::string> added;
+  size_t memberships = 0;
+  for (const auto& change : changes) {
+    if (change.kind() == pb::MEMBERSHIP) {
+      EXPECT_EQ(change.type(), pb::ADD);
+      ++memberships;
+      continue;
+    }
+    EXPECT_EQ(change.type(), pb::ADD) << change.ShortDebugString();
+    EXPECT_TRUE(added.insert(change.object().guid()).second) << "two records for "
+                                                             << change.object().dn();
+  }
+  EXPECT_EQ(added.size(), in_ad);
+  size_t stored = 0, user_edges = 0;
+  harness_->store().objects(pb::USER, "example.test", [&](const pb::DirectoryObject& user) {
+    ++stored;
+    user_edges += user.member_of_size();
+    return true;
+  });
+  harness_->store().objects(pb::GROUP, "example.test", [&](const pb::DirectoryObject&) {
+    ++stored;
+    return true;
+  });
+  EXPECT_EQ(stored, in_ad);
+  EXPECT_EQ(memberships, user_edges);
+
+  pb::DirectoryObject alice = by_ntlm("alice");
+  EXPECT_EQ(alice.kind(), pb::USER);
+  EXPECT_EQ(alice.dn(), "CN=Alice Able," + kStaff);
+  EXPECT_EQ(alice.display_name(), "Alice Able");
+  EXPECT_EQ(alice.given_name(), "Alice");
+  EXPECT_EQ(alice.surname(), "Able");
+  EXPECT_EQ(alice.mail(), "alice@example.test");
+  EXPECT_EQ(alice.user_principal_name(), "alice@example.test");
+  EXPECT_EQ(alice.department(), "Engineering");
+  EXPECT_EQ(alice.title(), "Engineer");
+  EXPECT_EQ(alice.telephone_number(), "+1 555 0100");
+  ASSERT_EQ(alice.other_telephones_size(), 1);
+  EXPECT_EQ(alice.netbios_domain(), "EXAMPLE");
+  EXPECT_EQ(alice.user_account_control() & 0x2, 0u);
+  EXPECT_TRUE(std::regex_match(alice.sid(), std::regex("S-1-5-21-\\d+-\\d+-\\d+-\\d+")));
+  EXPECT_TRUE(std::regex_match(alice.when_created(),
+                               std::regex("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ")));
+  EXPECT_TRUE(alice.from_directory());
+
+  // The GUID string form agrees with the bytes ldapsearch shows.
+  std::string ldif = dc().search(kStaff, "(sAMAccountName=alice)", {"objectGUID"});
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(ldif, match, std::regex("objectGUID:: (\\S+)")));
+  EXPECT_EQ(base64_decode(match[1].str()), alice.guid());
+  auto by_guid = harness_->store().object_by_guid(alice.guid());
+  ASSERT_TRUE(by_guid);
+  EXPECT_EQ(by_guid->sam_account_name(), "alice");
+  ASSERT_TRUE(harness_->store().object_by_dn("cn=alice able,ou=staff,dc=EXAMPLE,dc=test"));
+
+  pb::DirectoryObject engineers = by_ntlm("engineers");
+  pb::DirectoryObject all_staff = by_ntlm("allstaff");
+  pb::DirectoryObject domain_users = by_ntlm("Domain Users");
+  EXPECT_EQ(engineers.description(), "builds things");
+  EXPECT_EQ(engineers.kind(), pb::GROUP);
+  auto has_group = [](const pb::DirectoryObject& object, const pb::DirectoryObject& group) {
+    return std::find(object.member_of().begin(), object.member_of().end(), group.guid()) !=
+           object.member_of().end();
+  };
+  EXPECT_TRUE(has_group(alice, engineers));
+  EXPECT_TRUE(has_group(alice, domain_users)) << "primary group";
+  EXPECT_FALSE(has_group(alice, all_staff)) << "nested membership is not direct";
+  EXPECT_TRUE(has_group(engineers, all_staff)) << "nested group";
+  EXPECT_TRUE(has_group(by_ntlm("jsmith"), all_staff));
+  EXPECT_EQ(by_ntlm("jsmith").dn(), "CN=Smith\\, John," + kStaff);
+  EXPECT_NE(by_ntlm("carol").user_account_control() & 0x2, 0u) << "disabled";
+  EXPECT_EQ(domain_users.sid(), alice.sid().substr(0, alice.sid().rfind('-')) + "-513");
+
+  std::set<std::string> members;
+  harness_->store().members(engineers.guid(), [&](const pb::DirectoryObject& member) {
+    members.insert(member.sam_account_name());
+    return true;
+  });
+  EXPECT_EQ(members, (std::set<std::string>{"alice", "bob"}));
+}
+
+TEST_P(SyncTest, NextPassRecordsExactlyWhatChangedInAd) {
+  harness_->pass();
+  auto names_before = names();
+  dc().ldif("dn: CN=Alice Able," + kStaff + "\nchangetype: modify\nreplace: title\n"
+            "title: Staff Engineer\n\n"
+            "dn: CN=Engineers," + kStaff + "\nchangetype: modify\nadd: member\n"
+            "member: CN=Carol Off," + kStaff + "\n-\ndelete: member\n"
+            "member: CN=Bob Baker," + kStaff + "\n\n"
+            "dn: CN=Smith\\, John," + kStaff + "\nchangetype: modrdn\n"
+            "newrdn: CN=Smith\\, Johnny\ndeleteoldrdn: 1\n"
+            "newsuperior: OU=Moved,DC=example,DC=test\n\n"
+            "dn: CN=Dave Gone," + kStaff + "\nchangetype: delete\n\n"
+            "dn: CN=Temp Group," + kStaff + "\nchangetype: delete\n");
+  auto changes = harness_->pass();
+  auto lines = summaries(changes, names_before);
+  EXPECT_EQ(lines, sorted({
+                       "modify user alice",              // title
+                       "modify user carol",              // joined Engineers
+                       "add membership carol>engineers",
+                       "modify user bob",                // left Engineers
+                       "delete membership bob>engineers",
+                       "modify group engineers",         // its members changed
+                       "modify user jsmith",             // renamed and moved
+                       "delete user dave",
+                       "delete membership dave>Domain Users",
+                       "delete membership dave>temp",
+                       "delete group temp",
+                   }));
+  for (const auto& change : changes) {
+    if (change.kind() == pb::USER && change.object().sam_account_name() == "alice") {
+      EXPECT_EQ(change.object().title(), "Staff Engineer");
+    }
+    if (change.kind() == pb::USER && change.object().sam_account_name() == "jsmith") {
+      EXPECT_EQ(change.object().dn(), "CN=Smith\\, Johnny,OU=Moved,DC=example,DC=test");
+    }
+  }
+  EXPECT_TRUE(harness_->store().object_by_dn("CN=Smith\\, Johnny,OU=Moved,DC=example,DC=test"));
+  EXPECT_FALSE(harness_->store().object_by_dn("CN=Smith\\, John," + kStaff));
+  EXPECT_FALSE(harness_->store().object_by_ntlm("EXAMPLE\\dave"));
+}
+
+TEST_P(SyncTest, UnchangedDirectoryAndRestartRecordNothing) {
+  harness_->pass();
+  EXPECT_TRUE(harness_->pass().empty());
+  harness_->reopen();
+  EXPECT_TRUE(harness_->pass().empty());
+  // A forced full resync (a cursor from "another DC") records nothing either.
+  pb::Cursor cursor = *harness_->store().cursor("example.test");
+  cursor.set_full_sync_done(false);
+  ASSERT_TRUE(harness_->store().apply_page("example.test", {}, cursor).is_ok());
+  EXPECT_TRUE(harness_->pass().empty());
+}
+
+TEST_P(SyncTest, GroupWithMoreMembersThanOneRangeIsReadCompletely) {
+  dc().add_users(kStaff, "bulk", 260);
+  std::string ldif = "dn: CN=Big Group," + kStaff + "\nchangetype: add\nobjectClass: group\n"
+                     "sAMAccountName: biggroup\n";
+  for (int i = 1; i <= 260; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "bulk%04d", i);
+    ldif += "member: CN=" + std::string(name) + "," + kStaff + "\n";
+  }
+  dc().ldif(ldif);
+  harness_->options().sync.member_range_step = 100;  // ranges 0-99, 100-199, 200-*
+  harness_->reopen();
+  harness_->pass();
+  auto big = harness_->store().object_by_ntlm("EXAMPLE\\biggroup");
+  ASSERT_TRUE(big);
+  size_t members = 0;
+  harness_->store().members(big->guid(), [&](const pb::DirectoryObject&) {
+    ++members;
+    return true;
+  });
+  EXPECT_EQ(members, 260u);
+  auto bulk7 = harness_->store().object_by_ntlm("EXAMPLE\\bulk0007");
+  ASSERT_TRUE(bulk7);
+  EXPECT_NE(std::find(bulk7->member_of().begin(), bulk7->member_of().end(), big->guid()),
+            bulk7->member_of().end());
+
+  // Removing one member of the big group changes only that edge.
+  dc().ldif("dn: CN=Big Group," + kStaff + "\nchangetype: modify\ndelete: member\n"
+            "member: CN=bulk0250," + kStaff + "\n");
+  auto lines = summaries(harness_->pass(), names());
+  EXPECT_EQ(lines, sorted({"modify group biggroup", "modify user bulk0250",
+                           "delete membership bulk0250>biggroup"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, SyncTest,
+                         ::testing::Values(ldap::Strategy::kUsn, ldap::Strategy::kDirSync),
+                         [](const auto& info) {
+                           return info.param == ldap::Strategy::kUsn ? "usn" : "dirsync";
+                         });
+
+}  // namespace
+}  // namespace dirfeed::testing
