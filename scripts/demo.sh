@@ -21,6 +21,10 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target dirfeed -j"$(nproc)"
 
 mkdir -p "$DEMO"
+# One example.test DC resolves at a time (/etc/hosts): wait for tests or other runs to finish.
+mkdir -p /run/lock
+exec 9>/run/lock/dirfeed-samba-dc.lock
+flock -w 900 9 || { echo "another Samba DC user holds /run/lock/dirfeed-samba-dc.lock" >&2; exit 1; }
 cleanup() {
   trap - EXIT INT TERM
   [ -n "${DIRFEED_PID:-}" ] && kill "$DIRFEED_PID" 2>/dev/null && wait "$DIRFEED_PID" 2>/dev/null

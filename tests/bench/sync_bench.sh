@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 USERS=${1:-5000}
-GROUPS=${2:-200}
+NGROUPS=${2:-200}
 RUNS=${RUNS:-3}
 BENCH=$ROOT/build/bench
 DC_DIR=$BENCH/dc
@@ -24,20 +24,25 @@ OU="OU=Bench,DC=example,DC=test"
 export LDAPTLS_CACERT=$DC_DIR/private/tls/ca.pem
 LDAP_ARGS=(-x -H ldaps://dc1.example.test -D Administrator@example.test -y "$DC_DIR/admin.password")
 
-command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
+command -v /usr/bin/time >/dev/null && command -v bc >/dev/null ||
+  apt-get install -y --no-install-recommends time bc >/dev/null
 cmake --build build --target dirfeed >/dev/null
 mkdir -p "$BENCH"
+# One example.test DC resolves at a time (/etc/hosts): wait for tests or other runs to finish.
+mkdir -p /run/lock
+exec 9>/run/lock/dirfeed-samba-dc.lock
+flock -w 900 9 || { echo "another Samba DC user holds /run/lock/dirfeed-samba-dc.lock" >&2; exit 1; }
 trap '"$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true' EXIT
 
-seed_stamp="$USERS users, $GROUPS groups, v1"
+seed_stamp="$USERS users, $NGROUPS groups, v1"
 if [ -f "$BENCH/seeded.tgz" ] && [ "$(cat "$BENCH/seeded.stamp" 2>/dev/null)" = "$seed_stamp" ]; then
   "$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true
   rm -rf "$DC_DIR" && tar -C "$BENCH" -xzf "$BENCH/seeded.tgz"
   SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
 else
-  echo "seeding $USERS users and $GROUPS groups (once; about $((USERS / 100)) s)" >&2
+  echo "seeding $USERS users and $NGROUPS groups (once; about $((USERS / 100)) s)" >&2
   SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" reset "$DC_DIR" "$DC_IP" >/dev/null
-  python3 - "$USERS" "$GROUPS" "$OU" > "$BENCH/seed.ldif" <<'PY'
+  python3 - "$USERS" "$NGROUPS" "$OU" > "$BENCH/seed.ldif" <<'PY'
 import random, sys
 users, groups, ou = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 random.seed(7)
@@ -87,11 +92,11 @@ domains:
 EOF
 }
 
-# seconds and peak RSS (KiB) of one command: "SECONDS RSS"
+# seconds and peak RSS (KiB) of one command: "SECONDS RSS"; fails when the command does
 measure() {
-  local out
-  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-  echo "$out"
+  /usr/bin/time -o "$BENCH/time.out" -f '%e %M' "$@" >/dev/null 2>"$BENCH/run.log" ||
+    { echo "failed: $* (see $BENCH/run.log)" >&2; exit 1; }
+  cat "$BENCH/time.out"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
