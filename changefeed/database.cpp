@@ -4,6 +4,9 @@
 #include <system_error>
 #include <vector>
 
+#include <rocksdb/cache.h>
+#include <rocksdb/table.h>
+
 namespace dirfeed::changefeed {
 
 std::unique_ptr<Database> Database::open(const std::string& path, std::string* error) {
@@ -17,11 +20,22 @@ std::unique_ptr<Database> Database::open(const std::string& path, std::string* e
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
+  // Memory stays bounded whatever the directory size: the memtables of all tables share one
+  // budget (the fullest is flushed when it is used up), the WAL is capped the same way, and
+  // reads share one small block cache.
+  options.db_write_buffer_size = 16 << 20;
+  options.max_total_wal_size = 64 << 20;
+  options.keep_log_file_num = 5;
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(8 << 20);
+  rocksdb::ColumnFamilyOptions table_family;
+  table_family.write_buffer_size = 4 << 20;
+  table_family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, table_family);
   for (size_t i = 0; i < kTableCount; ++i) {
-    families.emplace_back(table_name(static_cast<Table>(i)), rocksdb::ColumnFamilyOptions());
+    families.emplace_back(table_name(static_cast<Table>(i)), table_family);
   }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

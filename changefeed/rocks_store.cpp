@@ -127,6 +127,38 @@ class RocksStore final : public Store {
     return commit(writer, result, stats);
   }
 
+  Status prune_feed(int64_t before_us, uint64_t* dropped) override {
+    std::lock_guard lock(write_mutex_);
+    // Sequences and timestamps grow together: the entries to drop are a prefix of both tables.
+    uint64_t first_kept = position_.sequence + 1;
+    uint64_t first = 0;
+    {
+      SnapshotReader reader(*database_);
+      std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kFeedByTime);
+      it->SeekToFirst();
+      if (!it->Valid()) {
+        if (dropped != nullptr) *dropped = 0;
+        return Status::ok();
+      }
+      first = keys::decode_time_sequence(it->key().ToStringView());
+      it->Seek(keys::time(before_us, 0));
+      if (it->Valid()) first_kept = keys::decode_time_sequence(it->key().ToStringView());
+      if (!it->status().ok()) return Status::error("store read failed: " + it->status().ToString());
+    }
+    if (dropped != nullptr) *dropped = first_kept > first ? first_kept - first : 0;
+    if (first_kept <= first) return Status::ok();
+    rocksdb::WriteBatch batch;
+    rocksdb::Status status = batch.DeleteRange(database_->table(Table::kFeedBySequence),
+                                               keys::sequence(0), keys::sequence(first_kept));
+    if (status.ok()) {
+      status = batch.DeleteRange(database_->table(Table::kFeedByTime), keys::time(INT64_MIN, 0),
+                                 keys::time(before_us, 0));
+    }
+    if (status.ok()) status = database_->db()->Write(rocksdb::WriteOptions(), &batch);
+    if (!status.ok()) return Status::error("pruning the feed failed: " + status.ToString());
+    return Status::ok();
+  }
+
   std::optional<pb::Cursor> cursor(const std::string& domain) const override {
     return SnapshotReader(*database_).get_message<pb::Cursor>(Table::kState, keys::cursor(domain));
   }

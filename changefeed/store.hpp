@@ -115,6 +115,10 @@ class Store {
                                   const pb::Cursor& cursor, size_t max_deletes,
                                   CommitStats* stats = nullptr) = 0;
 
+  // Drops feed entries with timestamp_us < before_us (feed.retention); objects, indexes,
+  // cursors and sequence numbering are untouched. Returns how many were dropped.
+  virtual Status prune_feed(int64_t before_us, uint64_t* dropped = nullptr) = 0;
+
   // The cursor stored for `domain`, if any.
   virtual std::optional<pb::Cursor> cursor(const std::string& domain) const = 0;
 

@@ -523,7 +523,7 @@ void read_sync(Parser& p, const Entry& e, ldap::SyncOptions& sync) {
     }
   }
   if (auto v = m->take("member_range_step")) {
-    if (auto n = p.int_value(*v, 1, std::numeric_limits<int>::max())) {
+    if (auto n = p.int_value(*v, 0, std::numeric_limits<int>::max())) {
       sync.member_range_step = static_cast<int>(*n);
     }
   }

@@ -10,10 +10,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include "daemon/store_sink.hpp"
+#include "ldap/notifier.hpp"
 #include "ldap/poller.hpp"
 
 namespace dirfeed::daemon {
@@ -22,8 +25,10 @@ namespace {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
-// One monitored domain: its poller and the timer that starts its next pass. All members but
-// the poller are touched only on the io_context thread; the poller runs on the pass pool.
+// One monitored domain: its poller, the timer that starts its next pass, and its change
+// notifier (when sync.notifications is on). All members but the poller and the notifier are
+// touched only on the io_context thread; the poller runs on the pass pool, the notifier on
+// its own thread.
 struct DomainSlot {
   DomainSlot(asio::io_context& io, ldap::DomainOptions options, StoreSink& sink,
              const Clock& clock)
@@ -32,11 +37,15 @@ struct DomainSlot {
   ldap::DomainPoller poller;
   asio::steady_timer timer;
   bool running = false;
+  bool failing = false;     // the last pass failed: its retry delay stands, notifications wait
+  bool pass_again = false;  // a notification came during the running pass: run another after it
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> busy;
+  std::unique_ptr<ldap::ChangeNotifier> notifier;
 };
 
 // Schedules passes: one Asio io_context drives the timers and signals; blocking LDAP passes
-// run on a small thread pool (one thread per domain), each domain never twice at once.
+// run on a small thread pool (one thread per domain), each domain never twice at once. In
+// kForever mode a change notification starts a pass at once (or right after the running one).
 class Scheduler {
  public:
   Scheduler(const Config& config, RunMode mode, changefeed::Store& store, const Clock& clock)
@@ -56,16 +65,47 @@ class Scheduler {
       if (error) return;
       BOOST_LOG_TRIVIAL(info) << "signal " << signal << ": stopping after the current page";
       stop_ = true;
-      for (auto& slot : slots_) slot->timer.cancel();
+      for (auto& slot : slots_) {
+        slot->timer.cancel();
+        if (slot->notifier) slot->notifier->stop();
+      }
     });
     remaining_once_ = slots_.size();
+    if (mode_ == RunMode::kForever) start_notifiers();
     for (auto& slot : slots_) start_pass(*slot);
     io_.run();
+    // Every notifier was told to stop by the signal handler; this waits for their threads.
+    for (auto& slot : slots_) slot->notifier.reset();
     pool_.join();
     return mode_ == RunMode::kForever || !failed_;
   }
 
  private:
+  void start_notifiers() {
+    for (auto& slot : slots_) {
+      const auto& options = slot->poller.options();
+      if (!options.sync.notifications) continue;
+      DomainSlot* target = slot.get();
+      slot->notifier = std::make_unique<ldap::ChangeNotifier>(options, [this, target] {
+        asio::post(io_, [this, target] { on_notification(*target); });
+      });
+    }
+  }
+
+  // Something changed in the domain: pass now, or right after the running pass.
+  void on_notification(DomainSlot& slot) {
+    if (stop_ || slot.failing) return;
+    BOOST_LOG_TRIVIAL(debug) << "domain " << slot.poller.options().name
+                             << ": change notification, "
+                             << (slot.running ? "pass again after the running one" : "pass now");
+    if (slot.running) {
+      slot.pass_again = true;
+      return;
+    }
+    slot.timer.cancel();
+    start_pass(slot);
+  }
+
   void start_pass(DomainSlot& slot) {
     if (stop_ || slot.running) return;
     slot.running = true;
@@ -81,6 +121,8 @@ class Scheduler {
 
   void finish_pass(DomainSlot& slot, const ldap::PassResult& result, milliseconds elapsed) {
     slot.running = false;
+    slot.failing = !result.ok && !result.stopped;
+    bool pass_again = std::exchange(slot.pass_again, false);
     const auto& options = slot.poller.options();
     uint64_t changes = sink_.take_change_count();
     milliseconds delay = options.sync.interval;
@@ -89,6 +131,7 @@ class Scheduler {
                               << (result.full_sync ? "full sync" : "pass") << " done on "
                               << result.controller << " in " << elapsed.count() << " ms: "
                               << result.objects << " objects read, " << changes << " changes";
+      if (slot.notifier) slot.notifier->prefer(result.controller);
     } else if (!result.stopped) {
       delay = std::min(delay, retry_delay(slot));
       BOOST_LOG_TRIVIAL(error) << "domain " << options.name
@@ -102,6 +145,10 @@ class Scheduler {
       return;
     }
     if (stop_ || mode_ == RunMode::kOnce) return;
+    if (pass_again && !slot.failing) {
+      start_pass(slot);
+      return;
+    }
     slot.timer.expires_after(delay);
     slot.timer.async_wait([this, &slot](const boost::system::error_code& error) {
       if (!error) start_pass(slot);
@@ -129,6 +176,9 @@ class Scheduler {
 }  // namespace
 
 int run_daemon(const Config& config, RunMode mode) {
+  // libldap writes with write(2): on a connection the DC has closed (a DC restart, an idle
+  // timeout) that must fail with EPIPE and be handled, not kill the daemon with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) {

@@ -105,6 +105,51 @@ std::vector<char*> attribute_array(const std::vector<std::string>& attributes) {
   return out;
 }
 
+// libldap with GnuTLS reports a DC certificate it cannot verify as "Can't contact LDAP server"
+// with the diagnostic "(unknown error code)": no word of certificates. When TLS was in play and
+// the TLS layer said something (a refused or timed-out TCP connection leaves no diagnostic),
+// a second handshake without verification tells whether the certificate was the cause. That
+// connection sends nothing (no bind) and is closed at once.
+bool tls_works_unverified(const std::string& uri, std::chrono::milliseconds timeout) {
+  LDAP* probe = nullptr;
+  if (ldap_initialize(&probe, uri.c_str()) != LDAP_SUCCESS) return false;
+  int version = LDAP_VERSION3;
+  ldap_set_option(probe, LDAP_OPT_PROTOCOL_VERSION, &version);
+  timeval tv = to_timeval(timeout);
+  ldap_set_option(probe, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+  ldap_set_option(probe, LDAP_OPT_TIMEOUT, &tv);
+  int never = LDAP_OPT_X_TLS_NEVER;
+  ldap_set_option(probe, LDAP_OPT_X_TLS_REQUIRE_CERT, &never);
+  int min_protocol = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
+  ldap_set_option(probe, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min_protocol);
+  int is_server = 0;
+  int rc = ldap_set_option(probe, LDAP_OPT_X_TLS_NEWCTX, &is_server);
+  if (rc == LDAP_SUCCESS) {
+    rc = uri.rfind("ldaps://", 0) == 0 ? ldap_connect(probe)
+                                       : ldap_start_tls_s(probe, nullptr, nullptr);
+  }
+  ldap_unbind_ext_s(probe, nullptr, nullptr);
+  return rc == LDAP_SUCCESS;
+}
+
+// Adds to `error` (of connecting `handle` to `uri`) that certificate verification failed,
+// when tls_works_unverified() says so.
+void explain_tls_failure(LDAP* handle, const std::string& uri, const TlsOptions& tls,
+                         std::chrono::milliseconds timeout, Error& error) {
+  bool uses_tls = uri.rfind("ldaps://", 0) == 0 || (tls.start_tls && uri.rfind("ldap://", 0) == 0);
+  if (!uses_tls || !tls.verify) return;
+  if (error.code != LDAP_SERVER_DOWN && error.code != LDAP_CONNECT_ERROR) return;
+  char* diagnostic = nullptr;
+  ldap_get_option(handle, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic);
+  bool tls_said_something = diagnostic && *diagnostic;
+  if (diagnostic) ldap_memfree(diagnostic);
+  if (!tls_said_something || !tls_works_unverified(uri, timeout)) return;
+  error.message += "; TLS: the DC's certificate could not be verified with " +
+                   (tls.ca_file.empty() ? std::string("the system CAs")
+                                        : "ca_file " + tls.ca_file) +
+                   " (signed by another CA, expired, or not issued for this host name)";
+}
+
 }  // namespace
 
 const Attribute* Entry::find(std::string_view name) const {
@@ -161,6 +206,13 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
   timeval tv = to_timeval(timeout);
   ldap_set_option(handle, LDAP_OPT_NETWORK_TIMEOUT, &tv);
   ldap_set_option(handle, LDAP_OPT_TIMEOUT, &tv);
+  // TCP keepalive (idle 60 s, 3 probes 20 s apart): a connection that waits on the server for
+  // hours (the change notification search) notices a vanished DC within about 2 minutes, and
+  // firewalls do not drop it as idle.
+  int keepalive_idle = 60, keepalive_probes = 3, keepalive_interval = 20;
+  ldap_set_option(handle, LDAP_OPT_X_KEEPALIVE_IDLE, &keepalive_idle);
+  ldap_set_option(handle, LDAP_OPT_X_KEEPALIVE_PROBES, &keepalive_probes);
+  ldap_set_option(handle, LDAP_OPT_X_KEEPALIVE_INTERVAL, &keepalive_interval);
 
   // TLS settings are per handle; LDAP_OPT_X_TLS_NEWCTX makes them take effect.
   if (!tls.ca_file.empty()) ldap_set_option(handle, LDAP_OPT_X_TLS_CACERTFILE, tls.ca_file.c_str());
@@ -177,6 +229,7 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
   if (tls.start_tls && uri.rfind("ldap://", 0) == 0) {
     if (int rc = ldap_start_tls_s(handle, nullptr, nullptr); rc != LDAP_SUCCESS) {
       error = connection->error_from(rc, "StartTLS");
+      explain_tls_failure(handle, uri, tls, timeout, error);
       return nullptr;
     }
   }
@@ -186,6 +239,7 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
                             nullptr, nullptr);
   if (rc != LDAP_SUCCESS) {
     error = connection->error_from(rc, "bind as " + bind.dn);
+    explain_tls_failure(handle, uri, tls, timeout, error);
     return nullptr;
   }
   return connection;
@@ -198,7 +252,11 @@ Error Connection::error_from(int code, std::string_view operation) const {
   char* diagnostic = nullptr;
   ldap_get_option(handle_, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic);
   if (diagnostic) {
-    if (*diagnostic) message += std::string(" (") + diagnostic + ")";
+    std::string_view text(diagnostic);
+    bool wrapped = text.size() >= 2 && text.front() == '(' && text.back() == ')';
+    if (!text.empty()) {
+      message += wrapped ? " " + std::string(text) : " (" + std::string(text) + ")";
+    }
     ldap_memfree(diagnostic);
   }
   return {code, message};
@@ -224,32 +282,48 @@ Error Connection::search_once(const SearchRequest& request, LDAPControl* extra,
     controls.add(control);
   }
   auto attributes = attribute_array(request.attributes);
-  timeval tv = to_timeval(timeout_);
-  LDAPMessage* raw = nullptr;
-  int rc = ldap_search_ext_s(handle_, request.base.c_str(), to_ldap_scope(request.scope),
-                             request.filter.c_str(), attributes.data(), 0, controls.array(),
-                             nullptr, &tv, 0, &raw);
-  MessagePtr result(raw);
   std::string what = "search of " + request.base + " for " + request.filter;
-  if (rc == LDAP_NO_SUCH_OBJECT && request.scope == Scope::kBase) return {};
-  if (rc != LDAP_SUCCESS && rc != LDAP_PARTIAL_RESULTS && rc != LDAP_REFERRAL) {
-    return error_from(rc, what);
-  }
-  for (LDAPMessage* m = ldap_first_entry(handle_, result.get()); m;
-       m = ldap_next_entry(handle_, m)) {
-    if (!on_entry(decode_entry(handle_, m))) {
-      stopped = true;
-      return {};
+  int message_id = 0;
+  int rc = ldap_search_ext(handle_, request.base.c_str(), to_ldap_scope(request.scope),
+                           request.filter.c_str(), attributes.data(), 0, controls.array(),
+                           nullptr, nullptr, 0, &message_id);
+  if (rc != LDAP_SUCCESS) return error_from(rc, what);
+
+  // Entries are decoded and freed one at a time as they arrive, so memory stays bounded
+  // however many entries one response holds (Samba answers a DirSync in one response).
+  while (true) {
+    timeval tv = to_timeval(timeout_);  // the longest wait for the next message
+    LDAPMessage* raw = nullptr;
+    rc = ldap_result(handle_, message_id, LDAP_MSG_ONE, &tv, &raw);
+    MessagePtr message(raw);
+    if (rc == 0) {
+      ldap_abandon_ext(handle_, message_id, nullptr, nullptr);
+      return error_from(LDAP_TIMEOUT, what);
     }
+    if (rc < 0) {
+      int code = LDAP_OTHER;
+      ldap_get_option(handle_, LDAP_OPT_RESULT_CODE, &code);
+      return error_from(code, what);
+    }
+    if (rc == LDAP_RES_SEARCH_ENTRY) {
+      if (!on_entry(decode_entry(handle_, message.get()))) {
+        ldap_abandon_ext(handle_, message_id, nullptr, nullptr);
+        stopped = true;
+        return {};
+      }
+      continue;
+    }
+    if (rc != LDAP_RES_SEARCH_RESULT) continue;  // a search reference: not followed
+    int result_code = LDAP_SUCCESS;
+    rc = ldap_parse_result(handle_, message.get(), &result_code, nullptr, nullptr, nullptr,
+                           &response.controls, 0);
+    if (rc != LDAP_SUCCESS) return error_from(rc, "reading the result of " + what);
+    if (result_code == LDAP_NO_SUCH_OBJECT && request.scope == Scope::kBase) return {};
+    if (result_code != LDAP_SUCCESS && result_code != LDAP_REFERRAL) {
+      return error_from(result_code, what);
+    }
+    return {};
   }
-  int result_code = LDAP_SUCCESS;
-  rc = ldap_parse_result(handle_, result.get(), &result_code, nullptr, nullptr, nullptr,
-                         &response.controls, 0);
-  if (rc != LDAP_SUCCESS) return error_from(rc, "reading the result of " + what);
-  if (result_code != LDAP_SUCCESS && result_code != LDAP_REFERRAL) {
-    return error_from(result_code, what);
-  }
-  return {};
 }
 
 Error Connection::paged_search(const SearchRequest& request, int page_size,
@@ -324,6 +398,66 @@ Error Connection::read_entry(const SearchRequest& request, std::optional<Entry>&
         return true;
       },
       response, stopped);
+}
+
+Error Connection::start_notification(const std::string& base, Scope scope) {
+  if (notification_id_ >= 0) {
+    return {LDAP_PARAM_ERROR, uri_ + ": a notification search is already running"};
+  }
+  Controls controls;
+  LDAPControl* control = nullptr;
+  // Critical: a server that does not know the control must refuse, not answer a plain search.
+  if (int rc = ldap_control_create(LDAP_CONTROL_X_SERVER_NOTIFICATION, 1, nullptr, 0, &control);
+      rc != LDAP_SUCCESS) {
+    return error_from(rc, "change notification control");
+  }
+  controls.add(control);
+  if (int rc = ldap_create_show_deleted_control(handle_, &control); rc != LDAP_SUCCESS) {
+    return error_from(rc, "show deleted control");
+  }
+  controls.add(control);
+  // Entries only say "something changed": ask for no attributes.
+  const std::vector<std::string> no_attributes{LDAP_NO_ATTRS};
+  auto attributes = attribute_array(no_attributes);
+  int id = -1;
+  int rc = ldap_search_ext(handle_, base.c_str(), to_ldap_scope(scope), "(objectClass=*)",
+                           attributes.data(), 0, controls.array(), nullptr, nullptr, 0, &id);
+  if (rc != LDAP_SUCCESS) return error_from(rc, "change notification search of " + base);
+  notification_id_ = id;
+  return {};
+}
+
+Error Connection::next_notification(std::chrono::milliseconds timeout, bool& changed) {
+  changed = false;
+  if (notification_id_ < 0) return {LDAP_PARAM_ERROR, uri_ + ": no notification search started"};
+  timeval tv = to_timeval(timeout);
+  LDAPMessage* raw = nullptr;
+  int type = ldap_result(handle_, notification_id_, LDAP_MSG_ONE, &tv, &raw);
+  MessagePtr message(raw);
+  switch (type) {
+    case 0: return {};  // nothing in time
+    case -1: {
+      int code = LDAP_OTHER;
+      ldap_get_option(handle_, LDAP_OPT_RESULT_CODE, &code);
+      return error_from(code, "waiting for change notifications");
+    }
+    case LDAP_RES_SEARCH_ENTRY:
+      changed = true;
+      return {};
+    case LDAP_RES_SEARCH_RESULT: {
+      int result_code = LDAP_OTHER;
+      int rc = ldap_parse_result(handle_, message.get(), &result_code, nullptr, nullptr, nullptr,
+                                 nullptr, 0);
+      if (rc != LDAP_SUCCESS) {
+        return error_from(rc, "reading the end of the change notification search");
+      }
+      if (result_code != LDAP_SUCCESS) {
+        return error_from(result_code, "change notification search");
+      }
+      return {LDAP_OTHER, uri_ + ": the server ended the change notification search"};
+    }
+    default: return {};  // a search reference: says nothing about changes
+  }
 }
 
 }  // namespace dirfeed::ldap

@@ -83,6 +83,19 @@ class Connection {
   // Reads one entry with a base-scope search; `entry` stays empty when there is no such object.
   Error read_entry(const SearchRequest& request, std::optional<Entry>& entry);
 
+  // Starts the change notification search (control 1.2.840.113556.1.4.528, critical) of
+  // `base` with `scope` and the only filter AD accepts, (objectClass=*). Show Deleted is sent
+  // too (not critical), so that a delete (a move into CN=Deleted Objects) notifies a subtree
+  // search of the naming context. Returns at once; the search runs until the server ends it or this
+  // Connection is destroyed. At most one per Connection; read it with next_notification().
+  Error start_notification(const std::string& base, Scope scope);
+
+  // Waits up to `timeout` (zero: just looks) for the next message of the notification search.
+  // `changed` is true when an entry came (something in scope changed), false when nothing
+  // came in time. The end of the search (the server's result, even a success) and transport
+  // errors are Errors; the Connection should then be discarded.
+  Error next_notification(std::chrono::milliseconds timeout, bool& changed);
+
  private:
   Connection(LDAP* handle, std::string uri, std::chrono::milliseconds timeout)
       : handle_(handle), uri_(std::move(uri)), timeout_(timeout) {}
@@ -96,6 +109,7 @@ class Connection {
   LDAP* handle_;
   std::string uri_;
   std::chrono::milliseconds timeout_;
+  int notification_id_ = -1;  // message id of the notification search; -1: none started
 };
 
 // The password in `path` without trailing newline characters; nullopt when unreadable

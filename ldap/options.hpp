@@ -33,7 +33,10 @@ struct SyncOptions {
   std::string user_filter = "(&(objectCategory=person)(objectClass=user))";
   std::string group_filter = "(objectClass=group)";
   size_t max_deletes = 500;
-  int member_range_step = 1500;  // values per ranged retrieval of `member`
+  // Values per ranged retrieval of `member` (AD's MaxValRange is 1500). 0: ask for plain
+  // `member` and follow only the ranges the server chooses (AD ranges large groups by itself;
+  // Samba returns every value at once, which is much faster there).
+  int member_range_step = 1500;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // per LDAP operation
 };
 

@@ -3,6 +3,7 @@
 #include <boost/log/trivial.hpp>
 
 #include <algorithm>
+#include <future>
 
 #include "ldap/ad_object.hpp"
 #include "ldap/values.hpp"
@@ -15,6 +16,12 @@ constexpr char kDirSync[] = "dirsync";
 // LDAP_DIRSYNC_INCREMENTAL_VALUES: linked values come as deltas, `member;range=1-1` added and
 // `member;range=0-0` removed. Without it Samba reports added values only, never removals.
 constexpr int kDirSyncIncrementalValues = static_cast<int>(0x80000000u);
+
+int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               since)
+      .count();
+}
 
 // What the DC says about itself at the start of a pass.
 struct ControllerInfo {
@@ -92,9 +99,12 @@ class Pass {
         result_(result) {}
 
   Error run() {
+    auto started = std::chrono::steady_clock::now();
     ControllerInfo info;
     if (Error error = read_controller_info(connection_, info)) return error;
     if (Error error = read_domain_context(connection_, options_, info, context_)) return error;
+    BOOST_LOG_TRIVIAL(debug) << "domain " << options_.name << ": " << connection_.uri()
+                             << " read in " << elapsed_ms(started) << " ms";
     std::optional<pb::Cursor> stored = sink_.load_cursor(options_.name);
     cursor_ = stored.value_or(pb::Cursor());
     cursor_.set_domain(options_.name);
@@ -141,26 +151,34 @@ class Pass {
       if (info.highest_usn == stored->usn()) return finish_incremental(info);
       changed_since = "(uSNChanged>=" + std::to_string(stored->usn() + 1) + ")";
     }
-    // Tombstones come with the groups (they lose objectCategory, so a user filter would not
-    // match them anyway).
-    const std::string searches[] = {
-        changed_since.empty() ? options_.sync.group_filter
-                              : "(&" + changed_since + "(|" + options_.sync.group_filter +
-                                    "(isDeleted=TRUE)))",
-        changed_since.empty() ? options_.sync.user_filter
-                              : "(&" + changed_since + options_.sync.user_filter + ")"};
+    // A full sync reads groups, then users. An incremental pass reads everything changed in
+    // one search (pages are ordered groups first, see commit_page), with tombstones: they lose
+    // objectCategory, so only (isDeleted=TRUE) finds them.
+    std::vector<std::string> searches;
+    if (changed_since.empty()) {
+      searches = {options_.sync.group_filter, options_.sync.user_filter};
+    } else {
+      searches = {"(&" + changed_since + "(|" + options_.sync.group_filter +
+                  options_.sync.user_filter + "(isDeleted=TRUE)))"};
+    }
     for (const std::string& filter : searches) {
       SearchRequest request;
       request.base = context_.base_dn;
       request.filter = filter;
       request.attributes = object_attributes(options_.sync.member_range_step);
       request.extended_dn = true;
-      request.show_deleted = !changed_since.empty() && &filter == &searches[0];
+      request.show_deleted = !changed_since.empty();
+      auto started = std::chrono::steady_clock::now();
+      size_t objects_before = result_.objects;
       Error error = connection_.paged_search(
           request, options_.sync.page_size,
           [&](Entry&& entry) { return take(entry, ReadMode::kComplete); },
           [&] { return commit_page(); });
+      BOOST_LOG_TRIVIAL(debug) << "domain " << options_.name << ": search " << filter << ": "
+                               << result_.objects - objects_before << " entries in "
+                               << elapsed_ms(started) << " ms";
       if (error || stopped()) return error;
+      if (sink_failed_ || !range_error_.message.empty()) break;  // reported by finish_*
     }
     if (result_.full_sync) {
       cursor_.set_ds_service_name(info.ds_service_name);
@@ -171,28 +189,48 @@ class Pass {
     return finish_incremental(info);
   }
 
+  // Two DirSync streams, each with its own cookie: groups (and tombstones) first, then users,
+  // for the same reason usn_pass reads groups first.
   Error dirsync_pass(const std::optional<pb::Cursor>& stored) {
     bool full = !stored || stored->strategy() != kDirSync || !stored->full_sync_done() ||
-                stored->dirsync_cookie().empty();
+                stored->dirsync_cookie().empty() || stored->dirsync_group_cookie().empty();
     cursor_.set_strategy(kDirSync);
-    std::string cookie;
     if (full) {
       BOOST_LOG_TRIVIAL(info) << "domain " << options_.name << ": full sync (DirSync) from "
                               << connection_.uri();
       result_.full_sync = true;
       cursor_.set_full_sync_done(false);
-    } else {
-      cookie = stored->dirsync_cookie();
+      cursor_.clear_dirsync_cookie();
+      cursor_.clear_dirsync_group_cookie();
     }
-    SearchRequest request;
-    request.base = context_.base_dn;
-    // Tombstones lose objectCategory, so they would not match the user filter.
-    request.filter = "(|" + options_.sync.user_filter + options_.sync.group_filter +
-                     "(isDeleted=TRUE))";
-    request.attributes = object_attributes(0);
-    request.extended_dn = true;
     // A DirSync from no cookie returns every object whole: read it as complete.
     ReadMode mode = full ? ReadMode::kComplete : ReadMode::kDirSyncIncremental;
+    // Tombstones lose objectCategory, so they would not match a user filter.
+    std::string group_filter = "(|" + options_.sync.group_filter + "(isDeleted=TRUE))";
+    if (Error error = dirsync_stream(group_filter, mode, *cursor_.mutable_dirsync_group_cookie())) {
+      return error;
+    }
+    if (Error error = dirsync_stream(options_.sync.user_filter, mode,
+                                     *cursor_.mutable_dirsync_cookie())) {
+      return error;
+    }
+    if (stopped()) return {};
+    if (full) return finish_full_sync();
+    if (!wait_for_commit()) return sink_error();
+    cursor_.set_full_sync_done(true);
+    cursor_.set_last_pass_us(clock_.now_us());
+    if (!sink_.commit_page(options_.name, {}, cursor_)) return sink_error();
+    return {};
+  }
+
+  // Reads one DirSync stream from `cookie` until the server has no more, committing pages;
+  // `cookie` (a field of cursor_) moves with each response.
+  Error dirsync_stream(const std::string& filter, ReadMode mode, std::string& cookie) {
+    SearchRequest request;
+    request.base = context_.base_dn;
+    request.filter = filter;
+    request.attributes = object_attributes(0);
+    request.extended_dn = true;
     bool more = true;
     while (more && !stopped()) {
       std::string next_cookie;
@@ -200,18 +238,14 @@ class Pass {
           request, kDirSyncIncrementalValues, cookie,
           [&](Entry&& entry) { return take(entry, mode); }, next_cookie, more);
       if (error) return error;
+      if (stopped()) return {};  // the search was abandoned: no cookie to keep
+      if (!range_error_.message.empty()) return range_error_;
       if (next_cookie.empty()) {
         return {-1, connection_.uri() + ": DirSync returned an empty cookie"};
       }
       cookie = next_cookie;
-      cursor_.set_dirsync_cookie(cookie);
-      if (!commit_page()) return sink_error();
+      if (!commit_page(/*cursor_moved=*/true)) return stopped() ? Error{} : sink_error();
     }
-    if (stopped()) return {};
-    if (full) return finish_full_sync();
-    cursor_.set_full_sync_done(true);
-    cursor_.set_last_pass_us(clock_.now_us());
-    if (!sink_.commit_page(options_.name, {}, cursor_)) return sink_error();
     return {};
   }
 
@@ -229,14 +263,17 @@ class Pass {
       }
     }
     page_.push_back(std::move(*observed));
+    // A response larger than a page (DirSync) is committed in pages too, with the cursor from
+    // before it: re-reading those objects after a crash records nothing new.
+    if (page_.size() >= static_cast<size_t>(options_.sync.page_size)) return commit_page();
     return true;
   }
 
   Error read_member_range(const std::string& extended_dn, pb::ObservedObject& observed,
                           MemberRange& range) {
-    int step = std::max(1, options_.sync.member_range_step);
+    int step = options_.sync.member_range_step;
     std::string attribute = "member;range=" + std::to_string(range.next_start) + "-" +
-                            std::to_string(range.next_start + step - 1);
+                            (step > 0 ? std::to_string(range.next_start + step - 1) : "*");
     std::optional<Entry> entry;
     SearchRequest request{parse_extended_dn(extended_dn).dn, Scope::kBase, "(objectClass=*)",
                           {attribute}};
@@ -247,9 +284,13 @@ class Pass {
     return {};
   }
 
-  bool commit_page() {
+  // Hands the page and the cursor to the sink on another thread, so reading the next page
+  // overlaps with storing this one. Pages are stored in order: the previous commit is waited
+  // for first. An empty page is committed only when it is the first or `cursor_moved`.
+  bool commit_page(bool cursor_moved = false) {
     if (!range_error_.message.empty() || stopped()) return false;
-    if (page_.empty() && result_.pages > 0) return true;
+    if (!wait_for_commit()) return false;
+    if (page_.empty() && result_.pages > 0 && !cursor_moved) return true;
     // Deleted users, deleted groups, groups, users: a deleted user leaves its groups before
     // they go, and users find their groups' edges already stored.
     auto rank = [](const pb::ObservedObject& observed) {
@@ -259,20 +300,25 @@ class Pass {
     };
     std::stable_sort(page_.begin(), page_.end(),
                      [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
-    bool ok = sink_.commit_page(options_.name, page_, cursor_);
-    if (!ok) {
-      sink_failed_ = true;
-      return false;
-    }
+    pending_commit_ = std::async(std::launch::async,
+                                 [this, page = std::move(page_), cursor = cursor_] {
+                                   return sink_.commit_page(options_.name, page, cursor);
+                                 });
     page_.clear();
     ++result_.pages;
     return true;
   }
 
+  // Waits for the page being stored, if any; false once any commit failed.
+  bool wait_for_commit() {
+    if (pending_commit_.valid() && !pending_commit_.get()) sink_failed_ = true;
+    return !sink_failed_;
+  }
+
   Error finish_full_sync() {
     if (!range_error_.message.empty()) return range_error_;
-    if (sink_failed_) return sink_error();
     if (!page_.empty() && !commit_page()) return sink_error();
+    if (!wait_for_commit()) return sink_error();
     cursor_.set_full_sync_done(true);
     cursor_.set_last_pass_us(clock_.now_us());
     size_t held_back = 0;
@@ -291,7 +337,7 @@ class Pass {
 
   Error finish_incremental(const ControllerInfo& info) {
     if (!range_error_.message.empty()) return range_error_;
-    if (sink_failed_) return sink_error();
+    if (!wait_for_commit()) return sink_error();
     cursor_.set_ds_service_name(info.ds_service_name);
     cursor_.set_invocation_id(info.invocation_id);
     cursor_.set_usn(info.highest_usn);
@@ -319,6 +365,7 @@ class Pass {
   std::vector<pb::ObservedObject> page_;
   GuidSet seen_;
   Error range_error_;
+  std::future<bool> pending_commit_;  // the page being stored (commit_page)
   bool sink_failed_ = false;
 };
 
@@ -354,14 +401,29 @@ PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
       result.stopped = true;
       return result;
     }
-    result = PassResult();
-    result.controller = state->uri;
     Error error;
-    auto connection = Connection::open(state->uri, options_.tls, options_.bind,
+    // The connection of the last pass is reused when it is to this DC. A reused connection
+    // that fails may just have been closed while idle: one more try on a fresh one decides.
+    for (bool reused = connection_ && connection_->uri() == state->uri;; reused = false) {
+      result = PassResult();
+      result.controller = state->uri;
+      if (!reused) {
+        connection_ = Connection::open(state->uri, options_.tls, options_.bind,
                                        options_.sync.timeout, error);
-    if (connection) {
-      Pass pass(options_, sink_, clock_, *connection, stop, result);
+        if (!connection_) break;
+      }
+      Pass pass(options_, sink_, clock_, *connection_, stop, result);
       error = pass.run();
+      if (!error) break;
+      if (stop.load()) {  // whatever failed while stopping is not the DC's fault
+        result.stopped = true;
+        return result;
+      }
+      connection_.reset();
+      if (!reused) break;
+      BOOST_LOG_TRIVIAL(info) << "domain " << options_.name << ": open connection to "
+                              << state->uri << " failed (" << error.message
+                              << "); reconnecting";
     }
     if (!error) {
       result.stopped = stop.load();

@@ -59,6 +59,7 @@ class DomainPoller {
   PassSink& sink_;
   const Clock& clock_;
   std::vector<ControllerState> controllers_;
+  std::unique_ptr<Connection> connection_;  // kept between passes; dropped on any error
 };
 
 }  // namespace dirfeed::ldap

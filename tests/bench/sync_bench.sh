@@ -2,14 +2,18 @@
 # Sync benchmark against a local Samba AD DC (issue: core speed targets).
 #
 #   tests/bench/sync_bench.sh [USERS] [GROUPS]      (as root; default 5000 users, 200 groups)
+#   MEMBER_RANGE_STEP=0 tests/bench/sync_bench.sh   (sync.member_range_step for dirfeed)
 #
 # Seeds the DC (cached: the seeded DC is kept as a template under build/bench/), then times,
 # in one run and on the same DC:
 #   a) ldapsearch paging the attributes dirfeed reads (groups, then users) -- the baseline
-#   b) `dirfeed run --once` into an empty store (first full sync), per strategy
-#   c) `dirfeed run --once` after 50 changes (incremental pass), per strategy
-# and prints b/a, c/b and dirfeed's peak RSS (from /usr/bin/time). Each time is the median
-# of RUNS runs (default 3).
+#   b) dirfeed's first full sync into an empty store, per strategy
+#   c) dirfeed's incremental pass after 50 changes, per strategy, in a running daemon (its
+#      connection stays open between passes, as in production)
+# and prints b/a, c/b and dirfeed's peak RSS (from /usr/bin/time). b and c are the pass
+# durations the daemon logs ("... done on DC in N ms"); for b the whole `dirfeed run --once`
+# process (start, RocksDB open, pass, close) is shown next to it. Each number is the
+# median of RUNS runs (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -34,10 +38,10 @@ exec 9>/run/lock/dirfeed-samba-dc.lock
 flock -w 900 9 || { echo "another Samba DC user holds /run/lock/dirfeed-samba-dc.lock" >&2; exit 1; }
 trap '"$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true' EXIT
 
-seed_stamp="$USERS users, $NGROUPS groups, v1"
-if [ -f "$BENCH/seeded.tgz" ] && [ "$(cat "$BENCH/seeded.stamp" 2>/dev/null)" = "$seed_stamp" ]; then
+seeded=$BENCH/seeded-$USERS-$NGROUPS.tgz  # one cached DC per size
+if [ -f "$seeded" ]; then
   "$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true
-  rm -rf "$DC_DIR" && tar -C "$BENCH" -xzf "$BENCH/seeded.tgz"
+  rm -rf "$DC_DIR" && tar -C "$BENCH" -xzf "$seeded"
   SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
 else
   echo "seeding $USERS users and $NGROUPS groups (once; about $((USERS / 100)) s)" >&2
@@ -61,8 +65,7 @@ for g in range(groups):
 PY
   ldapmodify "${LDAP_ARGS[@]}" -f "$BENCH/seed.ldif" >/dev/null
   "$SAMBA_DC" stop "$DC_DIR" >/dev/null
-  tar -C "$BENCH" -czf "$BENCH/seeded.tgz" dc
-  echo "$seed_stamp" > "$BENCH/seeded.stamp"
+  tar -C "$BENCH" -czf "$seeded" dc
   SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
 fi
 
@@ -82,21 +85,25 @@ write_config() {  # $1 strategy, $2 state dir
   cat > "$BENCH/$1.yaml" <<EOF
 state_dir: $2
 log:
-  level: warning
+  level: info
 domains:
   - name: example.test
     controllers: [ldaps://dc1.example.test]
     tls: {ca_file: $LDAPTLS_CACERT}
     bind: {dn: Administrator@example.test, password_file: $BENCH/password}
-    sync: {strategy: $1, page_size: 1000}
+    sync: {strategy: $1, page_size: 1000, interval: 3s, notifications: false${MEMBER_RANGE_STEP:+, member_range_step: $MEMBER_RANGE_STEP}}
 EOF
 }
 
-# seconds and peak RSS (KiB) of one command: "SECONDS RSS"; fails when the command does
+# "PASS_SECONDS PROCESS_SECONDS PEAK_RSS_KIB" of one `dirfeed run --once`; fails when it does
 measure() {
   /usr/bin/time -o "$BENCH/time.out" -f '%e %M' "$@" >/dev/null 2>"$BENCH/run.log" ||
     { echo "failed: $* (see $BENCH/run.log)" >&2; exit 1; }
-  cat "$BENCH/time.out"
+  local pass_ms
+  pass_ms=$(sed -n 's/.* done on .* in \([0-9]*\) ms:.*/\1/p' "$BENCH/run.log" | tail -n 1)
+  [ -n "$pass_ms" ] || { echo "no pass summary in $BENCH/run.log" >&2; exit 1; }
+  read -r wall rss < "$BENCH/time.out"
+  echo "$(echo "$pass_ms / 1000" | bc -l) $wall $rss"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -111,20 +118,43 @@ modify_50() {
   ldapmodify "${LDAP_ARGS[@]}" >/dev/null <<<"$ldif"
 }
 
-printf '\n%-8s %10s %10s %8s %10s %8s %12s\n' strategy "a (s)" "b (s)" "b/a" "c (s)" "c/b" "peak RSS MB"
+# Runs the daemon on an already synced state; after its first pass, makes 50 changes and
+# prints "PASS_SECONDS PEAK_RSS_KIB" of the pass that reads them.
+incremental_in_daemon() {  # $1 config
+  local log=$BENCH/daemon.log deadline pid pass_ms
+  /usr/bin/time -o "$BENCH/daemon.time" -f '%M' build/dirfeed run --config "$1" 2>"$log" &
+  local time_pid=$!
+  deadline=$((SECONDS + 60))
+  until grep -q "pass done" "$log"; do
+    [ $SECONDS -lt $deadline ] || { echo "daemon made no pass (see $log)" >&2; exit 1; }
+    sleep 0.1
+  done
+  modify_50
+  until pass_ms=$(sed -n 's/.*pass done on .* in \([0-9]*\) ms: 50 objects read.*/\1/p' "$log") &&
+        [ -n "$pass_ms" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "no pass read the 50 changes (see $log)" >&2; exit 1; }
+    sleep 0.1
+  done
+  pid=$(pgrep -P "$time_pid" dirfeed)
+  kill -TERM "$pid"
+  wait "$time_pid"
+  echo "$(echo "$pass_ms / 1000" | bc -l) $(cat "$BENCH/daemon.time")"
+}
+
+printf '\n%-8s %8s %16s %8s %8s %8s %12s\n' strategy "a (s)" "b (s) [process]" "b/a" \
+  "c (s)" "c/b" "peak RSS MB"
 for strategy in usn dirsync; do
-  full=() incr=() rss=0
+  full=() full_process=() incr=() rss=0
   for _ in $(seq "$RUNS"); do
     rm -rf "$BENCH/state-$strategy"
     write_config "$strategy" "$BENCH/state-$strategy"
-    read -r t m < <(measure build/dirfeed run --once --config "$BENCH/$strategy.yaml")
-    full+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-    modify_50
-    read -r t m < <(measure build/dirfeed run --once --config "$BENCH/$strategy.yaml")
+    read -r t w m < <(measure build/dirfeed run --once --config "$BENCH/$strategy.yaml")
+    full+=("$t"); full_process+=("$w"); [ "$m" -gt "$rss" ] && rss=$m
+    read -r t m < <(incremental_in_daemon "$BENCH/$strategy.yaml")
     incr+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
   done
-  b=$(printf '%s\n' "${full[@]}" | median)
+  b=$(printf '%s\n' "${full[@]}" | median); bp=$(printf '%s\n' "${full_process[@]}" | median)
   c=$(printf '%s\n' "${incr[@]}" | median)
-  printf '%-8s %10.2f %10.2f %8.2f %10.3f %8.3f %12.1f\n' "$strategy" "$a" "$b" \
+  printf '%-8s %8.2f %7.2f [%5.2f]  %8.2f %8.3f %8.3f %12.1f\n' "$strategy" "$a" "$b" "$bp" \
     "$(echo "$b / $a" | bc -l)" "$c" "$(echo "$c / $b" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 done

@@ -82,6 +82,26 @@ TEST_F(StoreTest, ReopenKeepsEverythingAndReapplyProducesNothing) {
   EXPECT_GT(after_reopen.front().timestamp_us(), last_time);
 }
 
+TEST_F(StoreTest, PruneDropsOnlyEntriesOlderThanTheCutoff) {
+  apply({user("alice"), user("bob")});  // 1, 2
+  clock_.advance(10'000'000);
+  const int64_t cutoff = clock_.now_us();
+  apply({user("carol")});  // 3
+  uint64_t dropped = 0;
+  ASSERT_TRUE(store_->prune_feed(cutoff, &dropped).is_ok());
+  EXPECT_EQ(dropped, 2u);
+  std::vector<uint64_t> left;
+  for (const pb::Change& change : changes_after(0)) left.push_back(change.sequence());
+  EXPECT_EQ(left, std::vector<uint64_t>({3}));
+  EXPECT_EQ(*store_->oldest_change_time(), cutoff);
+  EXPECT_EQ(store_->last_sequence(), 3u) << "numbering goes on";
+  EXPECT_TRUE(store_->object_by_guid(guid("alice"))) << "objects stay";
+  ASSERT_TRUE(store_->prune_feed(cutoff, &dropped).is_ok());
+  EXPECT_EQ(dropped, 0u);
+  apply({user("dave")});
+  EXPECT_EQ(changes_after(0).back().sequence(), 4u);
+}
+
 // ---- full sync ---------------------------------------------------------------------------
 
 TEST_F(StoreTest, FinishFullSyncDeletesUnseenObjectsOfTheDomain) {

@@ -3,6 +3,8 @@
 // observed objects by name and reads the feed back as readable lines such as
 // "ADD USER alice" or "MEMBERSHIP DELETE alice->staff".
 #include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.hpp"
 #include <stdlib.h>
 
 #include <cstdint>
@@ -30,28 +32,7 @@ class FakeClock final : public Clock {
   int64_t now_us_ = 1'700'000'000'000'000;
 };
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/changefeed_test.XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using dirfeed::testing::TempDir;
 
 class StoreTest : public ::testing::Test {
  protected:

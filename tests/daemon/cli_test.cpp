@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/daemon/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::daemon {
 namespace {
 
-using testing_support::TempDir;
+using dirfeed::testing::TempDir;
 
 struct Outcome {
   int code;

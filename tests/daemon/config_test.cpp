@@ -14,13 +14,13 @@
 #include <cstdio>
 #include <functional>
 
-#include "tests/daemon/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::daemon {
 namespace {
 
 using namespace std::chrono_literals;
-using testing_support::TempDir;
+using dirfeed::testing::TempDir;
 
 // DESIGN.md section 7, verbatim.
 constexpr char kDesignExample[] = R"yaml(state_dir: /var/lib/dirfeed
@@ -416,8 +416,8 @@ TEST(ConfigTest, PageSizeRange) {
             "7: domains[0].sync.page_size: 0 is out of range (1..1000)");
   EXPECT_EQ(one_error(std::string(kMinimal) + "    sync: {page_size: 1001}\n"),
             "7: domains[0].sync.page_size: 1001 is out of range (1..1000)");
-  EXPECT_EQ(one_error(std::string(kMinimal) + "    sync: {member_range_step: 0}\n"),
-            "7: domains[0].sync.member_range_step: 0 is out of range (1..2147483647)");
+  EXPECT_EQ(one_error(std::string(kMinimal) + "    sync: {member_range_step: -1}\n"),
+            "7: domains[0].sync.member_range_step: -1 is out of range (0..2147483647)");
   EXPECT_EQ(one_error(std::string(kMinimal) + "    sync: {page_size: 99999999999999999999}\n"),
             "7: domains[0].sync.page_size: 99999999999999999999 is out of range (1..1000)");
 }

@@ -16,26 +16,9 @@
 #include "ldap/poller.hpp"
 #include "proto/guid.hpp"
 #include "tests/support/samba_dc.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::testing {
-
-// A fresh directory under the build tree's temp area, removed at destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "dirfeed-test-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // `unicodePwd:: ...` line setting `password` (AD wants UTF-16LE of the quoted password).
 inline std::string unicode_pwd_line(const std::string& password) {
@@ -100,6 +83,7 @@ class SyncHarness {
   }
 
   changefeed::Store& store() { return *store_; }
+  ldap::DomainPoller& poller() { return *poller_; }
   ldap::DomainOptions& options() { return options_; }
   const std::string& state_dir() const { return dir_.path(); }
 

@@ -1,6 +1,7 @@
 // Polling the real Samba AD DC into the store, with both strategies (DESIGN.md sections 4-5).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -269,6 +270,74 @@ TEST_P(SyncTest, GroupWithMoreMembersThanOneRangeIsReadCompletely) {
   auto lines = summaries(harness_->pass(), names());
   EXPECT_EQ(lines, sorted({"modify group biggroup", "modify user bulk0250",
                            "delete membership bulk0250>biggroup"}));
+
+  // Server-chosen ranges (step 0: plain `member`, which Samba answers whole) read the same
+  // members: a full resync that way records nothing.
+  harness_->options().sync.member_range_step = 0;
+  harness_->reopen();
+  pb::Cursor cursor = *harness_->store().cursor("example.test");
+  cursor.set_full_sync_done(false);
+  ASSERT_TRUE(harness_->store().apply_page("example.test", {}, cursor).is_ok());
+  EXPECT_TRUE(harness_->pass().empty());
+}
+
+// A cursor from another database identity, a USN above the DC's highest, or an unfinished
+// full sync: each means a full resync that reconciles (objects gone from AD are deleted) and
+// records nothing else.
+TEST_P(SyncTest, FullResyncReconcilesWithoutRecordingUnchangedObjects) {
+  harness_->pass();
+  const std::string stray_guid = std::string(15, '\x5a') + '\x01';
+  pb::ObservedObject stray;
+  stray.mutable_object()->set_guid(stray_guid);
+  stray.mutable_object()->set_kind(pb::USER);
+  stray.mutable_object()->set_sam_account_name("stray");
+  pb::Cursor cursor = *harness_->store().cursor("example.test");
+  ASSERT_TRUE(harness_->store().apply_page("example.test", {stray}, cursor).is_ok());
+
+  std::vector<std::function<void(pb::Cursor&)>> causes = {
+      [](pb::Cursor& c) { c.set_full_sync_done(false); }};
+  if (GetParam() == ldap::Strategy::kUsn) {
+    causes.push_back([](pb::Cursor& c) { c.set_invocation_id(std::string(16, '\x01')); });
+    causes.push_back([](pb::Cursor& c) { c.set_usn(c.usn() + 100000); });  // USN rollback
+    causes.push_back([](pb::Cursor& c) { c.set_ds_service_name("CN=NTDS Settings,CN=DC9"); });
+  }
+  for (size_t i = 0; i < causes.size(); ++i) {
+    SCOPED_TRACE("cause " + std::to_string(i));
+    cursor = *harness_->store().cursor("example.test");
+    causes[i](cursor);
+    ASSERT_TRUE(harness_->store().apply_page("example.test", {}, cursor).is_ok());
+    auto changes = harness_->pass();
+    if (i == 0) {
+      ASSERT_EQ(changes.size(), 1u);
+      EXPECT_EQ(changes[0].type(), pb::DELETE);
+      EXPECT_EQ(changes[0].object().guid(), stray_guid);
+    } else {
+      EXPECT_TRUE(changes.empty());
+    }
+    EXPECT_TRUE(harness_->store().cursor("example.test")->full_sync_done());
+  }
+}
+
+// StartTLS on ldap:// works; a simple bind over plain ldap:// is refused by AD and says so.
+TEST(Transport, StartTlsBindsAndPlainLdapIsRefused) {
+  SambaDc& dc = shared_dc();
+  dc.reset();
+  SyncHarness harness(dc, ldap::Strategy::kUsn);
+  harness.options().controllers = {"ldap://dc1.example.test"};
+  harness.options().tls.start_tls = true;
+  harness.reopen();
+  EXPECT_FALSE(harness.pass().empty());
+
+  harness.options().tls.start_tls = false;
+  harness.reopen();
+  std::atomic<bool> stop{false};
+  SystemClock clock;
+  daemon::StoreSink sink(harness.store(), false);
+  ldap::DomainPoller poller(harness.options(), sink, clock);
+  ldap::PassResult result = poller.run_pass(stop);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("ldap://dc1.example.test"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("Strong"), std::string::npos) << result.error;
 }
 
 INSTANTIATE_TEST_SUITE_P(Strategies, SyncTest,

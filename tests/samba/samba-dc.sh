@@ -86,9 +86,13 @@ dir_ip() {  # the IP a DC directory was provisioned for
   sed -n 's/^[[:space:]]*interfaces = //p' "$1/etc/smb.conf" | head -n1
 }
 
+# (ip's output is captured first: `ip | grep -q` fails under pipefail when grep exits early
+# and ip gets SIGPIPE.)
+has_ip() { grep -q "inet $IP/" <<<"$(ip -4 addr show dev lo)"; }
+
 ensure_ip() {
-  ip -4 addr show dev lo | grep -q "inet $IP/" && return 0
-  ip addr add "$IP/8" dev lo 2>/dev/null || ip -4 addr show dev lo | grep -q "inet $IP/" \
+  has_ip && return 0
+  ip addr add "$IP/8" dev lo 2>/dev/null || has_ip \
     || die "cannot add $IP to lo (ip addr add $IP/8 dev lo; are we root?)"
 }
 

@@ -10,12 +10,12 @@
 
 #include <gtest/gtest.h>
 
-namespace dirfeed::daemon::testing_support {
+namespace dirfeed::testing {
 
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = ::testing::TempDir() + "dirfeed-daemon-test-XXXXXX";
+    std::string pattern = ::testing::TempDir() + "dirfeed-test-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
@@ -41,4 +41,4 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace dirfeed::daemon::testing_support
+}  // namespace dirfeed::testing

@@ -1,0 +1,140 @@
+#include "ldap/notifier.hpp"
+
+#include <boost/log/trivial.hpp>
+
+#include <algorithm>
+#include <vector>
+
+#include "ldap/poller.hpp"
+
+namespace dirfeed::ldap {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// A watch that lasted this long was healthy: when it ends, the backoff starts afresh.
+constexpr auto kHealthyWatch = std::chrono::minutes(1);
+
+}  // namespace
+
+ChangeNotifier::ChangeNotifier(DomainOptions options, std::function<void()> on_change)
+    : options_(std::move(options)),
+      base_dn_(options_.base_dn.empty() ? base_dn_from_domain(options_.name) : options_.base_dn),
+      on_change_(std::move(on_change)),
+      thread_([this] { run(); }) {}
+
+ChangeNotifier::~ChangeNotifier() {
+  stop();
+  thread_.join();
+}
+
+void ChangeNotifier::stop() {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
+  wake_.notify_all();
+}
+
+void ChangeNotifier::prefer(const std::string& uri) {
+  std::lock_guard lock(mutex_);
+  if (uri == preferred_) return;
+  preferred_ = uri;
+  preferred_changed_ = true;
+}
+
+bool ChangeNotifier::stopping() {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+bool ChangeNotifier::switch_due(const std::string& uri) {
+  std::lock_guard lock(mutex_);
+  if (!preferred_changed_) return false;
+  preferred_changed_ = false;
+  return preferred_ != uri;
+}
+
+void ChangeNotifier::wait(milliseconds delay) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, delay, [this] { return stopping_; });
+}
+
+void ChangeNotifier::run() {
+  int failures = 0;
+  bool watched_before = false;
+  while (!stopping()) {
+    if (auto connection = connect()) {
+      if (watched_before) on_change_();
+      watched_before = true;
+      auto started = SteadyClock::now();
+      Error error = watch(*connection);
+      if (!error) continue;
+      if (SteadyClock::now() - started >= kHealthyWatch) failures = 0;
+      ++failures;
+      BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": change notifications from DC "
+                                 << connection->uri() << " stopped (retry in "
+                                 << DomainPoller::backoff(failures).count() / 1000
+                                 << " s): " << error.message;
+    } else {
+      if (stopping()) return;
+      ++failures;
+      BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name
+                                 << ": change notifications unavailable on every controller; "
+                                 << "retry in " << DomainPoller::backoff(failures).count() / 1000
+                                 << " s";
+    }
+    wait(DomainPoller::backoff(failures));
+  }
+}
+
+std::unique_ptr<Connection> ChangeNotifier::connect() {
+  std::vector<std::string> order;
+  {
+    std::lock_guard lock(mutex_);
+    preferred_changed_ = false;
+    if (!preferred_.empty()) order.push_back(preferred_);
+  }
+  for (const auto& uri : options_.controllers) {
+    if (std::find(order.begin(), order.end(), uri) == order.end()) order.push_back(uri);
+  }
+  const milliseconds timeout = std::min<milliseconds>(options_.sync.timeout, kStepTimeout);
+  for (const auto& uri : order) {
+    if (stopping()) return nullptr;
+    Error error;
+    auto connection = Connection::open(uri, options_.tls, options_.bind, timeout, error);
+    if (connection) error = connection->start_notification(base_dn_, Scope::kSubtree);
+    if (!error) {
+      BOOST_LOG_TRIVIAL(info) << "domain " << options_.name
+                              << ": watching for change notifications on DC " << uri;
+      return connection;
+    }
+    BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": change notifications: DC "
+                               << uri << " failed: " << error.message;
+  }
+  return nullptr;
+}
+
+Error ChangeNotifier::watch(Connection& connection) {
+  bool pending = false;  // a notification came; on_change() is due at `due`
+  SteadyClock::time_point due;
+  while (!stopping() && !switch_due(connection.uri())) {
+    milliseconds timeout = kStepTimeout;
+    if (pending) {
+      auto left = std::chrono::duration_cast<milliseconds>(due - SteadyClock::now());
+      timeout = std::clamp(left, milliseconds(0), kStepTimeout);
+    }
+    bool changed = false;
+    if (Error error = connection.next_notification(timeout, changed)) return error;
+    if (changed && !pending) {
+      pending = true;
+      due = SteadyClock::now() + kDebounce;
+    }
+    if (pending && SteadyClock::now() >= due) {
+      pending = false;
+      on_change_();
+    }
+  }
+  return {};
+}
+
+}  // namespace dirfeed::ldap
