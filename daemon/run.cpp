@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/log/trivial.hpp>
+#include <systemd/sd-daemon.h>
 
 #include <atomic>
 #include <chrono>
@@ -50,9 +51,13 @@ class Scheduler {
  public:
   Scheduler(const Config& config, RunMode mode, changefeed::Store& store, const Clock& clock)
       : mode_(mode),
+        store_(store),
+        clock_(clock),
+        retention_(config.feed.retention),
         sink_(store, config.log.level <= LogLevel::kDebug),
         pool_(std::max<size_t>(1, config.domains.size())),
-        signals_(io_, SIGINT, SIGTERM) {
+        signals_(io_, SIGINT, SIGTERM),
+        prune_timer_(io_) {
     for (const auto& domain : config.domains) {
       slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));
     }
@@ -64,15 +69,21 @@ class Scheduler {
     signals_.async_wait([this](const boost::system::error_code& error, int signal) {
       if (error) return;
       BOOST_LOG_TRIVIAL(info) << "signal " << signal << ": stopping after the current page";
+      sd_notify(0, "STOPPING=1");
       stop_ = true;
+      prune_timer_.cancel();
       for (auto& slot : slots_) {
         slot->timer.cancel();
         if (slot->notifier) slot->notifier->stop();
       }
     });
     remaining_once_ = slots_.size();
-    if (mode_ == RunMode::kForever) start_notifiers();
+    if (mode_ == RunMode::kForever) {
+      start_notifiers();
+      prune_feed();
+    }
     for (auto& slot : slots_) start_pass(*slot);
+    sd_notify(0, "READY=1");  // for Type=notify; a no-op outside systemd
     io_.run();
     // Every notifier was told to stop by the signal handler; this waits for their threads.
     for (auto& slot : slots_) slot->notifier.reset();
@@ -155,6 +166,24 @@ class Scheduler {
     });
   }
 
+  // Drops feed entries older than feed.retention now and every hour.
+  void prune_feed() {
+    uint64_t dropped = 0;
+    int64_t before_us = clock_.now_us() -
+        std::chrono::duration_cast<std::chrono::microseconds>(retention_).count();
+    changefeed::Status status = store_.prune_feed(before_us, &dropped);
+    if (!status.is_ok()) {
+      BOOST_LOG_TRIVIAL(error) << "feed retention: " << status.message();
+    } else if (dropped > 0) {
+      BOOST_LOG_TRIVIAL(info) << "feed retention: dropped " << dropped
+                              << " changes older than " << retention_.count() << " s";
+    }
+    prune_timer_.expires_after(std::chrono::hours(1));
+    prune_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (!error && !stop_) prune_feed();
+    });
+  }
+
   // After a pass failed everywhere: retry when the soonest controller's backoff ends.
   static milliseconds retry_delay(const DomainSlot& slot) {
     int fewest = INT32_MAX;
@@ -163,12 +192,16 @@ class Scheduler {
   }
 
   RunMode mode_;
+  changefeed::Store& store_;
+  const Clock& clock_;
+  std::chrono::seconds retention_;
   size_t remaining_once_ = 0;  // kOnce: domains whose pass has not finished
   bool failed_ = false;
   StoreSink sink_;
   asio::io_context io_;
   asio::thread_pool pool_;
   asio::signal_set signals_;
+  asio::steady_timer prune_timer_;
   std::vector<std::unique_ptr<DomainSlot>> slots_;
   std::atomic<bool> stop_{false};
 };
