@@ -64,15 +64,6 @@ struct Settings {
   std::string ca_file = {};             // empty: the DC's CA
 };
 
-std::string yaml_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // One daemon installation: a temp dir with the config, the password file, the state dir and
 // one stderr log per run.
 class Daemon {

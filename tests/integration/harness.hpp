@@ -118,6 +118,16 @@ inline std::string summarize(const pb::Change& change,
   }
 }
 
+// `text` as a double-quoted YAML scalar.
+inline std::string yaml_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 inline std::vector<std::string> sorted(std::vector<std::string> lines) {
   std::sort(lines.begin(), lines.end());
   return lines;

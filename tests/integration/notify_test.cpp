@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/harness.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -61,15 +62,6 @@ void use_one_ldap_worker(SambaDc& dc) {
   conf.insert(at + global.size(), "\tprefork children = 1\n");
   write_text(path, conf);
   dc.start();
-}
-
-std::string yaml_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 class NotifyTest : public ::testing::Test {

@@ -1,5 +1,6 @@
-// A by-hand check of apply_page speed (no timed assertion, so disabled by default). Run:
-//   changefeed_test --gtest_also_run_disabled_tests --gtest_filter='*FirstSyncSpeed*'
+// Store speed benchmark: a first sync of 5,000 users and 200 groups through apply_page, then
+// the same pages again (nothing changes). Prints times; asserts only correctness. Run:
+//   build/tests/bench/store_bench
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -63,7 +64,7 @@ std::vector<std::vector<pb::ObservedObject>> first_sync_pages() {
   return pages;
 }
 
-TEST_F(StoreTest, DISABLED_FirstSyncSpeed) {
+TEST_F(StoreTest, FirstSyncSpeed) {
   const auto pages = first_sync_pages();
   auto timed_sync = [&](const char* label) -> size_t {
     const auto start = std::chrono::steady_clock::now();
