@@ -20,7 +20,11 @@ std::string_view change_type_name(pb::ChangeType type) {
 
 }  // namespace
 
-std::string describe(const pb::Change& change) {
+std::string describe(const pb::Change& change, const changefeed::Store& store) {
+  auto name = [&](const std::string& guid) {
+    auto object = store.object_by_guid(guid);
+    return object ? object->dn() : guid_to_string(guid);
+  };
   std::string line(change_type_name(change.type()));
   switch (change.kind()) {
     case pb::USER:
@@ -29,8 +33,8 @@ std::string describe(const pb::Change& change) {
       line += change.object().dn() + " (" + guid_to_string(change.object().guid()) + ")";
       break;
     case pb::MEMBERSHIP:
-      line += " membership user " + guid_to_string(change.membership().user_guid()) +
-              " in group " + guid_to_string(change.membership().group_guid());
+      line += " membership " + name(change.membership().user_guid()) + " in " +
+              name(change.membership().group_guid());
       break;
     default:
       line += " ?";
@@ -79,7 +83,7 @@ void StoreSink::log_changes_after(const std::string& domain, uint64_t sequence) 
   store_.changes_after_sequence(sequence, {}, [&](const pb::Change& change) {
     if (change.domain() == domain) {
       BOOST_LOG_TRIVIAL(debug) << "domain " << domain << ": #" << change.sequence() << " "
-                               << describe(change);
+                               << describe(change, store_);
     }
     return true;
   });

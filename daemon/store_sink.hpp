@@ -30,7 +30,8 @@ class StoreSink final : public ldap::PassSink {
   std::atomic<uint64_t> changes_{0};
 };
 
-// One line describing a feed entry, e.g. "add user CN=Smith\, John,... (283b07d1-...)".
-std::string describe(const pb::Change& change);
+// One line describing a feed entry, e.g. "add user CN=Smith\, John,... (283b07d1-...)";
+// membership entries name the user and group by DN when the store still has them.
+std::string describe(const pb::Change& change, const changefeed::Store& store);
 
 }  // namespace dirfeed::daemon
