@@ -23,6 +23,8 @@ bool is_derived_field(const FieldDescriptor* field) {
     case pb::DirectoryObject::kFromDirectoryFieldNumber:
     case pb::DirectoryObject::kMemberOfFieldNumber:
     case pb::DirectoryObject::kLastReadUsFieldNumber:
+    case pb::DirectoryObject::kLastChangeFieldNumber:
+    case pb::DirectoryObject::kLastChangeUsFieldNumber:
       return true;
     default:
       return false;
@@ -61,11 +63,21 @@ class BatchCopier final : public rocksdb::WriteBatch::Handler {
   rocksdb::WriteBatch& target_;
 };
 
+// A feed entry about `object`, without the object itself, not yet stamped.
+pb::Change object_change(pb::ChangeType type, const pb::DirectoryObject& object) {
+  pb::Change change;
+  change.set_kind(object.kind());
+  change.set_type(type);
+  change.set_domain(object.domain());
+  change.set_from_directory(object.from_directory());
+  return change;
+}
+
 bool is_user_or_group(pb::ObjectKind kind) { return kind == pb::USER || kind == pb::GROUP; }
 
 // The stored object as the observation says it is now: a partial observation overwrites
 // only the fields it names (a named field without a value clears it); a full one replaces
-// every attribute. Derived fields and last_read_us stay as stored.
+// every attribute. Derived fields, last_read_us and last_change(_us) stay as stored.
 pb::DirectoryObject merge_observation(const pb::DirectoryObject& stored,
                                       const pb::ObservedObject& observed) {
   pb::DirectoryObject merged;
@@ -92,6 +104,8 @@ pb::DirectoryObject merge_observation(const pb::DirectoryObject& stored,
   const pb::ObjectKind observed_kind = observed.object().kind();
   merged.set_kind(is_user_or_group(observed_kind) ? observed_kind : stored.kind());
   merged.set_last_read_us(stored.last_read_us());
+  merged.set_last_change(stored.last_change());
+  merged.set_last_change_us(stored.last_change_us());
   return merged;
 }
 
@@ -400,6 +414,12 @@ void PageWriter::stamp(pb::Change& change) {
   ++changes_;
 }
 
+void PageWriter::stamp_last_change(pb::DirectoryObject& object, const pb::Change& change) {
+  object.set_last_change(change.type());
+  object.set_last_change_us(change.timestamp_us());
+  cached(object.guid()).needs_write = true;
+}
+
 void PageWriter::write(const pb::Change& change) {
   put_unindexed(Table::kFeedBySequence, keys::sequence(change.sequence()),
                 change.SerializeAsString());
@@ -412,11 +432,7 @@ void PageWriter::emit(pb::Change change) {
 }
 
 void PageWriter::emit_object(pb::ChangeType type, const pb::DirectoryObject& object) {
-  pb::Change change;
-  change.set_kind(object.kind());
-  change.set_type(type);
-  change.set_domain(object.domain());
-  change.set_from_directory(object.from_directory());
+  pb::Change change = object_change(type, object);
   if (type == pb::ADD) {
     // Its place in the feed is taken now; the object is filled in at commit, so changes later
     // in this write (groups it joins further down the page) are part of the ADD.
@@ -446,12 +462,20 @@ void PageWriter::put_cursor(const pb::Cursor& cursor) {
 
 Status PageWriter::commit(CommitStats* stats) {
   for (auto& [guid, change] : pending_adds_) {
-    *change.mutable_object() = *live(guid);
+    pb::DirectoryObject* object = live(guid);
+    stamp_last_change(*object, change);
+    *change.mutable_object() = *object;
     write(change);
   }
   for (const std::string& guid : modified_order_) {
     if (modified_.erase(guid) == 0) continue;  // deleted meanwhile, or already emitted
-    if (const pb::DirectoryObject* object = live(guid)) emit_object(pb::MODIFY, *object);
+    pb::DirectoryObject* object = live(guid);
+    if (object == nullptr) continue;
+    pb::Change change = object_change(pb::MODIFY, *object);
+    stamp(change);
+    stamp_last_change(*object, change);
+    *change.mutable_object() = *object;
+    write(change);
   }
   for (const auto& [guid, entry] : objects_) {
     if (!entry.needs_write) continue;

@@ -85,6 +85,9 @@ class PageWriter {
   void mark_modified(const std::string& guid);
   // Assigns the next sequence number and timestamp.
   void stamp(pb::Change& change);
+  // Records a stamped ADD or MODIFY entry on its object (last_change, last_change_us), so the
+  // stored object and its newest entry agree.
+  void stamp_last_change(pb::DirectoryObject& object, const pb::Change& change);
   // Puts a stamped entry into the feed tables.
   void write(const pb::Change& change);
   void emit(pb::Change change);

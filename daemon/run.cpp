@@ -19,12 +19,22 @@
 #include "daemon/store_sink.hpp"
 #include "ldap/notifier.hpp"
 #include "ldap/poller.hpp"
+#include "rest/api.hpp"
+#include "rest/http_server.hpp"
 
 namespace dirfeed::daemon {
 namespace {
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
+
+std::vector<rest::DomainInfo> api_domains(const Config& config) {
+  std::vector<rest::DomainInfo> domains;
+  for (const auto& domain : config.domains) {
+    domains.push_back({domain.name, domain.base_dn, domain.netbios_name});
+  }
+  return domains;
+}
 
 // One monitored domain: its poller, the timer that starts its next pass, and its change
 // notifier (when sync.notifications is on). All members but the poller and the notifier are
@@ -46,7 +56,8 @@ struct DomainSlot {
 
 // Schedules passes: one Asio io_context drives the timers and signals; blocking LDAP passes
 // run on a small thread pool (one thread per domain), each domain never twice at once. In
-// kForever mode a change notification starts a pass at once (or right after the running one).
+// kForever mode a change notification starts a pass at once (or right after the running one),
+// and the REST APIs are served on the same io_context (their handlers run on its thread).
 class Scheduler {
  public:
   Scheduler(const Config& config, RunMode mode, changefeed::Store& store, const Clock& clock)
@@ -57,21 +68,26 @@ class Scheduler {
         sink_(store, config.log.level <= LogLevel::kDebug),
         pool_(std::max<size_t>(1, config.domains.size())),
         signals_(io_, SIGINT, SIGTERM),
-        prune_timer_(io_) {
+        prune_timer_(io_),
+        api_options_(config.api),
+        api_context_{store, api_domains(config)},
+        api_router_(rest::make_router(api_context_)) {
     for (const auto& domain : config.domains) {
       slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));
     }
   }
 
   // Runs until SIGINT/SIGTERM (kOnce: until every domain ran one pass); a running pass stops
-  // after its current page. Returns false when a kOnce pass failed.
+  // after its current page. Returns false when a kOnce pass failed or the API cannot listen.
   bool run() {
+    if (mode_ == RunMode::kForever && !start_api()) return false;
     signals_.async_wait([this](const boost::system::error_code& error, int signal) {
       if (error) return;
       BOOST_LOG_TRIVIAL(info) << "signal " << signal << ": stopping after the current page";
       sd_notify(0, "STOPPING=1");
       stop_ = true;
       prune_timer_.cancel();
+      if (api_server_) api_server_->stop();
       for (auto& slot : slots_) {
         slot->timer.cancel();
         if (slot->notifier) slot->notifier->stop();
@@ -92,6 +108,30 @@ class Scheduler {
   }
 
  private:
+  // Listens on api.listen and serves the APIs. False (logged) when it cannot.
+  bool start_api() {
+    if (api_options_.tls) {
+      // Never fall back to plain HTTP when the admin asked for TLS.
+      BOOST_LOG_TRIVIAL(error) << "api.tls is not implemented yet: remove it to serve plain "
+                                  "HTTP (e.g. behind a TLS-terminating proxy)";
+      return false;
+    }
+    rest::ServerOptions options;
+    options.host = api_options_.listen_host;
+    options.port = api_options_.listen_port;
+    try {
+      api_server_ = std::make_unique<rest::HttpServer>(
+          io_, options, [this](const rest::Request& request) { return api_router_.handle(request); });
+    } catch (const boost::system::system_error& e) {
+      BOOST_LOG_TRIVIAL(error) << "api: cannot listen on " << options.host << " port "
+                               << options.port << ": " << e.code().message();
+      return false;
+    }
+    api_server_->start();
+    BOOST_LOG_TRIVIAL(info) << "api: listening on http://" << api_server_->local_endpoint();
+    return true;
+  }
+
   void start_notifiers() {
     for (auto& slot : slots_) {
       const auto& options = slot->poller.options();
@@ -202,6 +242,10 @@ class Scheduler {
   asio::thread_pool pool_;
   asio::signal_set signals_;
   asio::steady_timer prune_timer_;
+  ApiOptions api_options_;
+  rest::ApiContext api_context_;
+  rest::Router api_router_;
+  std::unique_ptr<rest::HttpServer> api_server_;  // kForever only
   std::vector<std::unique_ptr<DomainSlot>> slots_;
   std::atomic<bool> stop_{false};
 };

@@ -103,11 +103,15 @@ domains:
     sync:
       strategy: ${DEMO_STRATEGY:-dirsync}
       interval: 10s
+api:
+  listen: 127.0.0.1:5000
 EOF
 
 build/dirfeed check-config --config "$DEMO/dirfeed.yaml"
 cat <<EOF
 == running dirfeed (Ctrl-C stops it and the DC)
+   Read it over the User ID Service API (more in README.md, "APIs"):
+     curl 'http://127.0.0.1:5000/api/uid/v1.0/users?ip_only=false'
    Try, in another shell, and watch the next pass pick it up:
      LDAPTLS_CACERT=$LDAPTLS_CACERT ldapmodify -x -H ldaps://dc1.example.test \\
        -D Administrator@example.test -y $DC_DIR/admin.password <<'LDIF'

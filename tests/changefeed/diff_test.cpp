@@ -1,6 +1,8 @@
 // The change semantics of apply_page (DESIGN.md section 5), one rule per test.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "tests/changefeed/store_fixture.hpp"
 
 namespace dirfeed::changefeed::testing {
@@ -416,6 +418,76 @@ TEST_F(StoreTest, PrimaryGroupDeleteRemovesItFromUsers) {
   EXPECT_EQ(apply({group("domain-users", {})}),
             Lines({"ADD GROUP domain-users", "MEMBERSHIP ADD alice->domain-users",
                    "MODIFY USER alice"}));
+}
+
+// ---- last change (User ID API changetype and timestamp) -----------------------------------
+
+TEST_F(StoreTest, AddRecordsItsTypeAndTimestampOnTheObject) {
+  apply({group("staff", {}), user("alice")});
+  const std::vector<pb::Change> changes = changes_after(0);
+
+  for (const auto& [name, index] : {std::pair{"staff", 0}, std::pair{"alice", 1}}) {
+    const pb::DirectoryObject object = stored(name);
+    EXPECT_EQ(object.last_change(), pb::ADD) << name;
+    EXPECT_EQ(object.last_change_us(), changes.at(index).timestamp_us()) << name;
+    EXPECT_EQ(changes.at(index).object().SerializeAsString(), object.SerializeAsString()) << name;
+  }
+}
+
+TEST_F(StoreTest, AddAbsorbingLaterChangesOfThePageKeepsItsOwnTimestamp) {
+  // alice's ADD is stamped first; staff listing her later in the page changes her member_of.
+  EXPECT_EQ(apply({user("alice"), group("staff", {"alice"})}),
+            Lines({"ADD USER alice", "ADD GROUP staff", "MEMBERSHIP ADD alice->staff"}));
+  const pb::Change add = changes_after(0).at(0);
+  const pb::DirectoryObject alice = stored("alice");
+  EXPECT_EQ(alice.last_change(), pb::ADD);
+  EXPECT_EQ(alice.last_change_us(), add.timestamp_us());
+  EXPECT_EQ(add.object().SerializeAsString(), alice.SerializeAsString());
+}
+
+TEST_F(StoreTest, ModifyRecordsItsTypeAndTimestampOnTheObject) {
+  apply({user("alice"), group("staff", {})});
+  clock_.advance(1'000);
+  const uint64_t before = store_->last_sequence();
+  pb::ObservedObject changed = user("alice");
+  changed.mutable_object()->set_title("Engineer");
+  EXPECT_EQ(apply({changed}), Lines({"MODIFY USER alice"}));
+
+  const pb::Change modify = changes_after(before).at(0);
+  const pb::DirectoryObject alice = stored("alice");
+  EXPECT_EQ(alice.last_change(), pb::MODIFY);
+  EXPECT_EQ(alice.last_change_us(), modify.timestamp_us());
+  EXPECT_EQ(alice.last_change_us(), clock_.now_us());
+  EXPECT_EQ(modify.object().SerializeAsString(), alice.SerializeAsString());
+}
+
+TEST_F(StoreTest, MembershipModifyStampsUserAndGroup) {
+  apply({user("alice"), group("staff", {})});
+  clock_.advance(1'000);
+  const uint64_t before = store_->last_sequence();
+  EXPECT_EQ(apply({group("staff", {"alice"})}),
+            Lines({"MEMBERSHIP ADD alice->staff", "MODIFY USER alice", "MODIFY GROUP staff"}));
+  const std::vector<pb::Change> changes = changes_after(before);
+  EXPECT_EQ(stored("alice").last_change(), pb::MODIFY);
+  EXPECT_EQ(stored("alice").last_change_us(), changes.at(1).timestamp_us());
+  EXPECT_EQ(stored("staff").last_change(), pb::MODIFY);
+  EXPECT_EQ(stored("staff").last_change_us(), changes.at(2).timestamp_us());
+}
+
+TEST_F(StoreTest, LastChangeIsNotPartOfTheDiff) {
+  apply({user("alice")});
+  const pb::DirectoryObject first = stored("alice");
+  clock_.advance(5'000'000);
+  // An observation carrying other last_change values (a poller never sets them) is unchanged.
+  pb::ObservedObject full = user("alice");
+  full.mutable_object()->set_last_change(pb::DELETE);
+  full.mutable_object()->set_last_change_us(42);
+  pb::ObservedObject part = partial("alice", {"last_change", "last_change_us"});
+  part.mutable_object()->set_last_change(pb::IP_ADD);
+
+  EXPECT_EQ(apply({full}), Lines());
+  EXPECT_EQ(apply({part}), Lines());
+  EXPECT_EQ(stored("alice").SerializeAsString(), first.SerializeAsString());
 }
 
 TEST_F(StoreTest, DeletedUserLeavesPrimaryIndex) {

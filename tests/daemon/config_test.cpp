@@ -619,7 +619,7 @@ TEST(ConfigTest, ExampleFileParses) {
   EXPECT_EQ(a.domains[0].sync.interval, b.domains[0].sync.interval);
   EXPECT_EQ(a.domains[0].sync.user_filter, b.domains[0].sync.user_filter);
   EXPECT_EQ(a.api.listen_port, b.api.listen_port);
-  EXPECT_TRUE(a.api.tls.has_value());
+  EXPECT_FALSE(a.api.tls.has_value()) << "commented out until the API serves TLS";
   EXPECT_EQ(a.api.ip_mapping_timeout, b.api.ip_mapping_timeout);
   EXPECT_EQ(a.feed.retention, b.feed.retention);
 }

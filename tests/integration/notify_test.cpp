@@ -141,7 +141,7 @@ TEST_F(NotifyTest, ChangesReachTheFeedWithinSeconds) {
   // Membership: only the group changes in AD (memberOf is a back-link).
   auto membership = latency("dn: " + kTeam + "\nchangetype: modify\nadd: member\nmember: " +
                                 kAlice + "\n",
-                            "add membership user", kPrompt);
+                            "add membership " + kAlice + " in " + kTeam, kPrompt);
   ASSERT_TRUE(membership) << "membership not in the feed within " << kPrompt.count() << " ms\n"
                           << log();
   latencies.push_back(*membership);

@@ -1,0 +1,61 @@
+#include "rest/api.hpp"
+
+#include <utility>
+
+#include "rest/json.hpp"
+#include "rest/response.hpp"
+#include "rest/uid_api.hpp"
+
+namespace dirfeed::rest {
+namespace {
+
+namespace http = boost::beast::http;
+using http::verb;
+
+using ContextHandler = Response (*)(const Call&, const ApiContext&);
+
+RouteHandler with(const ApiContext& context, ContextHandler handler) {
+  return [&context, handler](const Call& call) { return handler(call, context); };
+}
+
+}  // namespace
+
+Router make_router(const ApiContext& context) {
+  const std::string uid = "/api/uid/v1.0";
+  return Router({
+      {verb::get, "/healthz", with(context, healthz)},
+      {verb::get, "/readyz", with(context, readyz)},
+      {verb::get, uid + "/domains", with(context, uid_domains)},
+      {verb::get, uid + "/users", with(context, uid_users)},
+      {verb::get, uid + "/user/dn/{dn...}", with(context, uid_user_by_dn)},
+      {verb::get, uid + "/user/ntlm-identity/{identity...}", with(context, uid_user_by_ntlm)},
+      {verb::get, uid + "/user/{guid}", with(context, uid_user_by_guid)},
+      {verb::get, uid + "/groups", with(context, uid_groups)},
+      {verb::get, uid + "/status", with(context, uid_status)},
+  });
+}
+
+Response healthz(const Call&, const ApiContext&) {
+  return json_response(http::status::ok, R"({"status":"ok"})");
+}
+
+Response readyz(const Call&, const ApiContext& context) {
+  std::vector<std::string> pending;
+  for (const DomainInfo& domain : context.domains) {
+    std::optional<pb::Cursor> cursor = context.store.cursor(domain.name);
+    if (!cursor || !cursor->full_sync_done()) pending.push_back(domain.name);
+  }
+  if (pending.empty()) return json_response(http::status::ok, R"({"status":"ready"})");
+  std::string body;
+  JsonWriter json(body);
+  json.begin_object();
+  json.member("error", "first sync not complete");
+  json.key("pending");
+  json.begin_array();
+  for (const std::string& name : pending) json.string(name);
+  json.end_array();
+  json.end_object();
+  return json_response(http::status::service_unavailable, std::move(body));
+}
+
+}  // namespace dirfeed::rest

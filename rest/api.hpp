@@ -1,0 +1,34 @@
+#pragma once
+// The REST surface of dirfeed: what the handlers need (ApiContext) and the routing table of
+// every endpoint (make_router), health checks included.
+#include <string>
+#include <vector>
+
+#include "changefeed/store.hpp"
+#include "rest/router.hpp"
+
+namespace dirfeed::rest {
+
+// A monitored domain as the APIs name it (from the daemon's config, not YAML).
+struct DomainInfo {
+  std::string name;          // DNS name, lower case
+  std::string base_dn;       // e.g. DC=example,DC=test
+  std::string netbios_name;  // may be empty (then read from AD; objects carry their own)
+};
+
+// Read-only state shared by the handlers; must outlive the router made from it.
+struct ApiContext {
+  const changefeed::Store& store;
+  std::vector<DomainInfo> domains;
+};
+
+// Every endpoint, in one table.
+Router make_router(const ApiContext& context);
+
+// GET /healthz: 200 {"status": "ok"} while the process serves requests.
+Response healthz(const Call& call, const ApiContext& context);
+// GET /readyz: 200 {"status": "ready"} once every configured domain has completed a first
+// full sync (its cursor has full_sync_done); else 503 {"error": ..., "pending": [names]}.
+Response readyz(const Call& call, const ApiContext& context);
+
+}  // namespace dirfeed::rest

@@ -1,0 +1,165 @@
+#include "rest/router.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+#include <algorithm>
+
+#include "rest/response.hpp"
+
+namespace dirfeed::rest {
+namespace {
+
+namespace http = boost::beast::http;
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A path parameter as matched: its name and the raw (still encoded) text.
+using RawParameters = std::vector<std::pair<std::string, std::string_view>>;
+
+// Matches the raw path against a pattern; the raw parameter values, or nullopt.
+std::optional<RawParameters> match(std::string_view pattern, std::string_view path) {
+  const std::vector<std::string_view> want = split(pattern, '/');
+  const std::vector<std::string_view> have = split(path, '/');
+  RawParameters parameters;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const std::string_view segment = want[i];
+    const bool is_parameter = segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+    if (is_parameter && segment.ends_with("...}") && i + 1 == want.size()) {
+      if (i >= have.size()) return std::nullopt;
+      // The rest of the path, from the start of have[i] to the end.
+      const std::string_view rest = path.substr(static_cast<size_t>(have[i].data() - path.data()));
+      if (rest.empty()) return std::nullopt;
+      parameters.emplace_back(segment.substr(1, segment.size() - 5), rest);
+      return parameters;
+    }
+    if (i >= have.size()) return std::nullopt;
+    if (is_parameter) {
+      if (have[i].empty()) return std::nullopt;
+      parameters.emplace_back(segment.substr(1, segment.size() - 2), have[i]);
+    } else if (segment != have[i]) {
+      return std::nullopt;
+    }
+  }
+  if (want.size() != have.size()) return std::nullopt;
+  return parameters;
+}
+
+std::optional<Call::Parameters> parse_query(std::string_view query) {
+  Call::Parameters parameters;
+  if (query.empty()) return parameters;
+  for (std::string_view pair : split(query, '&')) {
+    if (pair.empty()) continue;
+    const size_t equals = pair.find('=');
+    const std::string_view raw_name = pair.substr(0, equals);
+    const std::string_view raw_value =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    std::optional<std::string> name = percent_decode(raw_name, true);
+    std::optional<std::string> value = percent_decode(raw_value, true);
+    if (!name || !value) return std::nullopt;
+    parameters.emplace_back(std::move(*name), std::move(*value));
+  }
+  return parameters;
+}
+
+}  // namespace
+
+const std::string& Call::path_param(std::string_view name) const {
+  static const std::string kEmpty;
+  for (const auto& [key, value] : path) {
+    if (key == name) return value;
+  }
+  return kEmpty;
+}
+
+std::optional<std::string_view> Call::query_param(std::string_view name) const {
+  for (const auto& [key, value] : query) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = hex_value(text[i + 1]);
+      const int low = hex_value(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Response Router::handle(const Request& request) const {
+  const std::string_view target(request.target().data(), request.target().size());
+  const size_t question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+
+  std::vector<http::verb> allowed;
+  for (const Route& route : routes_) {
+    std::optional<RawParameters> raw = match(route.pattern, path);
+    if (!raw) continue;
+    if (route.method != request.method()) {
+      if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
+        allowed.push_back(route.method);
+      }
+      continue;
+    }
+    Call call{request, {}, {}};
+    for (const auto& [name, value] : *raw) {
+      std::optional<std::string> decoded = percent_decode(value, false);
+      if (!decoded) {
+        return error_response(http::status::bad_request,
+                              "malformed percent-encoding in the path");
+      }
+      call.path.emplace_back(name, std::move(*decoded));
+    }
+    std::optional<Call::Parameters> parameters = parse_query(query);
+    if (!parameters) {
+      return error_response(http::status::bad_request, "malformed percent-encoding in the query");
+    }
+    call.query = std::move(*parameters);
+    return route.handler(call);
+  }
+  if (!allowed.empty()) {
+    std::string allow;
+    for (http::verb method : allowed) {
+      if (!allow.empty()) allow += ", ";
+      const auto name = http::to_string(method);
+      allow.append(name.data(), name.size());
+    }
+    Response response = error_response(http::status::method_not_allowed, "method not allowed");
+    response.set(http::field::allow, allow);
+    return response;
+  }
+  return error_response(http::status::not_found, "no such resource");
+}
+
+}  // namespace dirfeed::rest

@@ -1,0 +1,63 @@
+#pragma once
+// Routing: a table of (method, path pattern, handler function), matched in order.
+//
+// Patterns are '/'-separated segments: a literal matches itself exactly (no decoding);
+// "{name}" matches one non-empty segment; "{name...}", only as the last segment, matches the
+// non-empty rest of the path, '/' included (DNs may hold '/'). Parameter values and the query
+// string are percent-decoded after matching; in the query, '+' also means a space.
+//
+// Outcomes: no pattern matches -> 404; a pattern matches but not for this method -> 405 with
+// Allow; malformed percent-encoding in a parameter or the query -> 400. All with JSON error
+// bodies (DESIGN.md section 9).
+#include <boost/beast/http/verb.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rest/http_server.hpp"
+
+namespace dirfeed::rest {
+
+// A request as a handler sees it.
+struct Call {
+  using Parameters = std::vector<std::pair<std::string, std::string>>;
+
+  const Request& request;
+  Parameters path;   // pattern names (without braces and dots) -> decoded values
+  Parameters query;  // decoded names and values, in request order
+
+  // The value of a path parameter ("" when the pattern has none of that name).
+  const std::string& path_param(std::string_view name) const;
+  // The first value of a query parameter, nullopt when absent.
+  std::optional<std::string_view> query_param(std::string_view name) const;
+};
+
+using RouteHandler = std::function<Response(const Call&)>;
+
+struct Route {
+  boost::beast::http::verb method;
+  std::string pattern;
+  RouteHandler handler;
+};
+
+// Decodes %XX escapes (and '+' as space when plus_is_space). nullopt when a '%' is not
+// followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
+class Router {
+ public:
+  explicit Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
+
+  // Dispatches to the first route whose method and pattern match, or answers 404/405/400 as
+  // described above. Thread-safe (const): handlers must be too when called concurrently.
+  Response handle(const Request& request) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace dirfeed::rest

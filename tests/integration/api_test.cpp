@@ -1,0 +1,145 @@
+// The User ID Service API served by the real `dirfeed run` binary, read over real HTTP, with
+// the Samba AD DC fixture as the directory (DESIGN.md sections 1 and 9).
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <regex>
+#include <string>
+
+#include "proto/guid.hpp"
+#include "tests/integration/process.hpp"
+#include "tests/support/samba_dc.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#ifndef DIRFEED_BINARY
+#error "DIRFEED_BINARY must be defined (tests/integration/CMakeLists.txt)"
+#endif
+
+namespace dirfeed::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using namespace std::chrono_literals;
+
+const std::string kStaff = "OU=Staff,DC=example,DC=test";
+
+struct Reply {
+  int status = 0;  // 0: no connection
+  std::string body;
+};
+
+// One GET on a new connection to 127.0.0.1:port.
+Reply get(uint16_t port, const std::string& target) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  boost::system::error_code error;
+  socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
+  if (error) return {};
+  http::request<http::string_body> request(http::verb::get, target, 11);
+  request.set(http::field::host, "127.0.0.1");
+  http::write(socket, request, error);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  if (!error) http::read(socket, buffer, response, error);
+  if (error) return {};
+  return {static_cast<int>(response.result_int()), response.body()};
+}
+
+// The GUID string form of the entry ldapsearch finds, from its base64 objectGUID.
+std::string ldap_guid(const SambaDc& dc, const std::string& filter) {
+  const std::string ldif = dc.search(kStaff, filter, {"objectGUID"});
+  std::smatch match;
+  if (!std::regex_search(ldif, match, std::regex("objectGUID:: (\\S+)"))) return "";
+  std::optional<std::string> bytes = guid_from_text(match[1].str());
+  return bytes ? guid_to_string(*bytes) : "";
+}
+
+TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
+  SambaDc& dc = shared_dc();
+  dc.reset();
+  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
+          "dn: CN=Smith\\, John," + kStaff + "\nchangetype: add\nobjectClass: user\n"
+          "sAMAccountName: jsmith\nmail: john.smith@example.test\n\n"
+          "dn: CN=Engineers," + kStaff + "\nchangetype: add\nobjectClass: group\n"
+          "sAMAccountName: engineers\nmember: CN=Smith\\, John," + kStaff + "\n");
+  const std::string guid = ldap_guid(dc, "(sAMAccountName=jsmith)");
+  ASSERT_EQ(guid.size(), 36u);
+
+  TempDir dir;
+  const std::string password_file = dir.path() + "/bind.password";
+  write_text(password_file, dc.admin_password(), 0600);
+  const std::string config = dir.path() + "/dirfeed.yaml";
+  write_text(config, "state_dir: " + dir.path() + "/state\n"
+                     "domains:\n  - name: " + dc.domain() + "\n    controllers:\n"
+                     "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
+                     "\n    bind:\n      dn: " + dc.admin_dn() +
+                     "\n      password_file: " + password_file +
+                     "\n    sync:\n      strategy: usn\n      interval: 60s\n"
+                     "api:\n  listen: 127.0.0.1:0\n"
+                     "  users_file: " + dir.path() + "/api-users\n"
+                     "  keys_file: " + dir.path() + "/api-keys\n");
+
+  // With the DC down the first sync cannot finish: /readyz must say so.
+  dc.stop();
+  const std::string log_path = dir.path() + "/run.log";
+  Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
+  uint16_t port = 0;
+  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::smatch match;
+        const std::string log = read_text(log_path);
+        if (!std::regex_search(log, match, listening)) return false;
+        port = static_cast<uint16_t>(std::stoi(match[1].str()));
+        return true;
+      },
+      30s))
+      << read_text(log_path);
+  EXPECT_EQ(get(port, "/healthz").status, 200);
+  const Reply pending = get(port, "/readyz");
+  EXPECT_EQ(pending.status, 503);
+  EXPECT_EQ(pending.body, R"({"error":"first sync not complete","pending":["example.test"]})");
+
+  // The DC comes back; the retry (after a 5 s backoff) completes the first sync.
+  dc.start();
+  ASSERT_TRUE(wait_until([&] { return get(port, "/readyz").status == 200; }, 90s, 200ms))
+      << read_text(log_path);
+
+  const std::string dn = "CN=Smith\\\\, John," + kStaff;  // as JSON escapes it
+  const std::string expected_identity = R"("NTLMIdentity":"EXAMPLE\\jsmith")";
+  const Reply by_guid = get(port, "/api/uid/v1.0/user/" + guid);
+  ASSERT_EQ(by_guid.status, 200) << by_guid.body;
+  EXPECT_NE(by_guid.body.find(R"("dn":")" + dn + "\""), std::string::npos) << by_guid.body;
+  EXPECT_NE(by_guid.body.find(expected_identity), std::string::npos) << by_guid.body;
+  EXPECT_NE(by_guid.body.find(R"("objectGUID":")" + guid + "\""), std::string::npos);
+  EXPECT_NE(by_guid.body.find(R"("mail":"john.smith@example.test")"), std::string::npos);
+  EXPECT_NE(by_guid.body.find(R"("CN=Domain Users,CN=Users,DC=example,DC=test")"),
+            std::string::npos)
+      << by_guid.body;
+  EXPECT_NE(by_guid.body.find(R"("CN=Engineers,)" + kStaff + "\""), std::string::npos);
+
+  EXPECT_EQ(get(port, "/api/uid/v1.0/user/ntlm-identity/example%5CJSMITH").body, by_guid.body);
+  EXPECT_EQ(get(port, "/api/uid/v1.0/user/dn/CN%3DSmith%5C%2C%20John%2COU%3DStaff%2CDC%3Dexample"
+                      "%2CDC%3Dtest").body,
+            by_guid.body);
+  const Reply users = get(port, "/api/uid/v1.0/users?ip_only=false&domain=example.test");
+  EXPECT_EQ(users.status, 200);
+  EXPECT_NE(users.body.find(by_guid.body), std::string::npos) << users.body;
+  EXPECT_EQ(get(port, "/api/uid/v1.0/domains").body, R"({"domains":["DC=example,DC=test"]})");
+  EXPECT_EQ(get(port, "/api/uid/v1.0/user/dn/CN%3Dnobody").status, 404);
+
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);
+}
+
+}  // namespace
+}  // namespace dirfeed::testing
