@@ -28,6 +28,7 @@ const char* table_name(Table table) {
       "objects",         "dn_index",        "ntlm_index",       "sid_index",
       "domain_index",    "group_members",   "member_groups",    "primary_members",
       "user_primary",    "feed_by_sequence", "feed_by_time",    "state",
+      "ip_mappings",     "ip_expiry",
   };
   return kNames[static_cast<size_t>(table)];
 }
@@ -103,6 +104,24 @@ int64_t decode_time(std::string_view key) {
 
 uint64_t decode_time_sequence(std::string_view key) {
   return key.size() < 16 ? 0 : read_big_endian(key.substr(8));
+}
+
+std::string ip_mapping(std::string_view user_guid, std::string_view ip) {
+  return std::string(user_guid).append(ip);
+}
+
+std::string encode_time(int64_t us) {
+  std::string value;
+  append_big_endian(value, static_cast<uint64_t>(us) ^ kSignBit);
+  return value;
+}
+
+int64_t decode_time_value(std::string_view value) {
+  return static_cast<int64_t>(read_big_endian(value) ^ kSignBit);
+}
+
+std::string ip_expiry(int64_t expires_us, std::string_view user_guid, std::string_view ip) {
+  return encode_time(expires_us).append(user_guid).append(ip);
 }
 
 std::string cursor(std::string_view domain) { return "cursor/" + lower_ascii(domain); }

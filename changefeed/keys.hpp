@@ -29,6 +29,8 @@ enum class Table : size_t {
   kFeedBySequence,  // big-endian u64 sequence -> pb::Change
   kFeedByTime,      // big-endian timestamp + big-endian sequence -> empty
   kState,           // "cursor/" + domain -> pb::Cursor; kFeedPositionKey -> FeedPosition
+  kIpMappings,      // user guid + IP text -> big-endian expiry (microseconds since the epoch)
+  kIpExpiry,        // big-endian expiry + user guid + IP text -> empty
   kCount,
 };
 inline constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
@@ -70,6 +72,12 @@ uint64_t decode_sequence(std::string_view key);
 std::string time(int64_t timestamp_us, uint64_t sequence);
 int64_t decode_time(std::string_view key);
 uint64_t decode_time_sequence(std::string_view key);
+
+// IP mapping tables; expiry values and key prefixes are 8 bytes, sign bit flipped.
+std::string ip_mapping(std::string_view user_guid, std::string_view ip);
+std::string ip_expiry(int64_t expires_us, std::string_view user_guid, std::string_view ip);
+std::string encode_time(int64_t us);
+int64_t decode_time_value(std::string_view value);
 
 std::string cursor(std::string_view domain);
 inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";

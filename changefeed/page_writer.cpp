@@ -25,6 +25,10 @@ bool is_derived_field(const FieldDescriptor* field) {
     case pb::DirectoryObject::kLastReadUsFieldNumber:
     case pb::DirectoryObject::kLastChangeFieldNumber:
     case pb::DirectoryObject::kLastChangeUsFieldNumber:
+    case pb::DirectoryObject::kIpv4AddressesFieldNumber:
+    case pb::DirectoryObject::kIpv6AddressesFieldNumber:
+    case pb::DirectoryObject::kApiGroupsFieldNumber:
+    case pb::DirectoryObject::kIpTimeoutSFieldNumber:
       return true;
     default:
       return false;
@@ -100,6 +104,11 @@ pb::DirectoryObject merge_observation(const pb::DirectoryObject& stored,
     merged.set_domain(stored.domain());
     merged.set_from_directory(stored.from_directory());
     *merged.mutable_member_of() = stored.member_of();
+    // What the User ID API set is not AD's: a re-poll keeps it.
+    *merged.mutable_ipv4_addresses() = stored.ipv4_addresses();
+    *merged.mutable_ipv6_addresses() = stored.ipv6_addresses();
+    *merged.mutable_api_groups() = stored.api_groups();
+    merged.set_ip_timeout_s(stored.ip_timeout_s());
   }
   const pb::ObjectKind observed_kind = observed.object().kind();
   merged.set_kind(is_user_or_group(observed_kind) ? observed_kind : stored.kind());
@@ -246,6 +255,8 @@ void PageWriter::remove(const std::string& guid) {
     erase(Table::kMemberGroups, keys::edge(guid, group));
   }
   set_primary_index(guid, "");
+  // Its IP mappings go with it (the DELETE entry carries the addresses it had).
+  for (const std::string& ip : suffixes(Table::kIpMappings, guid)) unmap_ip(guid, ip);
   // Like an ADD, a DELETE does not make the groups it leaves MODIFY: the group objects did
   // not change, the MEMBERSHIP entries say what did.
   if (last.kind() == pb::USER) {
@@ -358,6 +369,142 @@ bool PageWriter::reconcile(const std::string& member_guid, const std::string& gr
   return true;
 }
 
+// ---- User ID API writes ----------------------------------------------------------------
+
+void PageWriter::create_user(pb::DirectoryObject user, int64_t lifetime_us) {
+  std::vector<std::string> addresses(user.ipv4_addresses().begin(), user.ipv4_addresses().end());
+  addresses.insert(addresses.end(), user.ipv6_addresses().begin(), user.ipv6_addresses().end());
+  user.clear_ipv4_addresses();
+  user.clear_ipv6_addresses();
+  std::vector<std::string> groups(user.api_groups().begin(), user.api_groups().end());
+  user.clear_api_groups();
+  user.clear_member_of();
+  user.set_kind(pb::USER);
+  user.set_from_directory(false);
+  user.set_last_read_us(now_us_);
+  user.clear_last_change();
+  user.clear_last_change_us();
+  const std::string guid = user.guid();
+
+  CachedObject& entry = cached(guid);
+  entry.live = std::move(user);
+  entry.needs_write = true;
+  update_indexes(nullptr, &*entry.live);
+  emit_object(pb::ADD, *entry.live);
+  change_api_data(guid, addresses, {}, now_us_ + lifetime_us, groups);
+}
+
+void PageWriter::change_api_data(const std::string& guid, const std::vector<std::string>& add,
+                                 const std::vector<std::string>& remove, int64_t expires_us,
+                                 const std::optional<std::vector<std::string>>& groups) {
+  pb::DirectoryObject* user = live(guid);
+  if (user == nullptr) return;
+  auto list_of = [&](const std::string& ip) {
+    return ip.find(':') != std::string::npos ? user->mutable_ipv6_addresses()
+                                             : user->mutable_ipv4_addresses();
+  };
+
+  bool removed = false;
+  for (const std::string& ip : remove) {
+    const bool mapped = unmap_ip(guid, ip);
+    auto* list = list_of(ip);
+    auto position = std::find(list->begin(), list->end(), ip);
+    if (position != list->end()) {
+      list->erase(position);
+      removed = true;
+    } else {
+      removed |= mapped;
+    }
+  }
+  if (removed) emit_ip(pb::IP_DELETE, *user);
+
+  bool added = false;
+  for (const std::string& ip : add) {
+    map_ip(guid, ip, expires_us);
+    auto* list = list_of(ip);
+    auto position = std::lower_bound(list->begin(), list->end(), ip);
+    if (position != list->end() && *position == ip) continue;  // renewed
+    const auto index = position - list->begin();
+    list->Add(std::string(ip));
+    std::rotate(list->begin() + index, list->end() - 1, list->end());
+    added = true;
+  }
+  if (added) emit_ip(pb::IP_ADD, *user);
+
+  if (groups) {
+    std::vector<std::string> wanted;
+    for (const std::string& group : *groups) {
+      const pb::DirectoryObject* stored_group = live(group);
+      if (stored_group != nullptr && stored_group->kind() == pb::GROUP) wanted.push_back(group);
+    }
+    user = live(guid);  // live() may have grown the cache: re-fetch
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    if (!std::equal(wanted.begin(), wanted.end(), user->api_groups().begin(),
+                    user->api_groups().end())) {
+      user->mutable_api_groups()->Assign(wanted.begin(), wanted.end());
+      cached(guid).needs_write = true;
+      mark_modified(guid);
+    }
+  }
+}
+
+size_t PageWriter::expire_ip_mappings(int64_t now_us, size_t limit) {
+  // Oldest first; grouped per user so each gets one IP_DELETE.
+  std::vector<std::string> order;
+  std::unordered_map<std::string, std::vector<std::string>> per_user;
+  size_t count = 0;
+  {
+    rocksdb::ColumnFamilyHandle* family = database_.table(Table::kIpExpiry);
+    std::unique_ptr<rocksdb::Iterator> it(database_.db()->NewIterator(rocksdb::ReadOptions(), family));
+    for (it->SeekToFirst(); it->Valid() && count < limit; it->Next()) {
+      const std::string_view key = it->key().ToStringView();
+      if (key.size() < 8 + kGuidSize) continue;
+      if (keys::decode_time_value(key.substr(0, 8)) > now_us) break;
+      std::string user(key.substr(8, kGuidSize));
+      auto [entry, inserted] = per_user.try_emplace(user);
+      if (inserted) order.push_back(user);
+      entry->second.emplace_back(key.substr(8 + kGuidSize));
+      ++count;
+    }
+    note(it->status());
+  }
+  for (const std::string& user : order) {
+    if (live(user) == nullptr) {
+      for (const std::string& ip : per_user[user]) unmap_ip(user, ip);
+    } else {
+      change_api_data(user, {}, per_user[user], 0, std::nullopt);
+    }
+  }
+  return count;
+}
+
+void PageWriter::map_ip(const std::string& user, const std::string& ip, int64_t expires_us) {
+  const std::string key = keys::ip_mapping(user, ip);
+  if (std::optional<std::string> old = get(Table::kIpMappings, key)) {
+    erase(Table::kIpExpiry, keys::ip_expiry(keys::decode_time_value(*old), user, ip));
+  }
+  put(Table::kIpMappings, key, keys::encode_time(expires_us));
+  put(Table::kIpExpiry, keys::ip_expiry(expires_us, user, ip), "");
+}
+
+bool PageWriter::unmap_ip(const std::string& user, const std::string& ip) {
+  const std::string key = keys::ip_mapping(user, ip);
+  std::optional<std::string> old = get(Table::kIpMappings, key);
+  if (!old) return false;
+  erase(Table::kIpExpiry, keys::ip_expiry(keys::decode_time_value(*old), user, ip));
+  erase(Table::kIpMappings, key);
+  return true;
+}
+
+void PageWriter::emit_ip(pb::ChangeType type, pb::DirectoryObject& user) {
+  pb::Change change = object_change(type, user);
+  stamp(change);
+  stamp_last_change(user, change);
+  *change.mutable_object() = user;
+  write(change);
+}
+
 // ---- indexes ---------------------------------------------------------------------------
 
 void PageWriter::update_indexes(const pb::DirectoryObject* before,
@@ -463,7 +610,8 @@ void PageWriter::put_cursor(const pb::Cursor& cursor) {
 Status PageWriter::commit(CommitStats* stats) {
   for (auto& [guid, change] : pending_adds_) {
     pb::DirectoryObject* object = live(guid);
-    stamp_last_change(*object, change);
+    // A later entry of this write (IP_ADD) stays the object's newest.
+    if (object->last_change_us() < change.timestamp_us()) stamp_last_change(*object, change);
     *change.mutable_object() = *object;
     write(change);
   }

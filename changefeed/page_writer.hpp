@@ -46,6 +46,25 @@ class PageWriter {
 
   void put_cursor(const pb::Cursor& cursor);
 
+  // ---- User ID API writes (Store::create_user, change_user, delete_user, expiry) -------
+
+  // The live object, or nullptr.
+  const pb::DirectoryObject* find(const std::string& guid) { return live(guid); }
+  // Whether a name index (kDnIndex, kNtlmIndex) holds `key`.
+  bool index_taken(Table table, const std::string& key) { return exists(table, key); }
+  // Stores a new API user (not from AD) and maps its ipv4/ipv6_addresses until
+  // now + lifetime_us: ADD, then IP_ADD when it has addresses.
+  void create_user(pb::DirectoryObject user, int64_t lifetime_us);
+  // Unmaps `remove` (IP_DELETE when any was mapped), maps `add` until expires_us (IP_ADD for
+  // the new ones; mapped ones are renewed silently) and, when `groups` is given, makes it the
+  // user's api_groups (stored groups only; MODIFY when that changed). A no-op for an unknown
+  // GUID.
+  void change_api_data(const std::string& guid, const std::vector<std::string>& add,
+                       const std::vector<std::string>& remove, int64_t expires_us,
+                       const std::optional<std::vector<std::string>>& groups);
+  // Unmaps up to `limit` mappings with expiry <= now_us; returns how many.
+  size_t expire_ip_mappings(int64_t now_us, size_t limit);
+
   // Appends the coalesced MODIFY entries and writes everything in one WriteBatch, WAL on.
   // Nothing is written when a read of this write failed or the write itself fails.
   Status commit(CommitStats* stats);
@@ -81,6 +100,12 @@ class PageWriter {
 
   void update_indexes(const pb::DirectoryObject* before, const pb::DirectoryObject* after);
   void delete_index_entry(Table table, const std::string& key, const std::string& guid);
+
+  // IP mapping rows (both tables); unmap returns whether the mapping existed.
+  void map_ip(const std::string& user, const std::string& ip, int64_t expires_us);
+  bool unmap_ip(const std::string& user, const std::string& ip);
+  // Emits an IP_ADD or IP_DELETE entry about the user as it is now.
+  void emit_ip(pb::ChangeType type, pb::DirectoryObject& user);
 
   void mark_modified(const std::string& guid);
   // Assigns the next sequence number and timestamp.

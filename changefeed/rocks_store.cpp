@@ -1,4 +1,5 @@
 // Store on RocksDB: writes go through PageWriter under one lock; queries read a snapshot.
+#include <algorithm>
 #include <limits>
 #include <mutex>
 
@@ -157,6 +158,117 @@ class RocksStore final : public Store {
     if (status.ok()) status = database_->db()->Write(rocksdb::WriteOptions(), &batch);
     if (!status.ok()) return Status::error("pruning the feed failed: " + status.ToString());
     return Status::ok();
+  }
+
+  Status create_user(const pb::DirectoryObject& user, int64_t default_lifetime_us,
+                     ApiOutcome* outcome) override {
+    if (user.guid().size() != kGuidSize) return Status::error("create_user: GUID is not 16 bytes");
+    std::lock_guard lock(write_mutex_);
+    PageWriter writer(*database_, user.domain(), clock_.now_us(), position_);
+    const std::optional<std::string> ntlm = keys::ntlm_of(user);
+    if (writer.find(user.guid()) != nullptr ||
+        (!user.dn().empty() && writer.index_taken(Table::kDnIndex, keys::dn(user.dn()))) ||
+        (ntlm && writer.index_taken(Table::kNtlmIndex, *ntlm))) {
+      *outcome = ApiOutcome::kDuplicate;
+      return Status::ok();
+    }
+    const int64_t lifetime_us =
+        user.ip_timeout_s() > 0 ? user.ip_timeout_s() * 1'000'000 : default_lifetime_us;
+    writer.create_user(user, lifetime_us);
+    *outcome = ApiOutcome::kDone;
+    return commit(writer, CommitStats(), nullptr);
+  }
+
+  Status change_user(const std::string& guid, const UserChange& change,
+                     ApiOutcome* outcome) override {
+    std::lock_guard lock(write_mutex_);
+    const int64_t now_us = clock_.now_us();
+    PageWriter writer(*database_, "", now_us, position_);
+    const pb::DirectoryObject* user = writer.find(guid);
+    if (user == nullptr || user->kind() != pb::USER) {
+      *outcome = ApiOutcome::kNotFound;
+      return Status::ok();
+    }
+    std::vector<std::string> add, remove;
+    std::optional<std::vector<std::string>> groups;
+    const std::vector<std::string> api_groups(user->api_groups().begin(), user->api_groups().end());
+    auto given = [&](const std::optional<std::vector<std::string>>& list) {
+      return list ? *list : std::vector<std::string>();
+    };
+    switch (change.op) {
+      case UserChange::Op::kAdd:
+        for (const auto* list : {&change.ipv4, &change.ipv6}) {
+          for (const std::string& ip : given(*list)) add.push_back(ip);
+        }
+        if (change.groups) {
+          groups = api_groups;
+          groups->insert(groups->end(), change.groups->begin(), change.groups->end());
+        }
+        break;
+      case UserChange::Op::kModify: {
+        auto replace = [&](const std::optional<std::vector<std::string>>& list,
+                           const google::protobuf::RepeatedPtrField<std::string>& current) {
+          if (!list) return;
+          for (const std::string& ip : current) {
+            if (std::find(list->begin(), list->end(), ip) == list->end()) remove.push_back(ip);
+          }
+          add.insert(add.end(), list->begin(), list->end());
+        };
+        replace(change.ipv4, user->ipv4_addresses());
+        replace(change.ipv6, user->ipv6_addresses());
+        groups = change.groups;
+        break;
+      }
+      case UserChange::Op::kDelete:
+        for (const auto* list : {&change.ipv4, &change.ipv6}) {
+          for (const std::string& ip : given(*list)) remove.push_back(ip);
+        }
+        if (change.groups) {
+          groups.emplace();
+          for (const std::string& group : api_groups) {
+            if (std::find(change.groups->begin(), change.groups->end(), group) ==
+                change.groups->end()) {
+              groups->push_back(group);
+            }
+          }
+        }
+        break;
+    }
+    const int64_t lifetime_us =
+        user->ip_timeout_s() > 0 ? user->ip_timeout_s() * 1'000'000 : change.default_lifetime_us;
+    writer.change_api_data(guid, add, remove, now_us + lifetime_us, groups);
+    *outcome = ApiOutcome::kDone;
+    return commit(writer, CommitStats(), nullptr);
+  }
+
+  Status delete_user(const std::string& guid, ApiOutcome* outcome) override {
+    std::lock_guard lock(write_mutex_);
+    PageWriter writer(*database_, "", clock_.now_us(), position_);
+    const pb::DirectoryObject* user = writer.find(guid);
+    if (user == nullptr || user->kind() != pb::USER) {
+      *outcome = ApiOutcome::kNotFound;
+      return Status::ok();
+    }
+    if (!user->from_directory()) {
+      writer.remove(guid);
+    } else {
+      std::vector<std::string> addresses(user->ipv4_addresses().begin(),
+                                         user->ipv4_addresses().end());
+      addresses.insert(addresses.end(), user->ipv6_addresses().begin(),
+                       user->ipv6_addresses().end());
+      writer.change_api_data(guid, {}, addresses, 0, std::vector<std::string>());
+    }
+    *outcome = ApiOutcome::kDone;
+    return commit(writer, CommitStats(), nullptr);
+  }
+
+  Status expire_ip_mappings(int64_t now_us, size_t limit, size_t* expired) override {
+    std::lock_guard lock(write_mutex_);
+    PageWriter writer(*database_, "", clock_.now_us(), position_);
+    const size_t count = writer.expire_ip_mappings(now_us, limit);
+    if (expired != nullptr) *expired = count;
+    if (count == 0) return Status::ok();
+    return commit(writer, CommitStats(), nullptr);
   }
 
   std::optional<pb::Cursor> cursor(const std::string& domain) const override {

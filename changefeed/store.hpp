@@ -56,6 +56,24 @@ struct FeedQuery {
   size_t limit = SIZE_MAX;                     // stop after this many matches
 };
 
+// Outcome of a User ID API write that did not fail in storage.
+enum class ApiOutcome {
+  kDone,
+  kNotFound,   // no live user with that GUID
+  kDuplicate,  // create_user: the GUID, DN or NTLM identity is taken
+};
+
+// What PUT /user changes on a user. IPs are in canonical text form (inet_ntop), group GUIDs
+// name stored groups; the lists given are the whole request, absent lists are untouched.
+struct UserChange {
+  enum class Op { kAdd, kModify, kDelete };
+  Op op = Op::kAdd;
+  std::optional<std::vector<std::string>> ipv4;
+  std::optional<std::vector<std::string>> ipv6;
+  std::optional<std::vector<std::string>> groups;
+  int64_t default_lifetime_us = 0;  // used when the user has no ip_timeout_s of its own
+};
+
 // Called per result; return false to stop early.
 template <typename T>
 using Visitor = std::function<bool(const T&)>;
@@ -118,6 +136,37 @@ class Store {
   // Drops feed entries with timestamp_us < before_us (feed.retention); objects, indexes,
   // cursors and sequence numbering are untouched. Returns how many were dropped.
   virtual Status prune_feed(int64_t before_us, uint64_t* dropped = nullptr) = 0;
+
+  // ---- writes from the User ID API -------------------------------------------------------
+  // Each is one WriteBatch with its feed entries, like a poll page.
+
+  // Creates a user that is not from AD. `user` carries guid (16 bytes), kind USER, domain
+  // (may be empty), the attributes, api_groups (GUIDs; any that are not stored groups are
+  // dropped), ip_timeout_s, and ipv4_addresses/ipv6_addresses (canonical, mapped for
+  // ip_timeout_s or else default_lifetime_us). from_directory is forced false. kDuplicate
+  // when the GUID, DN or NTLM identity (netbios_domain\sam_account_name) is taken. Feed: ADD
+  // (with the final state) then, when it has IPs, IP_ADD.
+  virtual Status create_user(const pb::DirectoryObject& user, int64_t default_lifetime_us,
+                             ApiOutcome* outcome) = 0;
+
+  // Applies PUT /user to any live user (AD or API). add: maps the IPs (re-adding a mapped
+  // IP only renews its expiry, no entry) and adds the groups to api_groups; modify: each
+  // given list replaces that family's IPs / the api_groups; delete: unmaps the IPs and
+  // removes the groups from api_groups (absent ones are ignored). Groups the user is in
+  // through AD (member_of) are not api_groups and stay. Feed, in this order: IP_DELETE when
+  // IPs went, IP_ADD when IPs came, MODIFY when api_groups changed; nothing when nothing did.
+  virtual Status change_user(const std::string& guid, const UserChange& change,
+                             ApiOutcome* outcome) = 0;
+
+  // DELETE /user. A user created through the API is deleted (DELETE entry; its mappings go
+  // with it). A user from AD is not deleted (AD owns it): its API data goes, its IP mappings
+  // (IP_DELETE) and api_groups (MODIFY). kNotFound when no live user has the GUID.
+  virtual Status delete_user(const std::string& guid, ApiOutcome* outcome) = 0;
+
+  // Removes IP mappings whose expiry is <= now_us (at most `limit` per call), one IP_DELETE
+  // per user. Reports how many mappings went.
+  virtual Status expire_ip_mappings(int64_t now_us, size_t limit = 10000,
+                                    size_t* expired = nullptr) = 0;
 
   // The cursor stored for `domain`, if any.
   virtual std::optional<pb::Cursor> cursor(const std::string& domain) const = 0;

@@ -1,7 +1,12 @@
 #include "daemon/cli.hpp"
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
+#include <iostream>
+#include <stdexcept>
 #include <string>
 
 #include <boost/program_options.hpp>
@@ -9,6 +14,7 @@
 #include "daemon/config.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/run.hpp"
+#include "rest/credentials.hpp"
 
 #ifndef DIRFEED_VERSION
 #error "DIRFEED_VERSION must be defined by the build (PROJECT_VERSION)"
@@ -29,7 +35,8 @@ struct Command {
   std::string_view summary;      // one line, for the command list
   std::string_view description;  // a paragraph, for the command's --help
   void (*add_options)(po::options_description& options);
-  int (*run)(const po::variables_map& args, std::ostream& out, std::ostream& err);
+  int (*run)(const po::variables_map& args, std::istream& in, std::ostream& out,
+             std::ostream& err);
 };
 
 void add_config_option(po::options_description& options) {
@@ -52,7 +59,8 @@ std::string config_path(const po::variables_map& args) {
   return args.count("config") != 0 ? args["config"].as<std::string>() : kDefaultConfig;
 }
 
-int run_check_config(const po::variables_map& args, std::ostream& out, std::ostream& err) {
+int run_check_config(const po::variables_map& args, std::istream&, std::ostream& out,
+                     std::ostream& err) {
   const std::string path = config_path(args);
   if (!load_checked(path, err)) return kExitFailure;
   out << path << ": ok\n";
@@ -64,13 +72,206 @@ void add_run_options(po::options_description& options) {
   options.add_options()("once", "Run one pass per domain, then exit (1 if any pass failed).");
 }
 
-int run_run(const po::variables_map& args, std::ostream&, std::ostream& err) {
+int run_run(const po::variables_map& args, std::istream&, std::ostream&, std::ostream& err) {
   const std::string path = config_path(args);
   std::optional<Config> config = load_checked(path, err);
   if (!config) return kExitFailure;
   init_logging(config->log.level);
   return run_daemon(*config, args.count("once") != 0 ? RunMode::kOnce : RunMode::kForever);
 }
+
+
+// `dirfeed api ...`: the users and keys files (rest/credentials.hpp for their formats). They
+// need only api.users_file / api.keys_file, so the config is parsed but its other files are
+// not checked (that is check-config's job).
+
+void add_user_options(po::options_description& options) {
+  add_config_option(options);
+  options.add_options()("user,u", po::value<std::string>()->value_name("NAME"),
+                        "User name (no ':' or whitespace).");
+}
+
+void add_key_options(po::options_description& options) {
+  add_config_option(options);
+  options.add_options()("name,n", po::value<std::string>()->value_name("NAME"),
+                        "Key name (no ':' or whitespace).");
+}
+
+std::optional<Config> load_parsed(const std::string& path, std::ostream& err) {
+  ConfigResult result = load_config(path);
+  if (result.errors.empty() && result.config) return std::move(result.config);
+  for (const ConfigError& e : result.errors) err << e.to_string() << '\n';
+  err << path << ": " << result.errors.size()
+      << (result.errors.size() == 1 ? " error" : " errors") << '\n';
+  return std::nullopt;
+}
+
+// The --user / --name value, checked; nullopt (usage error printed) when missing or invalid.
+std::optional<std::string> required_name(const po::variables_map& args, const char* option,
+                                         std::string_view command, std::ostream& err) {
+  const std::string context = std::string(kProgram) + " " + std::string(command);
+  if (args.count(option) == 0) {
+    err << context << ": --" << option << " is required\n"
+        << "Run '" << context << " --help' for usage.\n";
+    return std::nullopt;
+  }
+  const std::string name = args[option].as<std::string>();
+  if (std::string problem = rest::name_problem(name); !problem.empty()) {
+    err << context << ": bad --" << option << " \"" << name << "\": " << problem << '\n';
+    return std::nullopt;
+  }
+  return name;
+}
+
+// The entries of a credentials file. Prints the malformed lines and throws when it has any:
+// rewriting it would silently drop them.
+template <typename Entry, typename Parse>
+std::vector<Entry> read_entries(const std::string& path, Parse parse,
+                                               std::ostream& err) {
+  std::optional<std::string> text = rest::read_credentials_file(path);
+  if (!text) return {};
+  rest::ParsedCredentials<Entry> parsed = parse(*text);
+  if (parsed.errors.empty()) return std::move(parsed.entries);
+  for (const auto& e : parsed.errors) err << path << ':' << e.line << ": " << e.message << '\n';
+  throw std::runtime_error(path + ": fix or remove the malformed lines first");
+}
+
+// One line from `in` without its line end; nullopt at end of input.
+std::optional<std::string> read_line(std::istream& in) {
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// Reads a line from the terminal on stdin without echo, after `prompt` on stderr.
+std::optional<std::string> read_hidden(std::istream& in, std::ostream& err,
+                                       std::string_view prompt) {
+  err << prompt << std::flush;
+  termios old_mode {};
+  const bool restore = ::tcgetattr(STDIN_FILENO, &old_mode) == 0;
+  if (restore) {
+    termios quiet = old_mode;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::optional<std::string> line = read_line(in);
+  if (restore) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
+  return line;
+}
+
+// The new password: one line from stdin, or typed twice without echo on a terminal. Throws
+// (the command fails) when there is none, it is empty, or the two differ.
+std::string read_new_password(std::istream& in, std::ostream& err) {
+  const bool terminal = &in == &std::cin && ::isatty(STDIN_FILENO) == 1;
+  std::optional<std::string> password =
+      terminal ? read_hidden(in, err, "Password: ") : read_line(in);
+  if (!password) throw std::runtime_error("no password on stdin");
+  if (password->empty()) throw std::runtime_error("the password is empty");
+  if (terminal) {
+    std::optional<std::string> again = read_hidden(in, err, "Repeat password: ");
+    if (!again || *again != *password) throw std::runtime_error("the passwords differ");
+  }
+  return *password;
+}
+
+int run_api_add_user(const po::variables_map& args, std::istream& in, std::ostream& out,
+                     std::ostream& err) {
+  std::optional<std::string> user = required_name(args, "user", "api add-user", err);
+  if (!user) return kExitUsage;
+  std::optional<Config> config = load_parsed(config_path(args), err);
+  if (!config) return kExitFailure;
+  const std::string& file = config->api.users_file;
+  auto users = read_entries<rest::UserEntry>(file, rest::parse_users, err);
+  const std::string password = read_new_password(in, err);
+  rest::UserEntry entry = rest::hash_password(*user, password);
+  auto it = std::find_if(users.begin(), users.end(),
+                         [&](const rest::UserEntry& e) { return e.name == *user; });
+  const bool replaced = it != users.end();
+  if (replaced) {
+    *it = std::move(entry);
+  } else {
+    users.push_back(std::move(entry));
+  }
+  rest::write_file_atomically(file, rest::format_users(users));
+  out << "user " << *user << (replaced ? ": password changed in " : ": added to ") << file << '\n';
+  return kExitOk;
+}
+
+int run_api_remove_user(const po::variables_map& args, std::istream&, std::ostream& out,
+                        std::ostream& err) {
+  std::optional<std::string> user = required_name(args, "user", "api remove-user", err);
+  if (!user) return kExitUsage;
+  std::optional<Config> config = load_parsed(config_path(args), err);
+  if (!config) return kExitFailure;
+  const std::string& file = config->api.users_file;
+  auto users = read_entries<rest::UserEntry>(file, rest::parse_users, err);
+  if (std::erase_if(users, [&](const rest::UserEntry& e) { return e.name == *user; }) == 0) {
+    throw std::runtime_error("no user " + *user + " in " + file);
+  }
+  rest::write_file_atomically(file, rest::format_users(users));
+  out << "user " << *user << ": removed from " << file << '\n';
+  return kExitOk;
+}
+
+int run_api_list_users(const po::variables_map& args, std::istream&, std::ostream& out,
+                       std::ostream& err) {
+  std::optional<Config> config = load_parsed(config_path(args), err);
+  if (!config) return kExitFailure;
+  auto users = read_entries<rest::UserEntry>(config->api.users_file, rest::parse_users, err);
+  for (const rest::UserEntry& e : users) out << e.name << '\n';
+  return kExitOk;
+}
+
+int run_api_add_key(const po::variables_map& args, std::istream&, std::ostream& out,
+                    std::ostream& err) {
+  std::optional<std::string> name = required_name(args, "name", "api add-key", err);
+  if (!name) return kExitUsage;
+  std::optional<Config> config = load_parsed(config_path(args), err);
+  if (!config) return kExitFailure;
+  const std::string& file = config->api.keys_file;
+  auto keys = read_entries<rest::KeyEntry>(file, rest::parse_keys, err);
+  if (std::any_of(keys.begin(), keys.end(),
+                  [&](const rest::KeyEntry& e) { return e.name == *name; })) {
+    throw std::runtime_error("a key named " + *name + " exists in " + file +
+                             " (remove it first)");
+  }
+  const std::string key = rest::generate_api_key();
+  keys.push_back({*name, rest::api_key_hash(key)});
+  rest::write_file_atomically(file, rest::format_keys(keys));
+  out << key << '\n';
+  err << "key " << *name << ": added to " << file << "; it is shown only this once\n";
+  return kExitOk;
+}
+
+int run_api_remove_key(const po::variables_map& args, std::istream&, std::ostream& out,
+                       std::ostream& err) {
+  std::optional<std::string> name = required_name(args, "name", "api remove-key", err);
+  if (!name) return kExitUsage;
+  std::optional<Config> config = load_parsed(config_path(args), err);
+  if (!config) return kExitFailure;
+  const std::string& file = config->api.keys_file;
+  auto keys = read_entries<rest::KeyEntry>(file, rest::parse_keys, err);
+  if (std::erase_if(keys, [&](const rest::KeyEntry& e) { return e.name == *name; }) == 0) {
+    throw std::runtime_error("no key " + *name + " in " + file);
+  }
+  rest::write_file_atomically(file, rest::format_keys(keys));
+  out << "key " << *name << ": removed from " << file << '\n';
+  return kExitOk;
+}
+
+int run_api_list_keys(const po::variables_map& args, std::istream&, std::ostream& out,
+                      std::ostream& err) {
+  std::optional<Config> config = load_parsed(config_path(args), err);
+  if (!config) return kExitFailure;
+  auto keys = read_entries<rest::KeyEntry>(config->api.keys_file, rest::parse_keys, err);
+  for (const rest::KeyEntry& e : keys) out << e.name << '\n';
+  return kExitOk;
+}
+
+// `api` commands are named "api VERB" and given as two words.
+constexpr std::string_view kApiPrefix = "api ";
 
 const Command kCommands[] = {
     {"run", "[--config FILE] [--once]", "Run the daemon (what the systemd unit starts).",
@@ -83,6 +284,28 @@ const Command kCommands[] = {
      "then prints \"FILE: ok\" and exits 0, or prints every error to stderr and exits 1.\n"
      "Files are checked as the calling user: run it as the daemon's user to be sure.",
      add_config_option, run_check_config},
+    {"api add-user", "[--config FILE] --user NAME", "Add an API user, or change its password.",
+     "Reads the password from stdin (one line; typed twice without echo on a terminal) and\n"
+     "stores its salted PBKDF2-SHA256 hash in api.users_file, written atomically. The user\n"
+     "may then call the User ID API's writes (and reads when api.anonymous_read is false)\n"
+     "with HTTP Basic auth. A running daemon picks the change up within a second.",
+     add_user_options, run_api_add_user},
+    {"api remove-user", "[--config FILE] --user NAME", "Remove an API user.",
+     "Removes the user from api.users_file (exit 1 when there is none of that name).",
+     add_user_options, run_api_remove_user},
+    {"api list-users", "[--config FILE]", "List the API users.",
+     "Prints the names in api.users_file, one a line.", add_config_option,
+     run_api_list_users},
+    {"api add-key", "[--config FILE] --name NAME", "Create an API key and print it once.",
+     "Prints a new random API key on stdout and stores only its SHA-256 hash in\n"
+     "api.keys_file, written atomically. The key cannot be shown again: to replace it,\n"
+     "remove it and add a new one. A running daemon picks the change up within a second.",
+     add_key_options, run_api_add_key},
+    {"api remove-key", "[--config FILE] --name NAME", "Remove an API key.",
+     "Removes the key from api.keys_file (exit 1 when there is none of that name).",
+     add_key_options, run_api_remove_key},
+    {"api list-keys", "[--config FILE]", "List the API keys' names.",
+     "Prints the names in api.keys_file, one a line.", add_config_option, run_api_list_keys},
 };
 
 const Command* find_command(std::string_view name) {
@@ -92,8 +315,19 @@ const Command* find_command(std::string_view name) {
   return nullptr;
 }
 
+// The command the leading words of `args` name ("run", or "api" and its verb), and how many
+// words that took; nullptr when there is none.
+const Command* find_command(const std::vector<std::string>& args, size_t& words) {
+  if (!args.empty() && args.front() + " " == kApiPrefix) {
+    words = 2;
+    return args.size() >= 2 ? find_command(std::string(kApiPrefix) + args[1]) : nullptr;
+  }
+  words = 1;
+  return args.empty() ? nullptr : find_command(args.front());
+}
+
 void print_row(std::ostream& out, std::string_view left, std::string_view right) {
-  constexpr size_t kColumn = 16;
+  constexpr size_t kColumn = 18;
   out << "  " << left << std::string(left.size() < kColumn ? kColumn - left.size() : 1, ' ')
       << right << '\n';
 }
@@ -129,8 +363,8 @@ void usage_error(std::ostream& err, std::string_view context, const std::string&
   err << context << ": " << message << '\n' << "Run '" << help_hint << " --help' for usage.\n";
 }
 
-int run_command(const Command& command, const std::vector<std::string>& args, std::ostream& out,
-                std::ostream& err) {
+int run_command(const Command& command, const std::vector<std::string>& args, std::istream& in,
+                std::ostream& out, std::ostream& err) {
   const std::string context = std::string(kProgram) + " " + std::string(command.name);
   const po::options_description options = command_options(command);
   po::variables_map vm;
@@ -158,7 +392,7 @@ int run_command(const Command& command, const std::vector<std::string>& args, st
     return kExitOk;
   }
   try {
-    return command.run(vm, out, err);
+    return command.run(vm, in, out, err);
   } catch (const std::exception& e) {
     err << context << ": " << e.what() << '\n';
     return kExitFailure;
@@ -170,6 +404,11 @@ int run_command(const Command& command, const std::vector<std::string>& args, st
 std::string_view version() { return DIRFEED_VERSION; }
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  return run_cli(args, std::cin, out, err);
+}
+
+int run_cli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+            std::ostream& err) {
   if (args.empty()) {
     print_usage(err);
     return kExitUsage;
@@ -179,7 +418,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (first == "--help" || first == "-h" || first == "help") {
     if (!rest.empty()) {
       // `dirfeed help COMMAND` reads naturally; treat it as `dirfeed COMMAND --help`.
-      if (const Command* command = find_command(rest.front()); command && rest.size() == 1) {
+      size_t words = 0;
+      if (const Command* command = find_command(rest, words); command && rest.size() == words) {
         print_command_help(*command, out);
         return kExitOk;
       }
@@ -201,13 +441,23 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     usage_error(err, kProgram, "unknown option '" + first + "' (a command comes first)", kProgram);
     return kExitUsage;
   }
-  const Command* command = find_command(first);
+  size_t words = 0;
+  const Command* command = find_command(args, words);
   if (command == nullptr) {
-    err << kProgram << ": unknown command '" << first << "'\n\n";
+    const std::string name =
+        words == 2 && args.size() >= 2 ? first + " " + args[1] : first;
+    if (words == 2 && args.size() >= 2 && (args[1] == "--help" || args[1] == "-h")) {
+      print_usage(out);
+      return kExitOk;
+    }
+    err << kProgram << ": " << (words == 2 && args.size() < 2 ? "'api' needs a command"
+                                                              : "unknown command '" + name + "'")
+        << "\n\n";
     print_usage(err);
     return kExitUsage;
   }
-  return run_command(*command, rest, out, err);
+  return run_command(*command, std::vector<std::string>(args.begin() + words, args.end()), in,
+                     out, err);
 }
 
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {

@@ -1,6 +1,7 @@
 #pragma once
 // The `dirfeed` command line (DESIGN.md section 8): subcommands from a table, each with its
 // own options and --help. main() only calls run_cli(); tests call it with string streams.
+#include <istream>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -24,5 +25,10 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err);
 
 // Same, with the arguments after the program name.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Same, reading from `in` instead of stdin (passwords for `api add-user`; a terminal prompt
+// without echo only when `in` is std::cin on a terminal).
+int run_cli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+            std::ostream& err);
 
 }  // namespace dirfeed::daemon

@@ -70,8 +70,15 @@ class Scheduler {
         signals_(io_, SIGINT, SIGTERM),
         prune_timer_(io_),
         api_options_(config.api),
-        api_context_{store, api_domains(config)},
+        credentials_(config.api.users_file, config.api.keys_file, std::chrono::seconds(1), {},
+                     [](const std::string& problem) {
+                       BOOST_LOG_TRIVIAL(warning) << "api: " << problem;
+                     }),
+        api_context_{store, api_domains(config), &credentials_, config.api.anonymous_read},
         api_router_(rest::make_router(api_context_)) {
+    api_context_.writable_store = &store;
+    api_context_.ip_mapping_timeout_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(config.api.ip_mapping_timeout).count();
     for (const auto& domain : config.domains) {
       slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));
     }
@@ -87,6 +94,7 @@ class Scheduler {
       sd_notify(0, "STOPPING=1");
       stop_ = true;
       prune_timer_.cancel();
+      expiry_timer_.cancel();
       if (api_server_) api_server_->stop();
       for (auto& slot : slots_) {
         slot->timer.cancel();
@@ -97,6 +105,7 @@ class Scheduler {
     if (mode_ == RunMode::kForever) {
       start_notifiers();
       prune_feed();
+      expire_ip_mappings();
     }
     for (auto& slot : slots_) start_pass(*slot);
     sd_notify(0, "READY=1");  // for Type=notify; a no-op outside systemd
@@ -224,6 +233,21 @@ class Scheduler {
     });
   }
 
+  // Removes expired IP mappings (ip-delete entries) now and every 5 seconds.
+  void expire_ip_mappings() {
+    size_t expired = 0;
+    changefeed::Status status = store_.expire_ip_mappings(clock_.now_us(), 10000, &expired);
+    if (!status.is_ok()) {
+      BOOST_LOG_TRIVIAL(error) << "ip mapping expiry: " << status.message();
+    } else if (expired > 0) {
+      BOOST_LOG_TRIVIAL(debug) << "ip mapping expiry: " << expired << " mappings expired";
+    }
+    expiry_timer_.expires_after(std::chrono::seconds(5));
+    expiry_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (!error && !stop_) expire_ip_mappings();
+    });
+  }
+
   // After a pass failed everywhere: retry when the soonest controller's backoff ends.
   static milliseconds retry_delay(const DomainSlot& slot) {
     int fewest = INT32_MAX;
@@ -242,7 +266,9 @@ class Scheduler {
   asio::thread_pool pool_;
   asio::signal_set signals_;
   asio::steady_timer prune_timer_;
+  asio::steady_timer expiry_timer_{io_};
   ApiOptions api_options_;
+  rest::CredentialStore credentials_;  // users and keys files, reloaded when they change
   rest::ApiContext api_context_;
   rest::Router api_router_;
   std::unique_ptr<rest::HttpServer> api_server_;  // kForever only

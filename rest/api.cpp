@@ -2,9 +2,11 @@
 
 #include <utility>
 
+#include "rest/auth.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
 #include "rest/uid_api.hpp"
+#include "rest/uid_write.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -23,8 +25,8 @@ RouteHandler with(const ApiContext& context, ContextHandler handler) {
 Router make_router(const ApiContext& context) {
   const std::string uid = "/api/uid/v1.0";
   return Router({
-      {verb::get, "/healthz", with(context, healthz)},
-      {verb::get, "/readyz", with(context, readyz)},
+      {verb::get, "/healthz", with(context, healthz), Access::kPublic},
+      {verb::get, "/readyz", with(context, readyz), Access::kPublic},
       {verb::get, uid + "/domains", with(context, uid_domains)},
       {verb::get, uid + "/users", with(context, uid_users)},
       {verb::get, uid + "/user/dn/{dn...}", with(context, uid_user_by_dn)},
@@ -32,6 +34,14 @@ Router make_router(const ApiContext& context) {
       {verb::get, uid + "/user/{guid}", with(context, uid_user_by_guid)},
       {verb::get, uid + "/groups", with(context, uid_groups)},
       {verb::get, uid + "/status", with(context, uid_status)},
+      {verb::post, uid + "/user", with(context, uid_create_user)},
+      {verb::post, uid + "/user/ntlm-identity/{identity...}", with(context, uid_create_user)},
+      {verb::post, uid + "/user/{guid}", with(context, uid_create_user)},
+      {verb::put, uid + "/user/ntlm-identity/{identity...}", with(context, uid_change_user)},
+      {verb::put, uid + "/user/{guid}", with(context, uid_change_user)},
+      {verb::delete_, uid + "/user/{guid}", with(context, uid_delete_user)},
+  }, [&context](const Request& request, Access access) {
+    return check_access(request, access, context.credentials, context.anonymous_read);
   });
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
+#include "rest/credentials.hpp"
 #include "rest/router.hpp"
 
 namespace dirfeed::rest {
@@ -20,9 +21,15 @@ struct DomainInfo {
 struct ApiContext {
   const changefeed::Store& store;
   std::vector<DomainInfo> domains;
+  // Users and keys (rest/auth.hpp); nullptr: none, so routes needing credentials answer 401.
+  CredentialStore* credentials = nullptr;
+  bool anonymous_read = true;  // api.anonymous_read: GET routes without credentials
+  // POST/PUT/DELETE /user write here (the same store as `store`); nullptr: they answer 500.
+  changefeed::Store* writable_store = nullptr;
+  int64_t ip_mapping_timeout_us = int64_t{6} * 3600 * 1'000'000;  // api.ip_mapping_timeout
 };
 
-// Every endpoint, in one table.
+// Every endpoint, in one table, with the access rule of rest/auth.hpp (health checks public).
 Router make_router(const ApiContext& context);
 
 // GET /healthz: 200 {"status": "ok"} while the process serves requests.

@@ -1,5 +1,7 @@
 #include "rest/json.hpp"
 
+#include <cstdlib>
+
 namespace dirfeed::rest {
 namespace {
 
@@ -137,6 +139,326 @@ void JsonWriter::null() {
 void JsonWriter::member(std::string_view name, std::string_view text) {
   key(name);
   string(text);
+}
+
+}  // namespace dirfeed::rest
+
+// ---- parsing -----------------------------------------------------------------------------
+
+namespace dirfeed::rest {
+
+JsonValue JsonValue::make_bool(bool value) {
+  JsonValue v;
+  v.type_ = Type::kBool;
+  v.bool_ = value;
+  return v;
+}
+
+JsonValue JsonValue::make_number(double value, std::string text) {
+  JsonValue v;
+  v.type_ = Type::kNumber;
+  v.number_ = value;
+  v.text_ = std::move(text);
+  return v;
+}
+
+JsonValue JsonValue::make_string(std::string value) {
+  JsonValue v;
+  v.type_ = Type::kString;
+  v.text_ = std::move(value);
+  return v;
+}
+
+JsonValue JsonValue::make_array() {
+  JsonValue v;
+  v.type_ = Type::kArray;
+  return v;
+}
+
+JsonValue JsonValue::make_object() {
+  JsonValue v;
+  v.type_ = Type::kObject;
+  return v;
+}
+
+const JsonValue* JsonValue::find(std::string_view name) const {
+  if (type_ != Type::kObject) return nullptr;
+  for (const auto& [key, value] : object_) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+namespace {
+
+class Parser {
+ public:
+  Parser(std::string_view text, const JsonLimits& limits) : text_(text), limits_(limits) {}
+
+  std::optional<JsonValue> document(std::string* error) {
+    if (text_.size() > limits_.max_size) {
+      *error = "JSON body too large (" + std::to_string(text_.size()) + " bytes, limit " +
+               std::to_string(limits_.max_size) + ")";
+      return std::nullopt;
+    }
+    skip_space();
+    JsonValue result;
+    if (!value(result, 0)) {
+      *error = error_;
+      return std::nullopt;
+    }
+    skip_space();
+    if (pos_ != text_.size()) {
+      *error = at("unexpected data after the JSON value");
+      return std::nullopt;
+    }
+    return result;
+  }
+
+ private:
+  bool fail(std::string_view message) {
+    if (error_.empty()) error_ = at(message);
+    return false;
+  }
+  std::string at(std::string_view message) const {
+    return "malformed JSON at offset " + std::to_string(pos_) + ": " + std::string(message);
+  }
+
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool done() const { return pos_ >= text_.size(); }
+  char peek() const { return text_[pos_]; }
+
+  bool literal(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return fail("invalid literal");
+    pos_ += word.size();
+    return true;
+  }
+
+  bool value(JsonValue& out, size_t depth) {
+    if (done()) return fail("unexpected end of input, expected a value");
+    switch (peek()) {
+      case '{': return object(out, depth + 1);
+      case '[': return array(out, depth + 1);
+      case '"': {
+        std::string s;
+        if (!string(s)) return false;
+        out = JsonValue::make_string(std::move(s));
+        return true;
+      }
+      case 't':
+        if (!literal("true")) return false;
+        out = JsonValue::make_bool(true);
+        return true;
+      case 'f':
+        if (!literal("false")) return false;
+        out = JsonValue::make_bool(false);
+        return true;
+      case 'n':
+        if (!literal("null")) return false;
+        out = JsonValue();
+        return true;
+      default:
+        if (peek() == '-' || (peek() >= '0' && peek() <= '9')) return number(out);
+        return fail("unexpected character, expected a value");
+    }
+  }
+
+  bool object(JsonValue& out, size_t depth) {
+    if (depth > limits_.max_depth) return fail("nesting deeper than the limit");
+    ++pos_;  // '{'
+    out = JsonValue::make_object();
+    skip_space();
+    if (!done() && peek() == '}') {
+      ++pos_;
+      return true;
+    }
+    while (true) {
+      skip_space();
+      if (done() || peek() != '"') return fail("expected a member name string");
+      std::string name;
+      if (!string(name)) return false;
+      if (out.find(name) != nullptr) return fail("duplicate member name \"" + name + "\"");
+      skip_space();
+      if (done() || peek() != ':') return fail("expected ':' after a member name");
+      ++pos_;
+      skip_space();
+      JsonValue member;
+      if (!value(member, depth)) return false;
+      out.object().emplace_back(std::move(name), std::move(member));
+      skip_space();
+      if (done()) return fail("unexpected end of input in an object");
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      if (peek() == '}') {
+        ++pos_;
+        return true;
+      }
+      return fail("expected ',' or '}' in an object");
+    }
+  }
+
+  bool array(JsonValue& out, size_t depth) {
+    if (depth > limits_.max_depth) return fail("nesting deeper than the limit");
+    ++pos_;  // '['
+    out = JsonValue::make_array();
+    skip_space();
+    if (!done() && peek() == ']') {
+      ++pos_;
+      return true;
+    }
+    while (true) {
+      skip_space();
+      JsonValue element;
+      if (!value(element, depth)) return false;
+      out.array().push_back(std::move(element));
+      skip_space();
+      if (done()) return fail("unexpected end of input in an array");
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      if (peek() == ']') {
+        ++pos_;
+        return true;
+      }
+      return fail("expected ',' or ']' in an array");
+    }
+  }
+
+  bool number(JsonValue& out) {
+    const size_t start = pos_;
+    auto digits = [&] {
+      const size_t first = pos_;
+      while (!done() && peek() >= '0' && peek() <= '9') ++pos_;
+      return pos_ > first;
+    };
+    if (peek() == '-') ++pos_;
+    if (done()) return fail("incomplete number");
+    if (peek() == '0') {
+      ++pos_;
+    } else if (!digits()) {
+      return fail("invalid number");
+    }
+    if (!done() && peek() == '.') {
+      ++pos_;
+      if (!digits()) return fail("invalid number: digits expected after '.'");
+    }
+    if (!done() && (peek() == 'e' || peek() == 'E')) {
+      ++pos_;
+      if (!done() && (peek() == '+' || peek() == '-')) ++pos_;
+      if (!digits()) return fail("invalid number: digits expected in the exponent");
+    }
+    std::string literal_text(text_.substr(start, pos_ - start));
+    const double parsed = std::strtod(literal_text.c_str(), nullptr);
+    out = JsonValue::make_number(parsed, std::move(literal_text));
+    return true;
+  }
+
+  bool hex4(uint32_t& out) {
+    if (text_.size() - pos_ < 4) return fail("incomplete \\u escape");
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = text_[pos_++];
+      out <<= 4;
+      if (c >= '0' && c <= '9') out |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') out |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') out |= static_cast<uint32_t>(c - 'A' + 10);
+      else return fail("invalid hex digit in a \\u escape");
+    }
+    return true;
+  }
+
+  static void append_utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  bool string(std::string& out) {
+    ++pos_;  // '"'
+    while (true) {
+      if (done()) return fail("unterminated string");
+      const auto c = static_cast<unsigned char>(text_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) return fail("control character in a string (must be escaped)");
+      if (c >= 0x80) {
+        const size_t length = utf8_sequence_length(text_, pos_);
+        if (length == 0) return fail("invalid UTF-8 in a string");
+        out.append(text_.substr(pos_, length));
+        pos_ += length;
+        continue;
+      }
+      if (c != '\\') {
+        out.push_back(static_cast<char>(c));
+        ++pos_;
+        continue;
+      }
+      ++pos_;
+      if (done()) return fail("unterminated escape");
+      const char e = text_[pos_++];
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xDC00 && cp <= 0xDFFF) return fail("unpaired low surrogate in a \\u escape");
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (text_.substr(pos_, 2) != "\\u") return fail("unpaired high surrogate in a \\u escape");
+            pos_ += 2;
+            uint32_t low = 0;
+            if (!hex4(low)) return false;
+            if (low < 0xDC00 || low > 0xDFFF) return fail("high surrogate not followed by a low one");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          return fail("invalid escape in a string");
+      }
+    }
+  }
+
+  std::string_view text_;
+  const JsonLimits& limits_;
+  size_t pos_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+std::optional<JsonValue> parse_json(std::string_view text, std::string* error,
+                                    const JsonLimits& limits) {
+  return Parser(text, limits).document(error);
 }
 
 }  // namespace dirfeed::rest

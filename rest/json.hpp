@@ -1,9 +1,14 @@
 #pragma once
 // A small JSON writer that appends to a caller-owned std::string, so a large document can be
-// produced piece by piece (and, later, sent in chunks as the string fills).
+// produced piece by piece (and, later, sent in chunks as the string fills); and a small strict
+// parser for request bodies (parse_json).
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace dirfeed::rest {
@@ -44,5 +49,62 @@ class JsonWriter {
   std::vector<bool> first_;  // per open array/object: nothing written in it yet
   bool after_key_ = false;
 };
+
+// A parsed JSON value. Objects keep their members in document order; duplicate names are
+// rejected by the parser, so find() is unambiguous.
+class JsonValue {
+ public:
+  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
+  using Array = std::vector<JsonValue>;
+  using Object = std::vector<std::pair<std::string, JsonValue>>;
+
+  JsonValue() = default;
+  static JsonValue make_bool(bool value);
+  static JsonValue make_number(double value, std::string text);
+  static JsonValue make_string(std::string value);
+  static JsonValue make_array();
+  static JsonValue make_object();
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  bool is_bool() const { return type_ == Type::kBool; }
+  bool is_number() const { return type_ == Type::kNumber; }
+  bool is_string() const { return type_ == Type::kString; }
+  bool is_array() const { return type_ == Type::kArray; }
+  bool is_object() const { return type_ == Type::kObject; }
+
+  bool as_bool() const { return bool_; }
+  double as_number() const { return number_; }
+  // Numbers: the literal as written (e.g. "120", "1e3"); strings: the decoded UTF-8 value.
+  const std::string& text() const { return text_; }
+  const Array& array() const { return array_; }
+  Array& array() { return array_; }
+  const Object& object() const { return object_; }
+  Object& object() { return object_; }
+
+  // The member `name` of an object (nullptr when absent or not an object).
+  const JsonValue* find(std::string_view name) const;
+
+ private:
+  Type type_ = Type::kNull;
+  bool bool_ = false;
+  double number_ = 0;
+  std::string text_;
+  Array array_;
+  Object object_;
+};
+
+struct JsonLimits {
+  size_t max_size = 1 << 20;  // bytes of input
+  size_t max_depth = 64;      // nesting of arrays and objects
+};
+
+// Parses one JSON document (RFC 8259, strict: no comments, no trailing commas, no duplicate
+// object member names, no NaN/Infinity, strings must be valid UTF-8 and \u escapes must pair
+// surrogates correctly). Whitespace may surround the value. On failure returns nullopt and
+// sets *error to a message naming what was wrong and the byte offset. Recursion is bounded by
+// limits.max_depth.
+std::optional<JsonValue> parse_json(std::string_view text, std::string* error,
+                                    const JsonLimits& limits = {});
 
 }  // namespace dirfeed::rest

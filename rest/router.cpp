@@ -115,6 +115,12 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
   return out;
 }
 
+Access route_access(const Route& route) {
+  if (route.access != Access::kByMethod) return route.access;
+  return route.method == http::verb::get || route.method == http::verb::head ? Access::kRead
+                                                                              : Access::kWrite;
+}
+
 Response Router::handle(const Request& request) const {
   const std::string_view target(request.target().data(), request.target().size());
   const size_t question = target.find('?');
@@ -131,6 +137,11 @@ Response Router::handle(const Request& request) const {
         allowed.push_back(route.method);
       }
       continue;
+    }
+    if (auth_) {
+      if (std::optional<Response> refused = auth_(request, route_access(route))) {
+        return std::move(*refused);
+      }
     }
     Call call{request, {}, {}};
     for (const auto& [name, value] : *raw) {

@@ -9,6 +9,13 @@
 // Outcomes: no pattern matches -> 404; a pattern matches but not for this method -> 405 with
 // Allow; malformed percent-encoding in a parameter or the query -> 400. All with JSON error
 // bodies (DESIGN.md section 9).
+//
+// Access: every route has an Access class; unless a route says otherwise, GET and HEAD routes
+// are kRead and every other method kWrite, so new write routes need credentials without
+// anything to remember. Once a route matched (method and path), the router's AuthCheck
+// decides; its response (401) is returned instead of calling the handler. Paths no route
+// matches stay 404, and wrong methods 405, with or without credentials: routes are
+// documented, so nothing is revealed, and a client learns nothing more by authenticating.
 #include <boost/beast/http/verb.hpp>
 
 #include <functional>
@@ -38,11 +45,22 @@ struct Call {
 
 using RouteHandler = std::function<Response(const Call&)>;
 
+// Who may call a route (see above). kByMethod: kRead for GET/HEAD, else kWrite.
+enum class Access { kByMethod, kPublic, kRead, kWrite };
+
 struct Route {
   boost::beast::http::verb method;
   std::string pattern;
   RouteHandler handler;
+  Access access = Access::kByMethod;
 };
+
+// kPublic, kRead or kWrite for a route (resolves kByMethod).
+Access route_access(const Route& route);
+
+// Asked before a matched route's handler runs, with the route's resolved Access: nullopt lets
+// the request through, a response (e.g. 401) is sent instead.
+using AuthCheck = std::function<std::optional<Response>(const Request&, Access)>;
 
 // Decodes %XX escapes (and '+' as space when plus_is_space). nullopt when a '%' is not
 // followed by two hex digits.
@@ -50,7 +68,9 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
 
 class Router {
  public:
-  explicit Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
+  // Without an AuthCheck every matched route is called (for tests of routing alone).
+  explicit Router(std::vector<Route> routes, AuthCheck auth = {})
+      : routes_(std::move(routes)), auth_(std::move(auth)) {}
 
   // Dispatches to the first route whose method and pattern match, or answers 404/405/400 as
   // described above. Thread-safe (const): handlers must be too when called concurrently.
@@ -58,6 +78,7 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  AuthCheck auth_;
 };
 
 }  // namespace dirfeed::rest

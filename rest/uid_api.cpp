@@ -65,14 +65,16 @@ const DomainInfo* find_domain(const ApiContext& context, std::string_view parame
   return nullptr;
 }
 
-// IP addresses mapped to a user. IP mappings are not stored yet (POST/PUT /user will add
-// them): always empty for now.
+// IP addresses mapped to a user (POST/PUT /user; expired ones are gone).
 struct UserAddresses {
   std::vector<std::string> ipv4;
   std::vector<std::string> ipv6;
   bool empty() const { return ipv4.empty() && ipv6.empty(); }
 };
-UserAddresses addresses_of(const pb::DirectoryObject&) { return {}; }
+UserAddresses addresses_of(const pb::DirectoryObject& object) {
+  return {{object.ipv4_addresses().begin(), object.ipv4_addresses().end()},
+          {object.ipv6_addresses().begin(), object.ipv6_addresses().end()}};
+}
 
 struct AddressRange {
   address first;
@@ -233,7 +235,12 @@ class ObjectWriter {
   void groups(const pb::DirectoryObject& object) {
     json_.key("groups");
     json_.begin_array();
-    for (const std::string& guid : object.member_of()) {
+    // Its groups from AD, then those the API added that AD does not list.
+    std::vector<std::string> guids(object.member_of().begin(), object.member_of().end());
+    for (const std::string& guid : object.api_groups()) {
+      if (std::find(guids.begin(), guids.end(), guid) == guids.end()) guids.push_back(guid);
+    }
+    for (const std::string& guid : guids) {
       auto [it, inserted] = group_dns_.try_emplace(guid);
       if (inserted) {
         if (auto group = context_.store.object_by_guid(guid)) it->second = group->dn();

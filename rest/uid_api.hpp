@@ -7,8 +7,8 @@
 //   user:  dn, changetype, sAMAccountName, NTLMIdentity and NTLMIIdentity (both spellings,
 //          the spec uses both; value NETBIOS\sam), mail ("" when none), ipv4_addresses and
 //          ipv6_addresses (omitted when empty, as the spec marks them optional), objectGUID
-//          (string form), groups (DNs of its direct groups, primary group included, looked up
-//          by GUID so renames show), timestamp.
+//          (string form), groups (DNs of its direct groups, primary group included, then the
+//          groups added through PUT/POST /user, looked up by GUID so renames show), timestamp.
 //   group: dn, sAMAccountName, NTLMIdentity, NTLMIIdentity (NETBIOS\name), objectGUID, groups
 //          (its parent groups' DNs, as a JSON array), objectClass "Group", changetype,
 //          timestamp.
@@ -30,8 +30,7 @@ Response uid_domains(const Call& call, const ApiContext& context);
 //             ignored); an unknown domain gives an empty list.
 //   group     DN of a group: only its direct members (primary group members included); an
 //             unknown group gives an empty list.
-//   ip_only   "true" (default) or "false": only users with IP addresses. IP mappings are not
-//             stored yet, so "true" gives an empty list for now.
+//   ip_only   "true" (default) or "false": only users with IP addresses (POST/PUT /user).
 //   networks  "a.b.c.d-e.f.g.h[,...]" (IPv6 ranges too): only users with an address in one
 //             of the ranges. 400 when malformed, mixed families, or end < start.
 // An ip_only other than "true"/"false" (any case): 400.

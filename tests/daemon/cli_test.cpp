@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "rest/credentials.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::daemon {
@@ -206,6 +207,157 @@ TEST_F(CheckConfigTest, RunRefusesABadConfigBeforeStarting) {
   EXPECT_TRUE(contains(empty_password.err,
                        "domains[0].bind.password_file: " + dir_.path() + "/pw is empty"))
       << empty_password.err;
+}
+
+// ---- dirfeed api ... ------------------------------------------------------------------------
+
+class ApiCommandsTest : public CheckConfigTest {
+ protected:
+  ApiCommandsTest() : config_(write_config()) {}
+
+  // `dirfeed api ARGS... --config CONFIG` with `input` on stdin.
+  Outcome api(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), "api");
+    args.push_back("--config");
+    args.push_back(config_);
+    std::istringstream in(input);
+    std::ostringstream out;
+    std::ostringstream err;
+    const int code = run_cli(args, in, out, err);
+    return {code, out.str(), err.str()};
+  }
+  std::string users_file() const { return dir_.path() + "/users"; }
+  std::string keys_file() const { return dir_.path() + "/keys"; }
+  std::vector<rest::UserEntry> users() {
+    auto text = rest::read_credentials_file(users_file());
+    return text ? rest::parse_users(*text).entries : std::vector<rest::UserEntry>();
+  }
+
+  std::string config_;
+};
+
+TEST_F(ApiCommandsTest, Help) {
+  const Outcome r = cli({"--help"});
+  for (const char* command : {"api add-user", "api remove-user", "api list-users", "api add-key",
+                              "api remove-key", "api list-keys"}) {
+    EXPECT_TRUE(contains(r.out, std::string("\n  ") + command + " ")) << r.out;
+    const Outcome help = cli({"api", std::string(command).substr(4), "--help"});
+    EXPECT_EQ(help.code, kExitOk) << command;
+    EXPECT_TRUE(contains(help.out, std::string("Usage: dirfeed ") + command + " [--config FILE]"))
+        << help.out;
+    const Outcome via_help = cli({"help", "api", std::string(command).substr(4)});
+    EXPECT_EQ(via_help.code, kExitOk) << command;
+    EXPECT_EQ(via_help.out, help.out);
+  }
+  EXPECT_TRUE(contains(cli({"api", "add-user", "--help"}).out, "--user NAME"));
+  EXPECT_TRUE(contains(cli({"api", "add-key", "--help"}).out, "--name NAME"));
+  EXPECT_EQ(cli({"api", "--help"}).code, kExitOk);
+  const Outcome bare = cli({"api"});
+  EXPECT_EQ(bare.code, kExitUsage);
+  EXPECT_TRUE(contains(bare.err, "'api' needs a command")) << bare.err;
+  const Outcome unknown = cli({"api", "frobnicate"});
+  EXPECT_EQ(unknown.code, kExitUsage);
+  EXPECT_TRUE(contains(unknown.err, "unknown command 'api frobnicate'")) << unknown.err;
+}
+
+TEST_F(ApiCommandsTest, AddListAndRemoveUsers) {
+  Outcome r = api({"list-users"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "");  // no users file yet: no users
+
+  r = api({"add-user", "--user", "alice"}, "s3cret\n");
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "user alice: added to " + users_file() + "\n");
+  r = api({"add-user", "--user", "bob"}, "pw with spaces: and colons\r\n");
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  std::vector<rest::UserEntry> entries = users();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].name, "alice");
+  EXPECT_GE(entries[0].iterations, 200000);
+  EXPECT_TRUE(rest::verify_password(entries[0], "s3cret"));
+  EXPECT_TRUE(rest::verify_password(entries[1], "pw with spaces: and colons"));
+  // Only the hash is stored.
+  EXPECT_FALSE(contains(*rest::read_credentials_file(users_file()), "s3cret"));
+  EXPECT_EQ(api({"list-users"}).out, "alice\nbob\n");
+
+  // Adding an existing user changes its password.
+  r = api({"add-user", "-u", "alice"}, "n3w\n");
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(contains(r.out, "password changed")) << r.out;
+  entries = users();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_TRUE(rest::verify_password(entries[0], "n3w"));
+
+  r = api({"remove-user", "--user", "alice"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(api({"list-users"}).out, "bob\n");
+  r = api({"remove-user", "--user", "alice"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.err, "dirfeed api remove-user: no user alice in " + users_file() + "\n");
+}
+
+TEST_F(ApiCommandsTest, RefusesBadInput) {
+  Outcome r = api({"add-user", "--user", "alice"}, "\n");
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.err, "dirfeed api add-user: the password is empty\n");
+  r = api({"add-user", "--user", "alice"}, "");
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.err, "dirfeed api add-user: no password on stdin\n");
+  EXPECT_EQ(rest::read_credentials_file(users_file()), std::nullopt);  // nothing written
+
+  for (const std::string name : {"a:b", "a b", "", "tab\there"}) {
+    r = api({"add-user", "--user", name}, "pw\n");
+    EXPECT_EQ(r.code, kExitUsage) << name;
+    EXPECT_TRUE(contains(r.err, "bad --user")) << r.err;
+    EXPECT_EQ(api({"add-key", "--name", name}).code, kExitUsage) << name;
+  }
+  r = api({"add-user"}, "pw\n");
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(contains(r.err, "--user is required")) << r.err;
+  EXPECT_EQ(api({"remove-key"}).code, kExitUsage);
+  EXPECT_EQ(api({"list-users", "--user", "x"}).code, kExitUsage);
+
+  // A users file with a malformed line is not rewritten (that would drop the line).
+  dir_.write("users", "garbage\n");
+  r = api({"add-user", "--user", "alice"}, "pw\n");
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(contains(r.err, users_file() + ":1: expected NAME:pbkdf2-sha256")) << r.err;
+  EXPECT_EQ(rest::read_credentials_file(users_file()), "garbage\n");
+  EXPECT_EQ(api({"list-users"}).code, kExitFailure);
+
+  // A bad config: exit 1 with its errors.
+  std::istringstream in;
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(run_cli({"api", "list-users", "--config", dir_.path() + "/absent.yaml"}, in, out, err),
+            kExitFailure);
+  EXPECT_TRUE(contains(err.str(), "cannot read")) << err.str();
+}
+
+TEST_F(ApiCommandsTest, AddListAndRemoveKeys) {
+  Outcome r = api({"add-key", "--name", "proxy"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(r.out.size(), 4u + 43u + 1u) << r.out;
+  const std::string key = r.out.substr(0, r.out.size() - 1);
+  EXPECT_TRUE(key.starts_with("dfk_")) << key;
+  EXPECT_TRUE(contains(r.err, "shown only this once")) << r.err;
+  const std::string stored = *rest::read_credentials_file(keys_file());
+  EXPECT_EQ(stored, "proxy:sha256:" + rest::api_key_hash(key) + "\n");
+
+  r = api({"add-key", "--name", "sync"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out, key + "\n");
+  EXPECT_EQ(api({"list-keys"}).out, "proxy\nsync\n");
+  r = api({"add-key", "--name", "proxy"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(contains(r.err, "a key named proxy exists")) << r.err;
+
+  rest::CredentialStore store(users_file(), keys_file());
+  EXPECT_EQ(store.check_api_key(key), "proxy");
+
+  EXPECT_EQ(api({"remove-key", "--name", "proxy"}).code, kExitOk);
+  EXPECT_EQ(api({"list-keys"}).out, "sync\n");
+  EXPECT_EQ(api({"remove-key", "--name", "proxy"}).code, kExitFailure);
 }
 
 }  // namespace

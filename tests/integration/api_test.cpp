@@ -11,10 +11,12 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <regex>
 #include <string>
 
 #include "proto/guid.hpp"
+#include "rest/credentials.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -37,8 +39,8 @@ struct Reply {
   std::string body;
 };
 
-// One GET on a new connection to 127.0.0.1:port.
-Reply get(uint16_t port, const std::string& target) {
+// One GET on a new connection to 127.0.0.1:port, with an Authorization header when given.
+Reply get(uint16_t port, const std::string& target, const std::string& authorization = "") {
   asio::io_context io;
   asio::ip::tcp::socket socket(io);
   boost::system::error_code error;
@@ -46,6 +48,7 @@ Reply get(uint16_t port, const std::string& target) {
   if (error) return {};
   http::request<http::string_body> request(http::verb::get, target, 11);
   request.set(http::field::host, "127.0.0.1");
+  if (!authorization.empty()) request.set(http::field::authorization, authorization);
   http::write(socket, request, error);
   boost::beast::flat_buffer buffer;
   http::response<http::string_body> response;
@@ -136,6 +139,80 @@ TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
   EXPECT_NE(users.body.find(by_guid.body), std::string::npos) << users.body;
   EXPECT_EQ(get(port, "/api/uid/v1.0/domains").body, R"({"domains":["DC=example,DC=test"]})");
   EXPECT_EQ(get(port, "/api/uid/v1.0/user/dn/CN%3Dnobody").status, 404);
+
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);
+}
+
+// `dirfeed api add-user --config CONFIG --user USER` with `password` on stdin; the exit code.
+int add_user(const std::string& config, const std::string& user, const std::string& password,
+             const std::string& log_path) {
+  const std::string command = std::string(DIRFEED_BINARY) + " api add-user --config " + config +
+                              " --user " + user + " >>" + log_path + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "w");
+  if (pipe == nullptr) return -1;
+  std::fputs((password + "\n").c_str(), pipe);
+  const int status = ::pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string basic(const std::string& user, const std::string& password) {
+  return "Basic " + rest::base64_encode(user + ":" + password);
+}
+
+// Basic auth for reads with api.anonymous_read: false, and users added by `dirfeed api
+// add-user` while the daemon runs (no restart). (Anonymous reads, the default, are what
+// ServesUsersAfterTheFirstSync does.)
+TEST(ApiIntegrationTest, BasicAuthForReadsWithoutAnonymousRead) {
+  SambaDc& dc = shared_dc();
+  TempDir dir;
+  const std::string password_file = dir.path() + "/bind.password";
+  write_text(password_file, dc.admin_password(), 0600);
+  const std::string config = dir.path() + "/dirfeed.yaml";
+  const std::string users_file = dir.path() + "/api-users";
+  write_text(config, "state_dir: " + dir.path() + "/state\n"
+                     "domains:\n  - name: " + dc.domain() + "\n    controllers:\n"
+                     "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
+                     "\n    bind:\n      dn: " + dc.admin_dn() +
+                     "\n      password_file: " + password_file +
+                     "\n    sync:\n      strategy: usn\n      interval: 60s\n"
+                     "api:\n  listen: 127.0.0.1:0\n  anonymous_read: false\n"
+                     "  users_file: " + users_file + "\n"
+                     "  keys_file: " + dir.path() + "/api-keys\n");
+  const std::string cli_log = dir.path() + "/cli.log";
+  ASSERT_EQ(add_user(config, "alice", "s3cret", cli_log), 0) << read_text(cli_log);
+
+  const std::string log_path = dir.path() + "/run.log";
+  Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
+  uint16_t port = 0;
+  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::smatch match;
+        const std::string log = read_text(log_path);
+        if (!std::regex_search(log, match, listening)) return false;
+        port = static_cast<uint16_t>(std::stoi(match[1].str()));
+        return true;
+      },
+      30s))
+      << read_text(log_path);
+
+  const std::string domains = "/api/uid/v1.0/domains";
+  EXPECT_EQ(get(port, "/healthz").status, 200);  // health checks need no credentials
+  const Reply anonymous = get(port, domains);
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_NE(anonymous.body.find(R"("error")"), std::string::npos) << anonymous.body;
+  EXPECT_EQ(get(port, domains, basic("alice", "wrong")).status, 401);
+  const Reply alice = get(port, domains, basic("alice", "s3cret"));
+  EXPECT_EQ(alice.status, 200);
+  EXPECT_EQ(alice.body, R"({"domains":["DC=example,DC=test"]})");
+
+  // A user added while the daemon runs can read within a few seconds, without a restart.
+  EXPECT_EQ(get(port, domains, basic("bob", "pw2")).status, 401);
+  ASSERT_EQ(add_user(config, "bob", "pw2", cli_log), 0) << read_text(cli_log);
+  EXPECT_TRUE(wait_until([&] { return get(port, domains, basic("bob", "pw2")).status == 200; },
+                         10s, 100ms));
+  EXPECT_EQ(get(port, domains, basic("alice", "s3cret")).status, 200);
 
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);

@@ -77,5 +77,79 @@ TEST(JsonWriterTest, AppendsIncrementally) {
   EXPECT_EQ(out, R"(["one","two"])");
 }
 
+
+// ---- parse_json ----------------------------------------------------------------------------
+
+std::string parse_error(std::string_view text, const JsonLimits& limits = {}) {
+  std::string error;
+  std::optional<JsonValue> value = parse_json(text, &error, limits);
+  EXPECT_FALSE(value.has_value()) << text;
+  return error;
+}
+
+TEST(JsonParseTest, ParsesEveryValueType) {
+  std::string error;
+  std::optional<JsonValue> value = parse_json(
+      R"( {"s": "a\"b\\c\/\n\u00e9", "n": -12.5e1, "z": 0, "t": true, "f": false, "x": null,
+           "a": [1, [], {}], "o": {"k": "v"}} )", &error);
+  ASSERT_TRUE(value.has_value()) << error;
+  ASSERT_TRUE(value->is_object());
+  EXPECT_EQ(value->object().size(), 8u);
+  EXPECT_EQ(value->find("s")->text(), "a\"b\\c/\n\xC3\xA9");
+  EXPECT_EQ(value->find("n")->as_number(), -125.0);
+  EXPECT_EQ(value->find("n")->text(), "-12.5e1");
+  EXPECT_EQ(value->find("z")->text(), "0");
+  EXPECT_TRUE(value->find("t")->as_bool());
+  EXPECT_TRUE(value->find("f")->is_bool());
+  EXPECT_TRUE(value->find("x")->is_null());
+  EXPECT_EQ(value->find("a")->array().size(), 3u);
+  EXPECT_TRUE(value->find("a")->array()[1].is_array());
+  EXPECT_EQ(value->find("o")->find("k")->text(), "v");
+  EXPECT_EQ(value->find("missing"), nullptr);
+}
+
+TEST(JsonParseTest, DecodesSurrogatePairsAndRejectsUnpairedOnes) {
+  std::string error;
+  std::optional<JsonValue> value = parse_json(R"("\ud83d\ude00 Zoë")", &error);
+  ASSERT_TRUE(value.has_value()) << error;
+  EXPECT_EQ(value->text(), "\xF0\x9F\x98\x80 Zo\xC3\xAB");
+  EXPECT_NE(parse_error(R"("\ud83d")").find("unpaired high surrogate"), std::string::npos);
+  EXPECT_NE(parse_error(R"("\ude00")").find("unpaired low surrogate"), std::string::npos);
+  EXPECT_NE(parse_error(R"("\ud83d\u0041")").find("not followed by a low"), std::string::npos);
+  EXPECT_NE(parse_error(R"("\u12G4")").find("invalid hex digit"), std::string::npos);
+  EXPECT_NE(parse_error(R"("\u12")").find("incomplete"), std::string::npos);
+}
+
+TEST(JsonParseTest, RejectsMalformedDocumentsWithTheReason) {
+  EXPECT_EQ(parse_error(""), "malformed JSON at offset 0: unexpected end of input, expected a value");
+  EXPECT_EQ(parse_error("{\"a\": 1,}"), "malformed JSON at offset 8: expected a member name string");
+  EXPECT_NE(parse_error("[1,]").find("expected a value"), std::string::npos);
+  EXPECT_NE(parse_error("{\"a\": 1, \"a\": 2}").find("duplicate member name \"a\""),
+            std::string::npos);
+  EXPECT_NE(parse_error("{} x").find("unexpected data after"), std::string::npos);
+  EXPECT_NE(parse_error("{\"a\" 1}").find("expected ':'"), std::string::npos);
+  EXPECT_NE(parse_error("\"abc").find("unterminated string"), std::string::npos);
+  EXPECT_NE(parse_error("\"a\tb\"").find("control character"), std::string::npos);
+  EXPECT_NE(parse_error("\"\\x\"").find("invalid escape"), std::string::npos);
+  EXPECT_NE(parse_error("\"\xC3\x28\"").find("invalid UTF-8"), std::string::npos);
+  for (const char* bad : {"01", "-", "1.", ".5", "1e", "+1", "NaN", "Infinity", "tru", "nul",
+                          "[1 2]", "{\"a\":1 \"b\":2}", "// c\n{}", "'a'", "[", "{"}) {
+    parse_error(bad);
+  }
+}
+
+TEST(JsonParseTest, EnforcesDepthAndSizeLimits) {
+  JsonLimits limits;
+  limits.max_depth = 3;
+  std::string error;
+  EXPECT_TRUE(parse_json("[[[1]]]", &error, limits).has_value()) << error;
+  EXPECT_NE(parse_error("[[[[1]]]]", limits).find("nesting deeper"), std::string::npos);
+  EXPECT_NE(parse_error("[{\"a\":[{}]}]", limits).find("nesting deeper"), std::string::npos);
+  // The default limit stops a deep document long before the stack would.
+  EXPECT_NE(parse_error(std::string(100000, '[')).find("nesting deeper"), std::string::npos);
+  limits.max_size = 4;
+  EXPECT_NE(parse_error("[1, 2]", limits).find("too large"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dirfeed::rest

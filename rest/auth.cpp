@@ -1,0 +1,96 @@
+#include "rest/auth.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+#include <cctype>
+
+#include "rest/response.hpp"
+
+namespace dirfeed::rest {
+namespace {
+
+namespace http = boost::beast::http;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The credentials after `scheme ` in an Authorization value (scheme case-insensitive).
+std::optional<std::string_view> after_scheme(std::string_view value, std::string_view scheme) {
+  value = trim(value);
+  const size_t space = value.find(' ');
+  if (space == std::string_view::npos || !iequals(value.substr(0, space), scheme)) {
+    return std::nullopt;
+  }
+  return trim(value.substr(space + 1));
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::string>> parse_basic_authorization(
+    std::string_view value) {
+  std::optional<std::string_view> token = after_scheme(value, "Basic");
+  if (!token) return std::nullopt;
+  std::optional<std::string> decoded = base64_decode(*token);
+  if (!decoded) return std::nullopt;
+  const size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(decoded->substr(0, colon), decoded->substr(colon + 1));
+}
+
+Response unauthorized_response(std::string_view message) {
+  Response response = error_response(http::status::unauthorized, message);
+  response.set(http::field::www_authenticate, "Basic realm=\"" + std::string(kRealm) + "\"");
+  return response;
+}
+
+std::optional<Response> check_access(const Request& request, Access access,
+                                     CredentialStore* credentials, bool anonymous_read) {
+  if (access == Access::kPublic || (access == Access::kRead && anonymous_read)) {
+    return std::nullopt;
+  }
+  const auto header = request.find(http::field::authorization);
+  if (header == request.end()) return unauthorized_response("authentication required");
+  const std::string_view value(header->value().data(), header->value().size());
+  std::optional<std::pair<std::string, std::string>> basic = parse_basic_authorization(value);
+  if (!basic) return unauthorized_response("HTTP Basic authentication required");
+  if (credentials == nullptr || !credentials->check_password(basic->first, basic->second)) {
+    return unauthorized_response("wrong user name or password");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> request_api_key(const Request& request) {
+  if (auto it = request.find("x-api-key"); it != request.end()) {
+    const std::string_view key = trim({it->value().data(), it->value().size()});
+    if (!key.empty()) return std::string(key);
+  }
+  if (auto it = request.find(http::field::authorization); it != request.end()) {
+    std::optional<std::string_view> key =
+        after_scheme({it->value().data(), it->value().size()}, "Api-Key");
+    if (key && !key->empty()) return std::string(*key);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_request_api_key(const Request& request,
+                                                 CredentialStore& credentials) {
+  std::optional<std::string> key = request_api_key(request);
+  if (!key) return std::nullopt;
+  return credentials.check_api_key(*key);
+}
+
+}  // namespace dirfeed::rest

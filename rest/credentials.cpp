@@ -1,0 +1,420 @@
+#include "rest/credentials.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace dirfeed::rest {
+namespace {
+
+constexpr char kStandard[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kUrl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr size_t kMaxNameLength = 128;
+constexpr size_t kSaltBytes = 16;
+constexpr size_t kHashBytes = 32;
+constexpr size_t kMaxCacheEntries = 4096;
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+std::string to_hex(const unsigned char* bytes, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 15]);
+  }
+  return out;
+}
+
+bool is_lower_hex(std::string_view text) {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string pbkdf2(std::string_view password, std::string_view salt, int iterations) {
+  std::string out(kHashBytes, '\0');
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()),
+                        static_cast<int>(salt.size()), iterations, EVP_sha256(),
+                        static_cast<int>(out.size()),
+                        reinterpret_cast<unsigned char*>(out.data())) != 1) {
+    throw std::runtime_error("PKCS5_PBKDF2_HMAC failed");
+  }
+  return out;
+}
+
+// The lines of `text` without comments and blank lines, with their numbers.
+template <typename Parse>
+void for_each_line(std::string_view text, Parse parse) {
+  int number = 0;
+  for (std::string_view line : split(text, '\n')) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    parse(number, line);
+  }
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+std::string name_problem(std::string_view name) {
+  if (name.empty()) return "the name is empty";
+  if (name.size() > kMaxNameLength) return "the name is longer than 128 bytes";
+  for (char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == ':') return "the name contains ':'";
+    if (byte <= 0x20 || byte == 0x7f) return "the name contains whitespace or control characters";
+  }
+  return "";
+}
+
+std::string base64_encode(std::string_view bytes, bool url) {
+  const char* alphabet = url ? kUrl : kStandard;
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += alphabet[v & 63];
+  }
+  const size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
+    if (rest == 2) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    if (rest == 2) out += alphabet[(v >> 6) & 63];
+    if (!url) out.append(rest == 1 ? "==" : "=");
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    const char* at = std::strchr(kStandard, c);
+    if (c == '\0' || at == nullptr) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(at - kStandard);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+std::string random_bytes(size_t count) {
+  std::string out(count, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+UserEntry hash_password(std::string_view name, std::string_view password, int iterations) {
+  UserEntry entry;
+  entry.name = std::string(name);
+  entry.iterations = iterations;
+  entry.salt = random_bytes(kSaltBytes);
+  entry.hash = pbkdf2(password, entry.salt, iterations);
+  return entry;
+}
+
+bool verify_password(const UserEntry& entry, std::string_view password) {
+  return constant_time_equal(pbkdf2(password, entry.salt, entry.iterations), entry.hash);
+}
+
+std::string generate_api_key() {
+  return std::string(kKeyPrefix) + base64_encode(random_bytes(32), true);
+}
+
+std::string api_key_hash(std::string_view key) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  return to_hex(digest, sizeof digest);
+}
+
+ParsedCredentials<UserEntry> parse_users(std::string_view text) {
+  ParsedCredentials<UserEntry> result;
+  for_each_line(text, [&](int number, std::string_view line) {
+    auto fail = [&](std::string message) {
+      result.errors.push_back({number, std::move(message)});
+    };
+    const std::vector<std::string_view> fields = split(line, ':');
+    if (fields.size() != 5) {
+      return fail("expected NAME:pbkdf2-sha256:ITERATIONS:SALT:HASH");
+    }
+    if (std::string problem = name_problem(fields[0]); !problem.empty()) return fail(problem);
+    if (fields[1] != "pbkdf2-sha256") {
+      return fail("unknown hash scheme \"" + std::string(fields[1]) + "\"");
+    }
+    int iterations = 0;
+    for (char c : fields[2]) {
+      if (c < '0' || c > '9' || iterations > 100'000'000) return fail("bad iteration count");
+      iterations = iterations * 10 + (c - '0');
+    }
+    if (iterations < kMinPasswordIterations) return fail("bad iteration count");
+    std::optional<std::string> salt = base64_decode(fields[3]);
+    std::optional<std::string> hash = base64_decode(fields[4]);
+    if (!salt || salt->empty()) return fail("bad salt");
+    if (!hash || hash->size() != kHashBytes) return fail("bad hash");
+    for (const UserEntry& e : result.entries) {
+      if (e.name == fields[0]) return fail("duplicate user \"" + e.name + "\"");
+    }
+    result.entries.push_back({std::string(fields[0]), iterations, std::move(*salt),
+                              std::move(*hash)});
+  });
+  return result;
+}
+
+std::string format_users(const std::vector<UserEntry>& users) {
+  std::string out;
+  for (const UserEntry& e : users) {
+    out += e.name + ":pbkdf2-sha256:" + std::to_string(e.iterations) + ":" +
+           base64_encode(e.salt) + ":" + base64_encode(e.hash) + "\n";
+  }
+  return out;
+}
+
+ParsedCredentials<KeyEntry> parse_keys(std::string_view text) {
+  ParsedCredentials<KeyEntry> result;
+  for_each_line(text, [&](int number, std::string_view line) {
+    auto fail = [&](std::string message) {
+      result.errors.push_back({number, std::move(message)});
+    };
+    const std::vector<std::string_view> fields = split(line, ':');
+    if (fields.size() != 3) return fail("expected NAME:sha256:HEX");
+    if (std::string problem = name_problem(fields[0]); !problem.empty()) return fail(problem);
+    if (fields[1] != "sha256") {
+      return fail("unknown hash scheme \"" + std::string(fields[1]) + "\"");
+    }
+    if (fields[2].size() != 64 || !is_lower_hex(fields[2])) return fail("bad hash");
+    for (const KeyEntry& e : result.entries) {
+      if (e.name == fields[0]) return fail("duplicate key \"" + e.name + "\"");
+    }
+    result.entries.push_back({std::string(fields[0]), std::string(fields[2])});
+  });
+  return result;
+}
+
+std::string format_keys(const std::vector<KeyEntry>& keys) {
+  std::string out;
+  for (const KeyEntry& e : keys) out += e.name + ":sha256:" + e.hash + "\n";
+  return out;
+}
+
+std::optional<std::string> read_credentials_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return std::nullopt;
+    throw std::runtime_error("cannot read " + path + ": " + errno_text());
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) throw std::runtime_error("cannot read " + path);
+  return out.str();
+}
+
+void write_file_atomically(const std::string& path, std::string_view content, mode_t mode) {
+  const std::filesystem::path target(path);
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  std::string temp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) throw std::runtime_error("cannot create a temp file in " + dir.string() + ": " +
+                                       errno_text());
+  bool ok = ::fchmod(fd, mode) == 0;
+  // Keep the owner and group of the file replaced (e.g. root:dirfeed, so the daemon can read).
+  struct stat existing {};
+  if (ok && ::stat(path.c_str(), &existing) == 0 &&
+      (existing.st_uid != ::geteuid() || existing.st_gid != ::getegid())) {
+    ok = ::fchown(fd, existing.st_uid, existing.st_gid) == 0;
+  }
+  size_t written = 0;
+  while (ok && written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) written += static_cast<size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  const int saved = errno;
+  ok = ::close(fd) == 0 && ok;
+  if (ok && ::rename(temp.c_str(), path.c_str()) == 0) {
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+    return;
+  }
+  const std::string reason = std::strerror(ok ? errno : saved);
+  ::unlink(temp.c_str());
+  throw std::runtime_error("cannot write " + path + ": " + reason);
+}
+
+CredentialStore::CredentialStore(std::string users_file, std::string keys_file,
+                                 std::chrono::milliseconds recheck, Clock clock, Warn warn)
+    : users_file_(std::move(users_file)),
+      keys_file_(std::move(keys_file)),
+      recheck_(recheck),
+      clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
+      warn_(std::move(warn)),
+      cache_secret_(random_bytes(32)),
+      dummy_(hash_password("", random_bytes(16))) {}
+
+CredentialStore::FileState CredentialStore::stat_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {true, st.st_dev, st.st_ino, st.st_size,
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+void CredentialStore::refresh_locked() {
+  const auto now = clock_();
+  if (last_check_ && now - *last_check_ < recheck_) return;
+  last_check_ = now;
+  auto report = [&](const std::string& file, const std::vector<CredentialFileError>& errors) {
+    if (!warn_) return;
+    for (const auto& e : errors) {
+      warn_(file + ":" + std::to_string(e.line) + ": " + e.message + " (line skipped)");
+    }
+  };
+  if (FileState state = stat_file(users_file_); state != users_state_) {
+    users_state_ = state;
+    ++reloads_;
+    users_.clear();
+    cache_.clear();  // a changed file may have changed or removed any user
+    try {
+      if (std::optional<std::string> text = read_credentials_file(users_file_)) {
+        ParsedCredentials<UserEntry> parsed = parse_users(*text);
+        report(users_file_, parsed.errors);
+        for (UserEntry& e : parsed.entries) users_[e.name] = std::move(e);
+      }
+    } catch (const std::exception& e) {
+      if (warn_) warn_(e.what());
+    }
+  }
+  if (FileState state = stat_file(keys_file_); state != keys_state_) {
+    keys_state_ = state;
+    ++reloads_;
+    keys_.clear();
+    try {
+      if (std::optional<std::string> text = read_credentials_file(keys_file_)) {
+        ParsedCredentials<KeyEntry> parsed = parse_keys(*text);
+        report(keys_file_, parsed.errors);
+        for (KeyEntry& e : parsed.entries) keys_[e.hash] = std::move(e.name);
+      }
+    } catch (const std::exception& e) {
+      if (warn_) warn_(e.what());
+    }
+  }
+}
+
+std::string CredentialStore::cache_key(std::string_view user, std::string_view password) const {
+  std::string message;
+  message.reserve(user.size() + password.size() + 1);
+  message.append(user).push_back('\0');
+  message.append(password);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), cache_secret_.data(), static_cast<int>(cache_secret_.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  OPENSSL_cleanse(message.data(), message.size());
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+bool CredentialStore::check_password(std::string_view user, std::string_view password) {
+  const std::string key = cache_key(user, password);
+  UserEntry entry;
+  bool known = false;
+  {
+    std::lock_guard lock(mutex_);
+    refresh_locked();
+    if (auto it = cache_.find(key); it != cache_.end() && it->second == user) return true;
+    if (auto it = users_.find(std::string(user)); it != users_.end()) {
+      entry = it->second;
+      known = true;
+    }
+    ++pbkdf2_runs_;
+  }
+  // PBKDF2 outside the lock; unknown users cost the same as known ones.
+  const bool ok = verify_password(known ? entry : dummy_, password) && known;
+  std::lock_guard lock(mutex_);
+  if (!ok) {
+    // Drop what was cached for this user: a failed check is a reason to verify afresh.
+    std::erase_if(cache_, [&](const auto& item) { return item.second == user; });
+    return false;
+  }
+  // Cache only if the entry is still the one verified (no reload in between).
+  auto it = users_.find(entry.name);
+  if (it == users_.end() || it->second.hash != entry.hash || it->second.salt != entry.salt) {
+    return true;
+  }
+  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+  cache_[key] = entry.name;
+  return true;
+}
+
+std::optional<std::string> CredentialStore::check_api_key(std::string_view key) {
+  const std::string hash = api_key_hash(key);
+  std::lock_guard lock(mutex_);
+  refresh_locked();
+  // Lookup by hash of a high-entropy key: the map lookup reveals nothing useful about other
+  // keys; compare in constant time anyway.
+  auto it = keys_.find(hash);
+  if (it == keys_.end() || !constant_time_equal(it->first, hash)) return std::nullopt;
+  return it->second;
+}
+
+uint64_t CredentialStore::pbkdf2_runs() const {
+  std::lock_guard lock(mutex_);
+  return pbkdf2_runs_;
+}
+
+uint64_t CredentialStore::reloads() const {
+  std::lock_guard lock(mutex_);
+  return reloads_;
+}
+
+}  // namespace dirfeed::rest
