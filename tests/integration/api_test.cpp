@@ -39,22 +39,33 @@ struct Reply {
   std::string body;
 };
 
-// One GET on a new connection to 127.0.0.1:port, with an Authorization header when given.
-Reply get(uint16_t port, const std::string& target, const std::string& authorization = "") {
+// One request on a new connection to 127.0.0.1:port, with an Authorization header and a
+// JSON body when given.
+Reply call(uint16_t port, http::verb verb, const std::string& target,
+           const std::string& authorization = "", const std::string& body = "") {
   asio::io_context io;
   asio::ip::tcp::socket socket(io);
   boost::system::error_code error;
   socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
   if (error) return {};
-  http::request<http::string_body> request(http::verb::get, target, 11);
+  http::request<http::string_body> request(verb, target, 11);
   request.set(http::field::host, "127.0.0.1");
   if (!authorization.empty()) request.set(http::field::authorization, authorization);
+  if (!body.empty()) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = body;
+    request.prepare_payload();
+  }
   http::write(socket, request, error);
   boost::beast::flat_buffer buffer;
   http::response<http::string_body> response;
   if (!error) http::read(socket, buffer, response, error);
   if (error) return {};
   return {static_cast<int>(response.result_int()), response.body()};
+}
+
+Reply get(uint16_t port, const std::string& target, const std::string& authorization = "") {
+  return call(port, http::verb::get, target, authorization);
 }
 
 // The GUID string form of the entry ldapsearch finds, from its base64 objectGUID.
@@ -213,6 +224,95 @@ TEST(ApiIntegrationTest, BasicAuthForReadsWithoutAnonymousRead) {
   EXPECT_TRUE(wait_until([&] { return get(port, domains, basic("bob", "pw2")).status == 200; },
                          10s, 100ms));
   EXPECT_EQ(get(port, domains, basic("alice", "s3cret")).status, 200);
+
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);
+}
+
+// Writes over real HTTP: IP mappings on an AD user (kept across an AD re-poll), a user created
+// through the API, its delete, and the status codes clients rely on.
+TEST(ApiIntegrationTest, WritesMapIpsAndCreateUsers) {
+  SambaDc& dc = shared_dc();
+  TempDir dir;
+  const std::string password_file = dir.path() + "/bind.password";
+  write_text(password_file, dc.admin_password(), 0600);
+  const std::string config = dir.path() + "/dirfeed.yaml";
+  write_text(config, "state_dir: " + dir.path() + "/state\nlog:\n  level: debug\n"
+                     "domains:\n  - name: " + dc.domain() + "\n    controllers:\n"
+                     "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
+                     "\n    bind:\n      dn: " + dc.admin_dn() +
+                     "\n      password_file: " + password_file +
+                     "\n    sync:\n      strategy: usn\n      interval: 60s\n"
+                     "api:\n  listen: 127.0.0.1:0\n"
+                     "  users_file: " + dir.path() + "/api-users\n"
+                     "  keys_file: " + dir.path() + "/api-keys\n");
+  const std::string cli_log = dir.path() + "/cli.log";
+  ASSERT_EQ(add_user(config, "ops", "opspw", cli_log), 0) << read_text(cli_log);
+  const std::string ops = basic("ops", "opspw");
+
+  const std::string log_path = dir.path() + "/run.log";
+  Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
+  uint16_t port = 0;
+  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::smatch match;
+        const std::string log = read_text(log_path);
+        if (!std::regex_search(log, match, listening)) return false;
+        port = static_cast<uint16_t>(std::stoi(match[1].str()));
+        return true;
+      },
+      30s))
+      << read_text(log_path);
+  ASSERT_TRUE(wait_until([&] { return get(port, "/readyz").status == 200; }, 60s))
+      << read_text(log_path);
+
+  const std::string admin = "/api/uid/v1.0/user/ntlm-identity/EXAMPLE%5CAdministrator";
+  const std::string add_ips =
+      R"({"changetype": "add", "ipv4_addresses": ["192.0.2.10"], "ipv6_addresses": ["2001:db8::1"]})";
+  EXPECT_EQ(call(port, http::verb::put, admin, "", add_ips).status, 401);
+  EXPECT_EQ(call(port, http::verb::put, admin, ops,
+                 R"({"changetype": "add", "ipv4_addresses": ["192.0.2.300"]})").status, 400);
+  const Reply put = call(port, http::verb::put, admin, ops, add_ips);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_NE(put.body.find("objectGUID"), std::string::npos) << put.body;
+
+  // ip_only defaults to true: the mapped user shows, with its addresses.
+  Reply users = get(port, "/api/uid/v1.0/users");
+  EXPECT_EQ(users.status, 200);
+  EXPECT_NE(users.body.find("Administrator"), std::string::npos) << users.body;
+  EXPECT_NE(users.body.find("192.0.2.10"), std::string::npos) << users.body;
+  EXPECT_NE(get(port, "/api/uid/v1.0/users?networks=192.0.2.0-192.0.2.255").body.find("192.0.2.10"),
+            std::string::npos);
+  EXPECT_EQ(get(port, "/api/uid/v1.0/users?networks=198.51.100.0-198.51.100.255").body,
+            R"({"users":[]})");
+  EXPECT_EQ(get(port, "/api/uid/v1.0/users?networks=10.0.0.9-10.0.0.1").status, 400);
+
+  // An AD change to the user is re-polled (change notification) and keeps the API's IPs.
+  dc.ldif("dn: CN=Administrator,CN=Users,DC=example,DC=test\nchangetype: modify\n"
+          "replace: description\ndescription: changed by the api test\n");
+  ASSERT_TRUE(wait_until(
+      [&] { return read_text(log_path).find("modify user CN=Administrator") != std::string::npos; },
+      70s))
+      << read_text(log_path);
+  EXPECT_NE(get(port, admin).body.find("192.0.2.10"), std::string::npos);
+
+  // A user that is not in AD: created, found, refused twice, deleted once.
+  const std::string visitor = "/api/uid/v1.0/user/ntlm-identity/EXAMPLE%5Cvisitor";
+  const std::string create = R"({"dn": "CN=Visitor,CN=Users,DC=example,DC=test",
+      "sAMAccountName": "visitor", "NTLMIdentity": "EXAMPLE\\visitor",
+      "ipv4_addresses": ["192.0.2.20"]})";
+  const Reply created = call(port, http::verb::post, visitor, ops, create);
+  ASSERT_EQ(created.status, 200) << created.body;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(created.body, match, std::regex(R"re("objectGUID":"([0-9a-f-]{36})")re")))
+      << created.body;
+  const std::string guid = match[1].str();
+  EXPECT_EQ(get(port, visitor).status, 200);
+  EXPECT_EQ(call(port, http::verb::post, visitor, ops, create).status, 409);
+  EXPECT_EQ(call(port, http::verb::delete_, "/api/uid/v1.0/user/" + guid, ops).status, 200);
+  EXPECT_EQ(call(port, http::verb::delete_, "/api/uid/v1.0/user/" + guid, ops).status, 404);
+  EXPECT_EQ(get(port, visitor).status, 404);
 
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);
