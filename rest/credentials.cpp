@@ -1,4 +1,5 @@
 #include "rest/credentials.hpp"
+#include "rest/text.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,17 +27,6 @@ constexpr size_t kMaxNameLength = 128;
 constexpr size_t kSaltBytes = 16;
 constexpr size_t kHashBytes = 32;
 constexpr size_t kMaxCacheEntries = 4096;
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
 
 std::string to_hex(const unsigned char* bytes, size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -1,4 +1,5 @@
 #include "rest/router.hpp"
+#include "rest/text.hpp"
 
 #include <boost/beast/http/field.hpp>
 
@@ -10,17 +11,6 @@ namespace dirfeed::rest {
 namespace {
 
 namespace http = boost::beast::http;
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
