@@ -13,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -52,6 +53,7 @@ struct DomainSlot {
   bool pass_again = false;  // a notification came during the running pass: run another after it
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> busy;
   std::unique_ptr<ldap::ChangeNotifier> notifier;
+  std::map<std::string, int> failures_seen;  // per DC URI, after the last pass (metrics)
 };
 
 // Schedules passes: one Asio io_context drives the timers and signals; blocking LDAP passes
@@ -74,11 +76,18 @@ class Scheduler {
                      [](const std::string& problem) {
                        BOOST_LOG_TRIVIAL(warning) << "api: " << problem;
                      }),
-        api_context_{store, api_domains(config), &credentials_, config.api.anonymous_read},
+        api_context_{.store = store,
+                     .domains = api_domains(config),
+                     .credentials = &credentials_,
+                     .anonymous_read = config.api.anonymous_read,
+                     .writable_store = &store,
+                     .ip_mapping_timeout_us =
+                         std::chrono::duration_cast<std::chrono::microseconds>(
+                             config.api.ip_mapping_timeout)
+                             .count(),
+                     .metrics = &metrics_},
         api_router_(rest::make_router(api_context_)) {
-    api_context_.writable_store = &store;
-    api_context_.ip_mapping_timeout_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(config.api.ip_mapping_timeout).count();
+    describe_pass_metrics(metrics_);
     for (const auto& domain : config.domains) {
       slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));
     }
@@ -119,15 +128,12 @@ class Scheduler {
  private:
   // Listens on api.listen and serves the APIs. False (logged) when it cannot.
   bool start_api() {
-    if (api_options_.tls) {
-      // Never fall back to plain HTTP when the admin asked for TLS.
-      BOOST_LOG_TRIVIAL(error) << "api.tls is not implemented yet: remove it to serve plain "
-                                  "HTTP (e.g. behind a TLS-terminating proxy)";
-      return false;
-    }
     rest::ServerOptions options;
     options.host = api_options_.listen_host;
     options.port = api_options_.listen_port;
+    if (api_options_.tls) {
+      options.tls = rest::TlsFiles{api_options_.tls->cert_file, api_options_.tls->key_file};
+    }
     try {
       api_server_ = std::make_unique<rest::HttpServer>(
           io_, options, [this](const rest::Request& request) { return api_router_.handle(request); });
@@ -135,9 +141,14 @@ class Scheduler {
       BOOST_LOG_TRIVIAL(error) << "api: cannot listen on " << options.host << " port "
                                << options.port << ": " << e.code().message();
       return false;
+    } catch (const rest::TlsSetupError& e) {
+      // Never falls back to plain HTTP when the admin asked for TLS.
+      BOOST_LOG_TRIVIAL(error) << "api: " << e.what();
+      return false;
     }
     api_server_->start();
-    BOOST_LOG_TRIVIAL(info) << "api: listening on http://" << api_server_->local_endpoint();
+    BOOST_LOG_TRIVIAL(info) << "api: listening on " << (options.tls ? "https://" : "http://")
+                            << api_server_->local_endpoint();
     return true;
   }
 
@@ -185,6 +196,7 @@ class Scheduler {
     bool pass_again = std::exchange(slot.pass_again, false);
     const auto& options = slot.poller.options();
     uint64_t changes = sink_.take_change_count();
+    record_pass(slot, result, elapsed, changes);
     milliseconds delay = options.sync.interval;
     if (result.ok) {
       BOOST_LOG_TRIVIAL(info) << "domain " << options.name << ": "
@@ -213,6 +225,59 @@ class Scheduler {
     slot.timer.async_wait([this, &slot](const boost::system::error_code& error) {
       if (!error) start_pass(slot);
     });
+  }
+
+  // The metrics of a finished pass (a stopped one counts as neither ok nor failed).
+  void record_pass(DomainSlot& slot, const ldap::PassResult& result, milliseconds elapsed,
+                   uint64_t changes) {
+    const std::string& domain = slot.poller.options().name;
+    const double seconds = static_cast<double>(elapsed.count()) / 1000.0;
+    metrics_.add("dirfeed_changes_total", {{"domain", domain}}, static_cast<double>(changes));
+    metrics_.add("dirfeed_pass_objects_total", {{"domain", domain}},
+                 static_cast<double>(result.objects));
+    // Failures per DC: within one pass each DC's count grows by one (it failed) or drops to 0
+    // (it served), so the growth since the last pass is what failed in this one.
+    for (const ldap::ControllerState& state : slot.poller.controllers()) {
+      int& seen = slot.failures_seen[state.uri];
+      if (state.failures > seen) {
+        metrics_.add("dirfeed_dc_errors_total", {{"domain", domain}, {"dc", state.uri}},
+                     state.failures - seen);
+      } else if (state.failures < seen && state.failures > 0) {
+        metrics_.add("dirfeed_dc_errors_total", {{"domain", domain}, {"dc", state.uri}},
+                     state.failures);
+      }
+      seen = state.failures;
+    }
+    if (result.stopped && !result.ok) return;
+    metrics_.add("dirfeed_passes_total", {{"domain", domain}, {"result", result.ok ? "ok" : "error"}});
+    metrics_.observe("dirfeed_pass_duration_seconds", {{"domain", domain}}, seconds);
+    metrics_.set("dirfeed_last_pass_duration_seconds", {{"domain", domain}}, seconds);
+    metrics_.remove("dirfeed_current_dc", {{"domain", domain}});
+    if (result.ok) {
+      metrics_.set("dirfeed_current_dc", {{"domain", domain}, {"dc", result.controller}}, 1);
+      if (result.full_sync) metrics_.add("dirfeed_full_syncs_total", {{"domain", domain}});
+    }
+  }
+
+  static void describe_pass_metrics(rest::Metrics& metrics) {
+    using Type = rest::Metrics::Type;
+    metrics.describe("dirfeed_passes_total", Type::kCounter,
+                     "Sync passes finished, by domain and result (ok, or error: every DC failed).");
+    metrics.describe("dirfeed_pass_duration_seconds", Type::kSummary,
+                     "Time taken by finished sync passes.");
+    metrics.describe("dirfeed_last_pass_duration_seconds", Type::kGauge,
+                     "Time taken by the domain's last finished sync pass.");
+    metrics.describe("dirfeed_pass_objects_total", Type::kCounter,
+                     "Directory entries read by sync passes.");
+    metrics.describe("dirfeed_changes_total", Type::kCounter,
+                     "Changes written to the feed by sync passes.");
+    metrics.describe("dirfeed_full_syncs_total", Type::kCounter,
+                     "Successful sync passes that were full syncs.");
+    metrics.describe("dirfeed_dc_errors_total", Type::kCounter,
+                     "Failed attempts to sync from a domain controller.");
+    metrics.describe("dirfeed_current_dc", Type::kGauge,
+                     "1 for the controller that served the domain's last pass (none after a "
+                     "failed pass).");
   }
 
   // Drops feed entries older than feed.retention now and every hour.
@@ -269,6 +334,7 @@ class Scheduler {
   asio::steady_timer expiry_timer_{io_};
   ApiOptions api_options_;
   rest::CredentialStore credentials_;  // users and keys files, reloaded when they change
+  rest::Metrics metrics_;  // served by /metrics; pass metrics written on the io_context thread
   rest::ApiContext api_context_;
   rest::Router api_router_;
   std::unique_ptr<rest::HttpServer> api_server_;  // kForever only

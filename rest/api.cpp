@@ -1,5 +1,7 @@
 #include "rest/api.hpp"
 
+#include <boost/beast/http/field.hpp>
+
 #include <utility>
 
 #include "rest/auth.hpp"
@@ -27,6 +29,7 @@ Router make_router(const ApiContext& context) {
   return Router({
       {verb::get, "/healthz", with(context, healthz), Access::kPublic},
       {verb::get, "/readyz", with(context, readyz), Access::kPublic},
+      {verb::get, "/metrics", with(context, metrics), Access::kPublic},
       {verb::get, uid + "/domains", with(context, uid_domains)},
       {verb::get, uid + "/users", with(context, uid_users)},
       {verb::get, uid + "/user/dn/{dn...}", with(context, uid_user_by_dn)},
@@ -42,7 +45,7 @@ Router make_router(const ApiContext& context) {
       {verb::delete_, uid + "/user/{guid}", with(context, uid_delete_user)},
   }, [&context](const Request& request, Access access) {
     return check_access(request, access, context.credentials, context.anonymous_read);
-  });
+  }, context.metrics);
 }
 
 Response healthz(const Call&, const ApiContext&) {
@@ -66,6 +69,19 @@ Response readyz(const Call&, const ApiContext& context) {
   json.end_array();
   json.end_object();
   return json_response(http::status::service_unavailable, std::move(body));
+}
+
+Response metrics(const Call&, const ApiContext& context) {
+  Metrics local;
+  Metrics& registry = context.metrics != nullptr ? *context.metrics : local;
+  registry.describe("dirfeed_feed_last_sequence", Metrics::Type::kGauge,
+                    "Sequence number of the newest change in the feed (0: none yet).");
+  registry.set("dirfeed_feed_last_sequence", {},
+               static_cast<double>(context.store.last_sequence()));
+  Response response(http::status::ok, 11);
+  response.set(http::field::content_type, kMetricsContentType);
+  response.body() = registry.render();
+  return response;
 }
 
 }  // namespace dirfeed::rest

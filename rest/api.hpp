@@ -6,6 +6,7 @@
 
 #include "changefeed/store.hpp"
 #include "rest/credentials.hpp"
+#include "rest/metrics.hpp"
 #include "rest/router.hpp"
 
 namespace dirfeed::rest {
@@ -27,6 +28,9 @@ struct ApiContext {
   // POST/PUT/DELETE /user write here (the same store as `store`); nullptr: they answer 500.
   changefeed::Store* writable_store = nullptr;
   int64_t ip_mapping_timeout_us = int64_t{6} * 3600 * 1'000'000;  // api.ip_mapping_timeout
+  // Served by GET /metrics, and where the router counts requests; nullptr: /metrics shows only
+  // what it reads from the store. Read by make_router: set it before.
+  Metrics* metrics = nullptr;
 };
 
 // Every endpoint, in one table, with the access rule of rest/auth.hpp (health checks public).
@@ -37,5 +41,9 @@ Response healthz(const Call& call, const ApiContext& context);
 // GET /readyz: 200 {"status": "ready"} once every configured domain has completed a first
 // full sync (its cursor has full_sync_done); else 503 {"error": ..., "pending": [names]}.
 Response readyz(const Call& call, const ApiContext& context);
+
+// GET /metrics: context.metrics in the Prometheus text format, plus dirfeed_feed_last_sequence
+// read from the store at each scrape.
+Response metrics(const Call& call, const ApiContext& context);
 
 }  // namespace dirfeed::rest

@@ -9,9 +9,16 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/log/trivial.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <exception>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -24,6 +31,65 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+namespace ssl = asio::ssl;
+
+namespace {
+
+// The ssl error's reason (OpenSSL's text) when there is one.
+std::string describe(const beast::error_code& error) {
+  std::string text = error.message();
+  if (error.category() == asio::error::get_ssl_category()) {
+    char reason[256];
+    ERR_error_string_n(static_cast<unsigned long>(error.value()), reason, sizeof reason);
+    text = reason;
+  }
+  return text;
+}
+
+// TLS 1.2 and newer, the certificate chain and the key from PEM files. TlsSetupError naming
+// the file when one cannot be loaded or the key does not match the certificate.
+ssl::context make_tls_context(const TlsFiles& files) {
+  ssl::context context(ssl::context::tls_server);
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                      ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  if (SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION) != 1) {
+    throw TlsSetupError("TLS: cannot require TLS 1.2 or newer");
+  }
+  // An encrypted key would make OpenSSL prompt on the terminal: fail instead.
+  context.set_password_callback([](size_t, ssl::context::password_purpose) { return ""; });
+  beast::error_code error;
+  context.use_certificate_chain_file(files.cert_file, error);
+  if (error) {
+    ERR_clear_error();
+    throw TlsSetupError("TLS: cannot load the certificate chain " + files.cert_file + ": " +
+                        describe(error));
+  }
+  context.use_private_key_file(files.key_file, ssl::context::pem, error);
+  if (error && error.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(error.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    ERR_clear_error();
+    throw TlsSetupError("TLS: the private key " + files.key_file +
+                        " does not match the certificate " + files.cert_file);
+  }
+  if (error) {
+    ERR_clear_error();
+    throw TlsSetupError("TLS: cannot load the private key " + files.key_file + ": " +
+                        describe(error));
+  }
+  if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+    ERR_clear_error();
+    throw TlsSetupError("TLS: the private key " + files.key_file +
+                        " does not match the certificate " + files.cert_file);
+  }
+  return context;
+}
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+}  // namespace
 
 // Owns the acceptor and knows the open sessions (to close them on stop). Shared with the
 // sessions, so it outlives every pending handler. io_context thread only.
@@ -45,6 +111,7 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   asio::io_context& io_;
   const ServerOptions options_;
   const Handler handler_;
+  std::optional<ssl::context> tls_context_;  // set: HTTPS
   tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
   std::unordered_map<HttpServer::Session*, std::weak_ptr<HttpServer::Session>> sessions_;
@@ -52,32 +119,71 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   bool stopped_ = false;
 };
 
-// One connection: read a request, hand it to the handler, write the response, repeat while
-// keep-alive. Errors end the connection; parse errors and limits get a response first.
+// What the Listener needs of a connection, whatever its stream.
 class HttpServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpServer::Listener> listener)
-      : stream_(std::move(socket)), listener_(std::move(listener)) {}
-  ~Session() { listener_->forget(this); }
+  virtual ~Session() = default;
+  virtual void run() = 0;
+  virtual void close() = 0;
+};
 
-  void run() { read(); }
-  void close() { stream_.close(); }
+// One connection: (TLS: handshake first) read a request, hand it to the handler, write the
+// response, repeat while keep-alive. Errors end the connection; parse errors and limits get a
+// response first. Stream: PlainStream or TlsStream.
+template <class Stream>
+class HttpServer::BasicSession final : public HttpServer::Session {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  template <class... StreamArgs>
+  BasicSession(std::shared_ptr<HttpServer::Listener> listener, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...), listener_(std::move(listener)) {
+    beast::error_code ignored;
+    peer_ = lowest().socket().remote_endpoint(ignored);
+  }
+  ~BasicSession() override { listener_->forget(this); }
+
+  void run() override {
+    if constexpr (kTls) {
+      lowest().expires_after(listener_->options().handshake_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              beast::bind_front_handler(&BasicSession::on_handshake, self()));
+    } else {
+      read();
+    }
+  }
+  void close() override { lowest().close(); }
 
  private:
+  std::shared_ptr<BasicSession> self() {
+    return std::static_pointer_cast<BasicSession>(shared_from_this());
+  }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void on_handshake(beast::error_code error) {
+    if (error) {
+      // Plain HTTP on the HTTPS port, an old protocol version, a scanner, a timeout. Not
+      // logged when stop() closed the connection.
+      if (error != asio::error::operation_aborted) {
+        BOOST_LOG_TRIVIAL(debug) << "api: TLS handshake with " << peer_
+                                 << " failed: " << describe(error);
+      }
+      return;  // the socket closes with the session
+    }
+    read();
+  }
+
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(listener_->options().header_limit));
     parser_->body_limit(listener_->options().body_limit);
-    stream_.expires_after(listener_->options().io_timeout);
+    lowest().expires_after(listener_->options().io_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+                     beast::bind_front_handler(&BasicSession::on_read, self()));
   }
 
   void on_read(beast::error_code error, size_t) {
-    if (error == http::error::end_of_stream) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, error);
-      return;
-    }
+    if (error == http::error::end_of_stream) return finish();
     if (error == http::error::body_limit) {
       return write(error_response(http::status::payload_too_large, "request body too large"),
                    false);
@@ -110,23 +216,31 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     response.keep_alive(keep_alive);
     response.prepare_payload();
     response_ = std::move(response);
-    stream_.expires_after(listener_->options().io_timeout);
+    lowest().expires_after(listener_->options().io_timeout);
     http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&Session::on_write, shared_from_this(),
-                                                keep_alive));
+                      beast::bind_front_handler(&BasicSession::on_write, self(), keep_alive));
   }
 
   void on_write(bool keep_alive, beast::error_code error, size_t) {
     if (error) return;
-    if (!keep_alive) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, error);
-      return;
-    }
+    if (!keep_alive) return finish();
     response_.reset();
     read();
   }
 
-  beast::tcp_stream stream_;
+  // The connection is done: TLS close_notify, or a TCP half-close.
+  void finish() {
+    if constexpr (kTls) {
+      lowest().expires_after(listener_->options().io_timeout);
+      stream_.async_shutdown([self = self()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  Stream stream_;
+  tcp::endpoint peer_;  // for the log
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<Response> response_;
@@ -138,6 +252,8 @@ HttpServer::Listener::Listener(asio::io_context& io, const ServerOptions& option
     : io_(io),
       options_(options),
       handler_(std::move(handler)),
+      tls_context_(options.tls ? std::optional<ssl::context>(make_tls_context(*options.tls))
+                               : std::nullopt),
       acceptor_(io),
       retry_timer_(io) {
   const tcp::endpoint endpoint(asio::ip::make_address(options.host), options.port);
@@ -166,7 +282,13 @@ void HttpServer::Listener::on_accept(beast::error_code error, tcp::socket socket
     });
     return;
   }
-  auto session = std::make_shared<Session>(std::move(socket), shared_from_this());
+  std::shared_ptr<Session> session;
+  if (tls_context_) {
+    session = std::make_shared<BasicSession<TlsStream>>(shared_from_this(), std::move(socket),
+                                                         *tls_context_);
+  } else {
+    session = std::make_shared<BasicSession<PlainStream>>(shared_from_this(), std::move(socket));
+  }
   sessions_.emplace(session.get(), session);
   session->run();
   accept();
@@ -203,6 +325,5 @@ HttpServer::~HttpServer() { stop(); }
 void HttpServer::start() { listener_->accept(); }
 
 void HttpServer::stop() { listener_->stop(); }
-
 
 }  // namespace dirfeed::rest

@@ -3,9 +3,10 @@
 // request goes to a Handler, whose Response is written back (STYLE.md "REST handlers are
 // functions").
 //
-// Plain HTTP only. TLS (api.tls) is the next step: a second session type over
-// beast::ssl_stream<beast::tcp_stream> sharing the read/handle/write loop, chosen by
-// ServerOptions; nothing outside http_server.cpp changes.
+// Plain HTTP, or HTTPS when ServerOptions::tls names a certificate and key: one session
+// template runs the read/handle/write loop over beast::tcp_stream or over
+// beast::ssl_stream<beast::tcp_stream> (TLS 1.2 and newer only, after a handshake bounded by
+// handshake_timeout). A failed handshake closes that connection (debug log) and nothing else.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
@@ -16,6 +17,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace dirfeed::rest {
@@ -27,6 +30,12 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 // An exception it throws becomes a 500.
 using Handler = std::function<Response(const Request&)>;
 
+// PEM files: the certificate chain (server certificate first) and its private key.
+struct TlsFiles {
+  std::string cert_file;
+  std::string key_file;
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";  // IP literal; IPv6 without brackets
   uint16_t port = 0;               // 0: any free port (see HttpServer::port)
@@ -34,12 +43,21 @@ struct ServerOptions {
   size_t body_limit = 1024 * 1024;     // larger bodies: 413
   std::chrono::seconds io_timeout{30};  // per request read and per response write
   size_t max_connections = 256;         // beyond this, new connections wait in the backlog
+  std::optional<TlsFiles> tls;          // nullopt: plain HTTP
+  std::chrono::seconds handshake_timeout{10};  // TLS only
+};
+
+// The certificate or key in ServerOptions::tls cannot be loaded; what() names the file.
+class TlsSetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class HttpServer {
  public:
-  // Binds and listens on host:port at once. Throws boost::system::system_error when it
-  // cannot (start-up time: the caller reports it and exits). Accepting starts with start().
+  // Loads the TLS files (TlsSetupError when it cannot), then binds and listens on host:port at
+  // once. Throws boost::system::system_error when it cannot (start-up time: the caller reports
+  // it and exits). Accepting starts with start().
   HttpServer(boost::asio::io_context& io, const ServerOptions& options, Handler handler);
   // Calls stop().
   ~HttpServer();
@@ -60,7 +78,9 @@ class HttpServer {
 
  private:
   class Listener;
-  class Session;
+  class Session;  // the stream-independent part, known to the Listener
+  template <class Stream>
+  class BasicSession;
   std::shared_ptr<Listener> listener_;
   boost::asio::ip::tcp::endpoint endpoint_;
 };

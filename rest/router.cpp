@@ -12,6 +12,8 @@ namespace {
 
 namespace http = boost::beast::http;
 
+const std::string kHttpRequestsMetric = "dirfeed_http_requests_total";
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -111,7 +113,28 @@ Access route_access(const Route& route) {
                                                                               : Access::kWrite;
 }
 
+Router::Router(std::vector<Route> routes, AuthCheck auth, Metrics* metrics)
+    : routes_(std::move(routes)), auth_(std::move(auth)), metrics_(metrics) {
+  if (metrics_ != nullptr) {
+    metrics_->describe(kHttpRequestsMetric, Metrics::Type::kCounter,
+                       "HTTP requests answered, by route pattern, method and status.");
+  }
+}
+
 Response Router::handle(const Request& request) const {
+  const std::string* route = nullptr;
+  Response response = dispatch(request, route);
+  if (metrics_ != nullptr) {
+    const auto method = http::to_string(request.method());
+    metrics_->add(kHttpRequestsMetric,
+                  {{"route", route != nullptr ? *route : std::string("unmatched")},
+                   {"method", std::string(method.data(), method.size())},
+                   {"status", std::to_string(response.result_int())}});
+  }
+  return response;
+}
+
+Response Router::dispatch(const Request& request, const std::string*& matched) const {
   const std::string_view target(request.target().data(), request.target().size());
   const size_t question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -122,12 +145,14 @@ Response Router::handle(const Request& request) const {
   for (const Route& route : routes_) {
     std::optional<RawParameters> raw = match(route.pattern, path);
     if (!raw) continue;
+    if (matched == nullptr) matched = &route.pattern;
     if (route.method != request.method()) {
       if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
         allowed.push_back(route.method);
       }
       continue;
     }
+    matched = &route.pattern;
     if (auth_) {
       if (std::optional<Response> refused = auth_(request, route_access(route))) {
         return std::move(*refused);

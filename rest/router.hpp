@@ -16,6 +16,10 @@
 // decides; its response (401) is returned instead of calling the handler. Paths no route
 // matches stay 404, and wrong methods 405, with or without credentials: routes are
 // documented, so nothing is revealed, and a client learns nothing more by authenticating.
+//
+// Metrics: with a registry, every answer counts in dirfeed_http_requests_total{route,method,
+// status}, route being the pattern that matched the path (the first one, for a 405) or
+// "unmatched", so the label's values stay bounded whatever clients send.
 #include <boost/beast/http/verb.hpp>
 
 #include <functional>
@@ -26,6 +30,7 @@
 #include <vector>
 
 #include "rest/http_server.hpp"
+#include "rest/metrics.hpp"
 
 namespace dirfeed::rest {
 
@@ -69,16 +74,20 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
 class Router {
  public:
   // Without an AuthCheck every matched route is called (for tests of routing alone).
-  explicit Router(std::vector<Route> routes, AuthCheck auth = {})
-      : routes_(std::move(routes)), auth_(std::move(auth)) {}
+  // With `metrics` (which must outlive the router), requests are counted as described above.
+  explicit Router(std::vector<Route> routes, AuthCheck auth = {}, Metrics* metrics = nullptr);
 
   // Dispatches to the first route whose method and pattern match, or answers 404/405/400 as
   // described above. Thread-safe (const): handlers must be too when called concurrently.
   Response handle(const Request& request) const;
 
  private:
+  // handle() without the counting; `route` is set to the pattern that matched the path.
+  Response dispatch(const Request& request, const std::string*& route) const;
+
   std::vector<Route> routes_;
   AuthCheck auth_;
+  Metrics* metrics_;
 };
 
 }  // namespace dirfeed::rest

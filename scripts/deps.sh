@@ -8,6 +8,7 @@ PACKAGES=(
   libldap-dev libboost-dev libboost-log-dev libboost-program-options-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev
   libgtest-dev libssl-dev libsystemd-dev
+  clang libclang-rt-14-dev
   samba ldap-utils iproute2
 )
 

@@ -619,7 +619,9 @@ TEST(ConfigTest, ExampleFileParses) {
   EXPECT_EQ(a.domains[0].sync.interval, b.domains[0].sync.interval);
   EXPECT_EQ(a.domains[0].sync.user_filter, b.domains[0].sync.user_filter);
   EXPECT_EQ(a.api.listen_port, b.api.listen_port);
-  EXPECT_FALSE(a.api.tls.has_value()) << "commented out until the API serves TLS";
+  ASSERT_TRUE(a.api.tls.has_value());
+  EXPECT_EQ(a.api.tls->cert_file, b.api.tls->cert_file);
+  EXPECT_EQ(a.api.tls->key_file, b.api.tls->key_file);
   EXPECT_EQ(a.api.ip_mapping_timeout, b.api.ip_mapping_timeout);
   EXPECT_EQ(a.feed.retention, b.feed.retention);
 }

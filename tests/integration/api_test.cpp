@@ -128,6 +128,34 @@ TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
   ASSERT_TRUE(wait_until([&] { return get(port, "/readyz").status == 200; }, 90s, 200ms))
       << read_text(log_path);
 
+  // /metrics (public): the failed and the successful pass, the failing DC, the serving DC.
+  const Reply metrics = get(port, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  std::smatch passes;
+  ASSERT_TRUE(std::regex_search(
+      metrics.body, passes,
+      std::regex(R"(\ndirfeed_passes_total\{domain="example\.test",result="ok"\} (\d+)\n)")))
+      << metrics.body;
+  EXPECT_GE(std::stoi(passes[1].str()), 1);
+  EXPECT_NE(metrics.body.find("\ndirfeed_current_dc{domain=\"example.test\",dc=\"" + dc.uri() +
+                              "\"} 1\n"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("\ndirfeed_passes_total{domain=\"example.test\",result=\"error\"} "),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("\ndirfeed_dc_errors_total{domain=\"example.test\",dc=\"" +
+                              dc.uri() + "\"} "),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("\ndirfeed_full_syncs_total{domain=\"example.test\"} 1\n"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("dirfeed_http_requests_total{route=\"/readyz\",method=\"GET\","
+                              "status=\"200\"} 1\n"),
+            std::string::npos)
+      << metrics.body;
+
   const std::string dn = "CN=Smith\\\\, John," + kStaff;  // as JSON escapes it
   const std::string expected_identity = R"("NTLMIdentity":"EXAMPLE\\jsmith")";
   const Reply by_guid = get(port, "/api/uid/v1.0/user/" + guid);
