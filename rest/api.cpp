@@ -56,7 +56,11 @@ Response readyz(const Call&, const ApiContext& context) {
   std::vector<std::string> pending;
   for (const DomainInfo& domain : context.domains) {
     std::optional<pb::Cursor> cursor = context.store.cursor(domain.name);
-    if (!cursor || !cursor->full_sync_done()) pending.push_back(domain.name);
+    // A first sync completed once (last_pass_us) keeps the domain ready during a later full
+    // resync: the store still answers, it is being checked, not built.
+    if (!cursor || (!cursor->full_sync_done() && cursor->last_pass_us() == 0)) {
+      pending.push_back(domain.name);
+    }
   }
   if (pending.empty()) return json_response(http::status::ok, R"({"status":"ready"})");
   std::string body;

@@ -39,7 +39,8 @@ Router make_router(const ApiContext& context);
 // GET /healthz: 200 {"status": "ok"} while the process serves requests.
 Response healthz(const Call& call, const ApiContext& context);
 // GET /readyz: 200 {"status": "ready"} once every configured domain has completed a first
-// full sync (its cursor has full_sync_done); else 503 {"error": ..., "pending": [names]}.
+// full sync (its cursor has full_sync_done, or a completed pass even while a later full
+// resync runs); else 503 {"error": ..., "pending": [names]}.
 Response readyz(const Call& call, const ApiContext& context);
 
 // GET /metrics: context.metrics in the Prometheus text format, plus dirfeed_feed_last_sequence

@@ -242,7 +242,14 @@ TEST_F(UidApiTest, HealthzAndReadyz) {
 
   pb::Cursor done = cursor_for(kDomain);
   done.set_full_sync_done(true);
+  done.set_last_pass_us(1'700'000'000'000'000);
   ASSERT_TRUE(store_->apply_page(kDomain, {}, done).is_ok());
+  EXPECT_EQ(body("/readyz"), R"({"status":"ready"})");
+
+  // A later full resync (another DC, say) keeps it ready: the first sync completed once.
+  pb::Cursor resync = done;
+  resync.set_full_sync_done(false);
+  ASSERT_TRUE(store_->apply_page(kDomain, {}, resync).is_ok());
   EXPECT_EQ(body("/readyz"), R"({"status":"ready"})");
 }
 
