@@ -77,6 +77,42 @@ std::string ldap_guid(const SambaDc& dc, const std::string& filter) {
   return bytes ? guid_to_string(*bytes) : "";
 }
 
+// Writes the daemon's config (and the bind password file) into `dir`: the DC, usn, the API on
+// an ephemeral loopback port with users and keys files in `dir`. Returns the config's path.
+std::string write_config(const TempDir& dir, const SambaDc& dc, const std::string& log_level,
+                         bool anonymous_read) {
+  const std::string password_file = dir.path() + "/bind.password";
+  write_text(password_file, dc.admin_password(), 0600);
+  const std::string config = dir.path() + "/dirfeed.yaml";
+  write_text(config, "state_dir: " + dir.path() + "/state\nlog:\n  level: " + log_level +
+                         "\ndomains:\n  - name: " + dc.domain() + "\n    controllers:\n"
+                         "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
+                         "\n    bind:\n      dn: " + dc.admin_dn() +
+                         "\n      password_file: " + password_file +
+                         "\n    sync:\n      strategy: usn\n      interval: 60s\n"
+                         "api:\n  listen: 127.0.0.1:0\n  anonymous_read: " +
+                         (anonymous_read ? "true" : "false") + "\n"
+                         "  users_file: " + dir.path() + "/api-users\n"
+                         "  keys_file: " + dir.path() + "/api-keys\n");
+  return config;
+}
+
+// The port the daemon logging to `log_path` listens on, once it says so (0 after 30 s).
+uint16_t api_port(const std::string& log_path) {
+  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
+  uint16_t port = 0;
+  wait_until(
+      [&] {
+        std::smatch match;
+        const std::string log = read_text(log_path);
+        if (!std::regex_search(log, match, listening)) return false;
+        port = static_cast<uint16_t>(std::stoi(match[1].str()));
+        return true;
+      },
+      30s);
+  return port;
+}
+
 TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
   SambaDc& dc = shared_dc();
   dc.reset();
@@ -89,35 +125,14 @@ TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
   ASSERT_EQ(guid.size(), 36u);
 
   TempDir dir;
-  const std::string password_file = dir.path() + "/bind.password";
-  write_text(password_file, dc.admin_password(), 0600);
-  const std::string config = dir.path() + "/dirfeed.yaml";
-  write_text(config, "state_dir: " + dir.path() + "/state\n"
-                     "domains:\n  - name: " + dc.domain() + "\n    controllers:\n"
-                     "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
-                     "\n    bind:\n      dn: " + dc.admin_dn() +
-                     "\n      password_file: " + password_file +
-                     "\n    sync:\n      strategy: usn\n      interval: 60s\n"
-                     "api:\n  listen: 127.0.0.1:0\n"
-                     "  users_file: " + dir.path() + "/api-users\n"
-                     "  keys_file: " + dir.path() + "/api-keys\n");
+  const std::string config = write_config(dir, dc, "info", /*anonymous_read=*/true);
 
   // With the DC down the first sync cannot finish: /readyz must say so.
   dc.stop();
   const std::string log_path = dir.path() + "/run.log";
   Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
-  uint16_t port = 0;
-  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        std::smatch match;
-        const std::string log = read_text(log_path);
-        if (!std::regex_search(log, match, listening)) return false;
-        port = static_cast<uint16_t>(std::stoi(match[1].str()));
-        return true;
-      },
-      30s))
-      << read_text(log_path);
+  const uint16_t port = api_port(log_path);
+  ASSERT_NE(port, 0) << read_text(log_path);
   EXPECT_EQ(get(port, "/healthz").status, 200);
   const Reply pending = get(port, "/readyz");
   EXPECT_EQ(pending.status, 503);
@@ -205,36 +220,14 @@ std::string basic(const std::string& user, const std::string& password) {
 TEST(ApiIntegrationTest, BasicAuthForReadsWithoutAnonymousRead) {
   SambaDc& dc = shared_dc();
   TempDir dir;
-  const std::string password_file = dir.path() + "/bind.password";
-  write_text(password_file, dc.admin_password(), 0600);
-  const std::string config = dir.path() + "/dirfeed.yaml";
-  const std::string users_file = dir.path() + "/api-users";
-  write_text(config, "state_dir: " + dir.path() + "/state\n"
-                     "domains:\n  - name: " + dc.domain() + "\n    controllers:\n"
-                     "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
-                     "\n    bind:\n      dn: " + dc.admin_dn() +
-                     "\n      password_file: " + password_file +
-                     "\n    sync:\n      strategy: usn\n      interval: 60s\n"
-                     "api:\n  listen: 127.0.0.1:0\n  anonymous_read: false\n"
-                     "  users_file: " + users_file + "\n"
-                     "  keys_file: " + dir.path() + "/api-keys\n");
+  const std::string config = write_config(dir, dc, "info", /*anonymous_read=*/false);
   const std::string cli_log = dir.path() + "/cli.log";
   ASSERT_EQ(add_user(config, "alice", "s3cret", cli_log), 0) << read_text(cli_log);
 
   const std::string log_path = dir.path() + "/run.log";
   Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
-  uint16_t port = 0;
-  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        std::smatch match;
-        const std::string log = read_text(log_path);
-        if (!std::regex_search(log, match, listening)) return false;
-        port = static_cast<uint16_t>(std::stoi(match[1].str()));
-        return true;
-      },
-      30s))
-      << read_text(log_path);
+  const uint16_t port = api_port(log_path);
+  ASSERT_NE(port, 0) << read_text(log_path);
 
   const std::string domains = "/api/uid/v1.0/domains";
   EXPECT_EQ(get(port, "/healthz").status, 200);  // health checks need no credentials
@@ -262,36 +255,15 @@ TEST(ApiIntegrationTest, BasicAuthForReadsWithoutAnonymousRead) {
 TEST(ApiIntegrationTest, WritesMapIpsAndCreateUsers) {
   SambaDc& dc = shared_dc();
   TempDir dir;
-  const std::string password_file = dir.path() + "/bind.password";
-  write_text(password_file, dc.admin_password(), 0600);
-  const std::string config = dir.path() + "/dirfeed.yaml";
-  write_text(config, "state_dir: " + dir.path() + "/state\nlog:\n  level: debug\n"
-                     "domains:\n  - name: " + dc.domain() + "\n    controllers:\n"
-                     "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
-                     "\n    bind:\n      dn: " + dc.admin_dn() +
-                     "\n      password_file: " + password_file +
-                     "\n    sync:\n      strategy: usn\n      interval: 60s\n"
-                     "api:\n  listen: 127.0.0.1:0\n"
-                     "  users_file: " + dir.path() + "/api-users\n"
-                     "  keys_file: " + dir.path() + "/api-keys\n");
+  const std::string config = write_config(dir, dc, "debug", /*anonymous_read=*/true);
   const std::string cli_log = dir.path() + "/cli.log";
   ASSERT_EQ(add_user(config, "ops", "opspw", cli_log), 0) << read_text(cli_log);
   const std::string ops = basic("ops", "opspw");
 
   const std::string log_path = dir.path() + "/run.log";
   Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
-  uint16_t port = 0;
-  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        std::smatch match;
-        const std::string log = read_text(log_path);
-        if (!std::regex_search(log, match, listening)) return false;
-        port = static_cast<uint16_t>(std::stoi(match[1].str()));
-        return true;
-      },
-      30s))
-      << read_text(log_path);
+  const uint16_t port = api_port(log_path);
+  ASSERT_NE(port, 0) << read_text(log_path);
   ASSERT_TRUE(wait_until([&] { return get(port, "/readyz").status == 200; }, 60s))
       << read_text(log_path);
 
