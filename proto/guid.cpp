@@ -59,7 +59,7 @@ std::optional<std::string> guid_from_text(std::string_view text) {
   return std::nullopt;
 }
 
-std::string base64_encode(std::string_view bytes) {
+std::string base64_encode(std::string_view bytes, bool url) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
@@ -78,10 +78,23 @@ std::string base64_encode(std::string_view bytes) {
     out.push_back(rest == 2 ? kBase64[(n >> 6) & 63] : '=');
     out.push_back('=');
   }
+  if (url) {
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    for (char& c : out) {
+      if (c == '+') c = '-';
+      if (c == '/') c = '_';
+    }
+  }
   return out;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
+std::optional<std::string> base64_decode(std::string_view text, bool padding_optional) {
+  if (padding_optional && text.size() % 4 != 0 && text.find('=') == std::string_view::npos) {
+    if (text.size() % 4 == 1) return std::nullopt;
+    std::string padded(text);
+    padded.append(4 - text.size() % 4, '=');
+    return base64_decode(padded);
+  }
   if (text.size() % 4 != 0) return std::nullopt;
   std::string out;
   out.reserve(text.size() / 4 * 3);

@@ -44,7 +44,7 @@ std::optional<std::pair<std::string, std::string>> parse_basic_authorization(
     std::string_view value) {
   std::optional<std::string_view> token = after_scheme(value, "Basic");
   if (!token) return std::nullopt;
-  std::optional<std::string> decoded = base64_decode(*token);
+  std::optional<std::string> decoded = base64_decode(*token, /*padding_optional=*/true);
   if (!decoded) return std::nullopt;
   const size_t colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;

@@ -36,6 +36,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proto/guid.hpp"  // base64_encode / base64_decode
+
 namespace dirfeed::rest {
 
 inline constexpr int kPasswordIterations = 210000;
@@ -69,10 +71,6 @@ struct ParsedCredentials {
 // "" when `name` is a valid user or key name, else why not.
 std::string name_problem(std::string_view name);
 
-// Base64 (standard alphabet with padding, or base64url without padding).
-std::string base64_encode(std::string_view bytes, bool url = false);
-// Decodes standard base64 (padding optional); nullopt when malformed.
-std::optional<std::string> base64_decode(std::string_view text);
 
 // Secure random bytes (RAND_bytes); throws std::runtime_error when the RNG fails.
 std::string random_bytes(size_t count);

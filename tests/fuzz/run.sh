@@ -43,7 +43,7 @@ build() {  # name, sources and libraries...
 
 declare -A SOURCES
 SOURCES[json]="$ROOT/tests/fuzz/json_fuzz.cpp $REST/json.cpp"
-SOURCES[request]="$ROOT/tests/fuzz/request_fuzz.cpp $ROUTER $REST/auth.cpp $REST/credentials.cpp -lcrypto"
+SOURCES[request]="$ROOT/tests/fuzz/request_fuzz.cpp $ROUTER $REST/auth.cpp $REST/credentials.cpp $ROOT/proto/guid.cpp -lcrypto"
 SOURCES[uid_body]="$ROOT/tests/fuzz/uid_body_fuzz.cpp $ROUTER $REST/uid_write.cpp $ROOT/proto/guid.cpp -I$CMAKE_BUILD/proto
   $CMAKE_BUILD/changefeed/libdirfeed_changefeed.a $CMAKE_BUILD/proto/libdirfeed_proto.a
   -lrocksdb -lprotobuf"

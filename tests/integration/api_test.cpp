@@ -211,7 +211,7 @@ int add_user(const std::string& config, const std::string& user, const std::stri
 }
 
 std::string basic(const std::string& user, const std::string& password) {
-  return "Basic " + rest::base64_encode(user + ":" + password);
+  return "Basic " + base64_encode(user + ":" + password);
 }
 
 // Basic auth for reads with api.anonymous_read: false, and users added by `dirfeed api

@@ -36,7 +36,7 @@ TEST(CredentialsTest, Base64) {
   EXPECT_EQ(base64_encode("foo"), "Zm9v");
   EXPECT_EQ(base64_encode("\xfb\xff", true), "-_8");
   EXPECT_EQ(base64_decode("Zm9vYg=="), "foob");
-  EXPECT_EQ(base64_decode("Zm9vYg"), "foob");
+  EXPECT_EQ(base64_decode("Zm9vYg", /*padding_optional=*/true), "foob");
   EXPECT_EQ(base64_decode("YWxpY2U6czNjcmV0"), "alice:s3cret");
   EXPECT_EQ(base64_decode("Zm9v!"), std::nullopt);
   EXPECT_EQ(base64_decode("Z"), std::nullopt);
