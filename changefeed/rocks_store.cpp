@@ -295,12 +295,15 @@ class RocksStore final : public Store {
     return object;
   }
 
-  void objects(pb::ObjectKind kind, const std::string& domain,
-               const Visitor<pb::DirectoryObject>& visit) const override {
+  void objects_after(pb::ObjectKind kind, const std::string& domain,
+                     const std::string& after_guid,
+                     const Visitor<pb::DirectoryObject>& visit) const override {
     SnapshotReader reader(*database_);
+    // The first key after `after_guid`: the GUID with a zero byte appended sorts right after it.
+    const std::string after = after_guid.empty() ? "" : after_guid + '\0';
     if (domain.empty()) {
       std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kObjects);
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      for (it->Seek(after); it->Valid(); it->Next()) {
         pb::DirectoryObject object;
         if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
           continue;
@@ -311,7 +314,7 @@ class RocksStore final : public Store {
     }
     const std::string prefix = keys::domain_kind_prefix(domain, kind);
     std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kDomainIndex);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    for (it->Seek(prefix + after); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       rocksdb::Slice guid = it->key();
       guid.remove_prefix(prefix.size());
       std::optional<pb::DirectoryObject> object = reader.object(guid);

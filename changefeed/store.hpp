@@ -182,9 +182,15 @@ class Store {
   virtual std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const = 0;
 
   // Live objects of one kind in `domain` (lower-case DNS name), or all domains when empty,
-  // in GUID order.
-  virtual void objects(pb::ObjectKind kind, const std::string& domain,
-                       const Visitor<pb::DirectoryObject>& visit) const = 0;
+  // in GUID order, starting after the GUID `after_guid` (empty: from the first). Resuming
+  // with the last GUID visited continues a listing in pieces (each piece its own snapshot).
+  virtual void objects_after(pb::ObjectKind kind, const std::string& domain,
+                             const std::string& after_guid,
+                             const Visitor<pb::DirectoryObject>& visit) const = 0;
+  void objects(pb::ObjectKind kind, const std::string& domain,
+               const Visitor<pb::DirectoryObject>& visit) const {
+    objects_after(kind, domain, "", visit);
+  }
   // Live direct members (users and groups, the primary group's users included) of a group:
   // listed members in GUID order, then primary-group users not listed.
   virtual void members(const std::string& group_guid,

@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
 
 #include "daemon/store_sink.hpp"
@@ -59,7 +61,7 @@ struct DomainSlot {
 // Schedules passes: one Asio io_context drives the timers and signals; blocking LDAP passes
 // run on a small thread pool (one thread per domain), each domain never twice at once. In
 // kForever mode a change notification starts a pass at once (or right after the running one),
-// and the REST APIs are served on the same io_context (their handlers run on its thread).
+// and the REST APIs are served by threads of their own (see api_io_).
 class Scheduler {
  public:
   Scheduler(const Config& config, RunMode mode, changefeed::Store& store, const Clock& clock)
@@ -119,6 +121,10 @@ class Scheduler {
     for (auto& slot : slots_) start_pass(*slot);
     sd_notify(0, "READY=1");  // for Type=notify; a no-op outside systemd
     io_.run();
+    // The signal handler stopped the API server; its threads end once the connections it
+    // closed are gone.
+    api_work_.reset();
+    for (std::thread& thread : api_threads_) thread.join();
     // Every notifier was told to stop by the signal handler; this waits for their threads.
     for (auto& slot : slots_) slot->notifier.reset();
     pool_.join();
@@ -134,9 +140,11 @@ class Scheduler {
     if (api_options_.tls) {
       options.tls = rest::TlsFiles{api_options_.tls->cert_file, api_options_.tls->key_file};
     }
+    options.on_rejected = [this](unsigned status) { api_router_.count_rejected(status); };
     try {
       api_server_ = std::make_unique<rest::HttpServer>(
-          io_, options, [this](const rest::Request& request) { return api_router_.handle(request); });
+          api_io_, options,
+          [this](const rest::Request& request) { return api_router_.handle(request); });
     } catch (const boost::system::system_error& e) {
       BOOST_LOG_TRIVIAL(error) << "api: cannot listen on " << options.host << " port "
                                << options.port << ": " << e.code().message();
@@ -147,6 +155,7 @@ class Scheduler {
       return false;
     }
     api_server_->start();
+    for (size_t i = 0; i < kApiThreads; ++i) api_threads_.emplace_back([this] { api_io_.run(); });
     BOOST_LOG_TRIVIAL(info) << "api: listening on " << (options.tls ? "https://" : "http://")
                             << api_server_->local_endpoint();
     return true;
@@ -337,6 +346,13 @@ class Scheduler {
   rest::Metrics metrics_;  // served by /metrics; pass metrics written on the io_context thread
   rest::ApiContext api_context_;
   rest::Router api_router_;
+  // The APIs run on their own io_context and threads, so a slow request (a long list, a
+  // PBKDF2 check) never delays a pass or a timer, and requests are served in parallel.
+  static constexpr size_t kApiThreads = 4;
+  asio::io_context api_io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> api_work_{
+      api_io_.get_executor()};
+  std::vector<std::thread> api_threads_;
   std::unique_ptr<rest::HttpServer> api_server_;  // kForever only
   std::vector<std::unique_ptr<DomainSlot>> slots_;
   std::atomic<bool> stop_{false};

@@ -322,8 +322,12 @@ bool CredentialStore::check_password(std::string_view user, std::string_view pas
     }
     ++pbkdf2_runs_;
   }
-  // PBKDF2 outside the lock; unknown users cost the same as known ones.
-  const bool ok = verify_password(known ? entry : dummy_, password) && known;
+  // PBKDF2 outside the lock, one run at a time; unknown users cost the same as known ones.
+  bool ok = false;
+  {
+    std::lock_guard gate(pbkdf2_gate_);
+    ok = verify_password(known ? entry : dummy_, password) && known;
+  }
   std::lock_guard lock(mutex_);
   if (!ok) {
     // Drop what was cached for this user: a failed check is a reason to verify afresh.

@@ -107,8 +107,8 @@ void write_file_atomically(const std::string& path, std::string_view content, mo
 // `dirfeed api ...` takes effect without a restart. Successful password checks are cached
 // (keyed by HMAC-SHA256 of user and password under a per-process random key; the password is
 // never kept), so clients sending Basic auth on every request pay PBKDF2 once; any reload of
-// the users file and any failed check of a user drop that user's cached entries.
-// Thread-safe.
+// the users file and any failed check of a user drop that user's cached entries. At most one
+// PBKDF2 runs at a time. Thread-safe.
 class CredentialStore {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -150,6 +150,9 @@ class CredentialStore {
   const UserEntry dummy_;           // checked for unknown users (same cost as a known one)
 
   mutable std::mutex mutex_;
+  // Held during each PBKDF2 run: a flood of wrong passwords costs at most one core, so the
+  // pollers and requests with cached or key credentials keep theirs.
+  std::mutex pbkdf2_gate_;
   std::optional<std::chrono::steady_clock::time_point> last_check_;
   FileState users_state_;
   FileState keys_state_;

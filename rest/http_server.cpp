@@ -8,15 +8,21 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/log/trivial.hpp>
+#include <boost/optional/optional.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <unordered_map>
@@ -91,8 +97,51 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 }  // namespace
 
+// Serializes a ResponseBody: the string in one piece, or the stream's pieces as they come.
+class ResponseBody::writer {
+ public:
+  using const_buffers_type = asio::const_buffer;
+
+  template <bool isRequest, class Fields>
+  writer(const http::header<isRequest, Fields>&, const value_type& body) : body_(body) {}
+
+  void init(beast::error_code& error) { error = {}; }
+
+  boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& error) {
+    error = {};
+    if (!body_.stream) return {{asio::const_buffer(body_.data(), body_.size()), false}};
+    if (done_) return boost::none;
+    piece_.clear();
+    bool more = true;
+    try {
+      // An empty piece would end a chunked body: ask again until there is text or the end.
+      while (more && piece_.empty()) more = body_.stream(piece_);
+    } catch (const std::exception& e) {
+      BOOST_LOG_TRIVIAL(error) << "api: response cut short: " << e.what();
+      error = asio::error::operation_aborted;
+      return boost::none;
+    }
+    done_ = !more;
+    if (piece_.empty()) return boost::none;
+    return {{asio::const_buffer(piece_.data(), piece_.size()), more}};
+  }
+
+ private:
+  const value_type& body_;
+  std::string piece_;  // the piece being written (the serializer holds a view of it)
+  bool done_ = false;
+};
+
+Response streamed_response(http::status status, std::string content_type,
+                           ResponseBody::Stream stream) {
+  Response response(status, 11);
+  response.set(http::field::content_type, std::move(content_type));
+  response.body().stream = std::move(stream);
+  return response;
+}
+
 // Owns the acceptor and knows the open sessions (to close them on stop). Shared with the
-// sessions, so it outlives every pending handler. io_context thread only.
+// sessions, so it outlives every pending handler. Thread-safe: sessions end on any thread.
 class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(asio::io_context& io, const ServerOptions& options, Handler handler);
@@ -100,6 +149,10 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   void accept();
   void stop();
   void forget(HttpServer::Session* session);
+  // Counts a request answered before the handler (ServerOptions::on_rejected).
+  void rejected(http::status status) const {
+    if (options_.on_rejected) options_.on_rejected(static_cast<unsigned>(status));
+  }
 
   const ServerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
@@ -107,8 +160,11 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void on_accept(beast::error_code error, tcp::socket socket);
+  void accept_locked();  // accept() with mutex_ held
 
   asio::io_context& io_;
+  std::mutex mutex_;  // guards what follows
+
   const ServerOptions options_;
   const Handler handler_;
   std::optional<ssl::context> tls_context_;  // set: HTTPS
@@ -119,7 +175,8 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   bool stopped_ = false;
 };
 
-// What the Listener needs of a connection, whatever its stream.
+// What the Listener needs of a connection, whatever its stream. Both run on the session's
+// strand (they post themselves there), so they may be called from any thread.
 class HttpServer::Session : public std::enable_shared_from_this<Session> {
  public:
   virtual ~Session() = default;
@@ -144,6 +201,19 @@ class HttpServer::BasicSession final : public HttpServer::Session {
   ~BasicSession() override { listener_->forget(this); }
 
   void run() override {
+    asio::dispatch(lowest().get_executor(), beast::bind_front_handler(&BasicSession::start, self()));
+  }
+  void close() override {
+    asio::post(lowest().get_executor(), [self = self()] { self->lowest().close(); });
+  }
+
+ private:
+  std::shared_ptr<BasicSession> self() {
+    return std::static_pointer_cast<BasicSession>(shared_from_this());
+  }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void start() {
     if constexpr (kTls) {
       lowest().expires_after(listener_->options().handshake_timeout);
       stream_.async_handshake(ssl::stream_base::server,
@@ -152,13 +222,6 @@ class HttpServer::BasicSession final : public HttpServer::Session {
       read();
     }
   }
-  void close() override { lowest().close(); }
-
- private:
-  std::shared_ptr<BasicSession> self() {
-    return std::static_pointer_cast<BasicSession>(shared_from_this());
-  }
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
   void on_handshake(beast::error_code error) {
     if (error) {
@@ -185,19 +248,16 @@ class HttpServer::BasicSession final : public HttpServer::Session {
   void on_read(beast::error_code error, size_t) {
     if (error == http::error::end_of_stream) return finish();
     if (error == http::error::body_limit) {
-      return write(error_response(http::status::payload_too_large, "request body too large"),
-                   false);
+      return reject(error_response(http::status::payload_too_large, "request body too large"));
     }
     if (error == http::error::header_limit) {
-      return write(error_response(http::status::request_header_fields_too_large,
-                                  "request header too large"),
-                   false);
+      return reject(error_response(http::status::request_header_fields_too_large,
+                                   "request header too large"));
     }
     if (error && error.category() == http::make_error_code(http::error::bad_target).category() &&
         error != http::error::partial_message) {
-      return write(error_response(http::status::bad_request,
-                                  "malformed HTTP request: " + error.message()),
-                   false);
+      return reject(error_response(http::status::bad_request,
+                                   "malformed HTTP request: " + error.message()));
     }
     if (error) return;  // timeout, reset, or closed by stop()
 
@@ -212,19 +272,40 @@ class HttpServer::BasicSession final : public HttpServer::Session {
     write(std::move(response), request.keep_alive());
   }
 
+  // Answers a request the handler never saw, then closes.
+  void reject(Response response) {
+    listener_->rejected(response.result());
+    write(std::move(response), false);
+  }
+
+  // Sends the response piece by piece; io_timeout bounds each piece, not the whole response,
+  // so a long streamed list reaches a slow but live client while a stalled one is cut off.
   void write(Response response, bool keep_alive) {
+    if (!response.body().stream) {
+      response.content_length(response.body().size());
+    } else if (response.version() >= 11) {
+      response.chunked(true);
+    } else {
+      keep_alive = false;  // HTTP/1.0 has no chunks: the body ends when the connection does
+    }
     response.keep_alive(keep_alive);
-    response.prepare_payload();
     response_ = std::move(response);
+    serializer_.emplace(*response_);
+    write_some(keep_alive);
+  }
+
+  void write_some(bool keep_alive) {
     lowest().expires_after(listener_->options().io_timeout);
-    http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&BasicSession::on_write, self(), keep_alive));
+    http::async_write_some(stream_, *serializer_,
+                           beast::bind_front_handler(&BasicSession::on_write, self(), keep_alive));
   }
 
   void on_write(bool keep_alive, beast::error_code error, size_t) {
     if (error) return;
-    if (!keep_alive) return finish();
+    if (!serializer_->is_done()) return write_some(keep_alive);
+    serializer_.reset();
     response_.reset();
+    if (!keep_alive) return finish();
     read();
   }
 
@@ -244,6 +325,7 @@ class HttpServer::BasicSession final : public HttpServer::Session {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<Response> response_;
+  std::optional<http::response_serializer<ResponseBody>> serializer_;
   std::shared_ptr<HttpServer::Listener> listener_;
 };
 
@@ -264,55 +346,70 @@ HttpServer::Listener::Listener(asio::io_context& io, const ServerOptions& option
 }
 
 void HttpServer::Listener::accept() {
+  std::lock_guard lock(mutex_);
+  accept_locked();
+}
+
+void HttpServer::Listener::accept_locked() {
   if (stopped_) return;
   if (sessions_.size() >= options_.max_connections) {
     paused_ = true;
     return;
   }
-  acceptor_.async_accept(io_, beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  // Each connection gets its own strand.
+  acceptor_.async_accept(asio::make_strand(io_),
+                         beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
 }
 
 void HttpServer::Listener::on_accept(beast::error_code error, tcp::socket socket) {
-  if (stopped_ || error == asio::error::operation_aborted) return;
-  if (error) {
-    // Out of file descriptors and the like: try again shortly instead of spinning.
-    retry_timer_.expires_after(std::chrono::milliseconds(100));
-    retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_error) {
-      if (!wait_error) self->accept();
-    });
-    return;
-  }
   std::shared_ptr<Session> session;
-  if (tls_context_) {
-    session = std::make_shared<BasicSession<TlsStream>>(shared_from_this(), std::move(socket),
-                                                         *tls_context_);
-  } else {
-    session = std::make_shared<BasicSession<PlainStream>>(shared_from_this(), std::move(socket));
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || error == asio::error::operation_aborted) return;
+    if (error) {
+      // Out of file descriptors and the like: try again shortly instead of spinning.
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_error) {
+        if (!wait_error) self->accept();
+      });
+      return;
+    }
+    if (tls_context_) {
+      session = std::make_shared<BasicSession<TlsStream>>(shared_from_this(), std::move(socket),
+                                                           *tls_context_);
+    } else {
+      session = std::make_shared<BasicSession<PlainStream>>(shared_from_this(), std::move(socket));
+    }
+    sessions_.emplace(session.get(), session);
+    accept_locked();
   }
-  sessions_.emplace(session.get(), session);
   session->run();
-  accept();
 }
 
 void HttpServer::Listener::forget(HttpServer::Session* session) {
+  std::lock_guard lock(mutex_);
   sessions_.erase(session);
   if (paused_ && !stopped_) {
     paused_ = false;
-    accept();
+    accept_locked();
   }
 }
 
 void HttpServer::Listener::stop() {
-  if (stopped_) return;
-  stopped_ = true;
-  beast::error_code ignored;
-  acceptor_.close(ignored);
-  retry_timer_.cancel();
-  // Locked first: dropping a last reference inside the loop would erase from sessions_.
   std::vector<std::shared_ptr<Session>> open;
-  for (auto& [raw, weak] : sessions_) {
-    if (auto session = weak.lock()) open.push_back(std::move(session));
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    retry_timer_.cancel();
+    // Locked first: dropping a last reference inside the loop would erase from sessions_.
+    for (auto& [raw, weak] : sessions_) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
   }
+  // Outside the lock: a session dropped here runs forget(), which takes it.
   for (auto& session : open) session->close();
 }
 

@@ -20,14 +20,47 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace dirfeed::rest {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
-using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
-// Turns a request into a response. Runs on the io_context thread; should not block long.
-// An exception it throws becomes a 500.
+// The body of a Response (a Beast Body type): a string, as with http::string_body, or a
+// stream that produces the body piece by piece, for long lists whose text should never be
+// in memory at once. A streamed body is sent with chunked transfer encoding (HTTP/1.0
+// clients: until the connection closes).
+struct ResponseBody {
+  // Appends the next piece of the body to `out` (which arrives empty) and returns true while
+  // more may follow, false once it has appended the last one. Called on the session's thread,
+  // one call at a time, after the status line and headers are sent: a failure then can only
+  // cut the response short, so it should throw (the connection is closed mid-body and the
+  // client sees an incomplete chunked response, never a complete-looking wrong one).
+  using Stream = std::function<bool(std::string& out)>;
+
+  // The body text, as a std::string (so handlers and tests use it as one), plus the stream.
+  class value_type : public std::string {
+   public:
+    using std::string::string;
+    using std::string::operator=;
+    value_type() = default;
+    value_type(std::string text) : std::string(std::move(text)) {}  // NOLINT: implicit on purpose
+    // Set: the body is what this produces (the string is ignored).
+    Stream stream;
+  };
+
+  class writer;  // http_server.cpp
+};
+
+using Response = boost::beast::http::response<ResponseBody>;
+
+// A response whose body `stream` produces: status and headers as given, chunked body.
+Response streamed_response(boost::beast::http::status status, std::string content_type,
+                           ResponseBody::Stream stream);
+
+// Turns a request into a response. Runs on one of the server's threads (ServerOptions), the
+// same thread as the session's reads and writes; it may block briefly (store reads, a PBKDF2
+// check) without holding up other connections. An exception it throws becomes a 500.
 using Handler = std::function<Response(const Request&)>;
 
 // PEM files: the certificate chain (server certificate first) and its private key.
@@ -45,6 +78,9 @@ struct ServerOptions {
   size_t max_connections = 256;         // beyond this, new connections wait in the backlog
   std::optional<TlsFiles> tls;          // nullopt: plain HTTP
   std::chrono::seconds handshake_timeout{10};  // TLS only
+  // Counts requests answered before any handler saw them (400 malformed, 413, 431), by
+  // status code. Called on the session's thread.
+  std::function<void(unsigned status)> on_rejected;
 };
 
 // The certificate or key in ServerOptions::tls cannot be loaded; what() names the file.
@@ -53,6 +89,9 @@ class TlsSetupError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Threads: the server works on the io_context it is given, which may be run by several
+// threads. Each connection has its own strand (its reads, handler calls and writes never
+// overlap), so connections are served in parallel by as many threads as run the io_context.
 class HttpServer {
  public:
   // Loads the TLS files (TlsSetupError when it cannot), then binds and listens on host:port at
@@ -64,12 +103,11 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Accepts connections on the io_context. Call once, on the io_context's thread or before it
-  // runs.
+  // Accepts connections on the io_context. Call once. Any thread.
   void start();
   // Closes the listening socket and every open connection (responses being written are cut
-  // off). Idempotent. Call on the io_context's thread or when it is not running; pending
-  // handlers then finish with operation_aborted as the io_context runs on.
+  // off; the closing runs on each connection's strand, so the io_context must run on for it).
+  // Idempotent. Any thread.
   void stop();
 
   // The bound address (the real port when options.port was 0).

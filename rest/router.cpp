@@ -134,6 +134,12 @@ Response Router::handle(const Request& request) const {
   return response;
 }
 
+void Router::count_rejected(unsigned status) const {
+  if (metrics_ == nullptr) return;
+  metrics_->add(kHttpRequestsMetric,
+                {{"route", "unparsed"}, {"method", ""}, {"status", std::to_string(status)}});
+}
+
 Response Router::dispatch(const Request& request, const std::string*& matched) const {
   const std::string_view target(request.target().data(), request.target().size());
   const size_t question = target.find('?');

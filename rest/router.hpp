@@ -19,7 +19,8 @@
 //
 // Metrics: with a registry, every answer counts in dirfeed_http_requests_total{route,method,
 // status}, route being the pattern that matched the path (the first one, for a 405) or
-// "unmatched", so the label's values stay bounded whatever clients send.
+// "unmatched", so the label's values stay bounded whatever clients send; requests the server
+// refused before routing count as "unparsed" (count_rejected).
 #include <boost/beast/http/verb.hpp>
 
 #include <functional>
@@ -80,6 +81,10 @@ class Router {
   // Dispatches to the first route whose method and pattern match, or answers 404/405/400 as
   // described above. Thread-safe (const): handlers must be too when called concurrently.
   Response handle(const Request& request) const;
+
+  // Counts a request the HTTP server answered before routing (ServerOptions::on_rejected:
+  // malformed, too large) under route "unparsed" and an empty method.
+  void count_rejected(unsigned status) const;
 
  private:
   // handle() without the counting; `route` is set to the pattern that matched the path.

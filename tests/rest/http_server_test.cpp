@@ -13,9 +13,12 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <chrono>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "rest/http_server.hpp"
 #include "rest/response.hpp"
@@ -26,15 +29,20 @@ namespace {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
+// A response as the client reads it.
+using Received = http::response<http::string_body>;
 
 class HttpServerTest : public ::testing::Test {
  protected:
   HttpServerTest() {
     ServerOptions options;
     options.body_limit = 1024;
+    options.on_rejected = [this](unsigned status) { rejected_.push_back(status); };
     server_ = std::make_unique<HttpServer>(io_, options, [this](const Request& request) {
       ++handled_;
       if (request.target() == "/throw") throw std::runtime_error("boom");
+      if (request.target() == "/stream") return counting_stream(false);
+      if (request.target() == "/stream-throws") return counting_stream(true);
       return json_response(http::status::ok, "{\"target\":\"" + std::string(request.target()) +
                                                  "\",\"body\":" +
                                                  std::to_string(request.body().size()) + "}");
@@ -65,26 +73,51 @@ class HttpServerTest : public ::testing::Test {
     return socket;
   }
 
-  Response exchange(tcp::socket& socket, Request request) {
+  Received exchange(tcp::socket& socket, Request request) {
     request.set(http::field::host, "localhost");
     request.prepare_payload();
     http::write(socket, request);
     boost::beast::flat_buffer buffer;
-    Response response;
+    Received response;
     http::read(socket, buffer, response);
     return response;
   }
 
   // Sends raw bytes and reads one response.
-  Response raw(const std::string& bytes) {
+  Received raw(const std::string& bytes) {
     tcp::socket socket = connect();
     asio::write(socket, asio::buffer(bytes));
     boost::beast::flat_buffer buffer;
-    Response response;
+    Received response;
     http::read(socket, buffer, response);
     return response;
   }
 
+  // A streamed body: "[0,1,...,9999]" produced 1,000 numbers per call, with an empty piece
+  // after the first (which must not end the body); or, when `fail`, one piece and a throw.
+  static Response counting_stream(bool fail) {
+    auto next = std::make_shared<int>(0);
+    return streamed_response(http::status::ok, "application/json",
+                             [next, fail, calls = 0](std::string& out) mutable {
+                               if (++calls == 2) return true;  // nothing this time
+                               if (fail && calls > 2) throw std::runtime_error("store gone");
+                               out += *next == 0 ? "[" : ",";
+                               for (int end = *next + 1000; *next < end; ++*next) {
+                                 out += std::to_string(*next);
+                                 if (*next + 1 < end) out += ",";
+                               }
+                               if (*next < 10'000) return true;
+                               out += "]";
+                               return false;
+                             });
+  }
+  static std::string counting_text() {
+    std::string text = "[";
+    for (int i = 0; i < 10'000; ++i) text += (i > 0 ? "," : "") + std::to_string(i);
+    return text + "]";
+  }
+
+  std::vector<unsigned> rejected_;  // ServerOptions::on_rejected (read after the response)
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   asio::io_context client_io_;
@@ -98,7 +131,7 @@ TEST_F(HttpServerTest, BindsAnEphemeralPort) { EXPECT_NE(server_->port(), 0); }
 TEST_F(HttpServerTest, ServesSeveralRequestsOnOneKeepAliveConnection) {
   tcp::socket socket = connect();
   for (const char* target : {"/one", "/two?x=1", "/three"}) {
-    Response response = exchange(socket, Request(http::verb::get, target, 11));
+    Received response = exchange(socket, Request(http::verb::get, target, 11));
     EXPECT_EQ(response.result(), http::status::ok);
     EXPECT_TRUE(response.keep_alive());
     EXPECT_EQ(response.body(), std::string("{\"target\":\"") + target + "\",\"body\":0}");
@@ -110,7 +143,7 @@ TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
   tcp::socket socket = connect();
   Request request(http::verb::get, "/bye", 11);
   request.keep_alive(false);
-  Response response = exchange(socket, request);
+  Received response = exchange(socket, request);
   EXPECT_FALSE(response.keep_alive());
   char byte;
   boost::system::error_code error;
@@ -126,7 +159,7 @@ TEST_F(HttpServerTest, BodyWithinTheLimitIsRead) {
 }
 
 TEST_F(HttpServerTest, OversizedBodyIs413) {
-  Response response = raw("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n\r\n" +
+  Received response = raw("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n\r\n" +
                           std::string(1025, 'a'));
   EXPECT_EQ(response.result(), http::status::payload_too_large);
   EXPECT_EQ(response.body(), R"({"error":"request body too large"})");
@@ -135,14 +168,14 @@ TEST_F(HttpServerTest, OversizedBodyIs413) {
 }
 
 TEST_F(HttpServerTest, OversizedHeaderIs431) {
-  Response response =
+  Received response =
       raw("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(20'000, 'b') + "\r\n\r\n");
   EXPECT_EQ(response.result(), http::status::request_header_fields_too_large);
 }
 
 TEST_F(HttpServerTest, MalformedRequestLineIs400) {
   for (const std::string line : {"GARBAGE\r\n\r\n", "GET /x HTTP/9\r\n\r\n", "GET  HTTP/1.1\r\n\r\n"}) {
-    Response response = raw(line);
+    Received response = raw(line);
     EXPECT_EQ(response.result(), http::status::bad_request) << line;
     EXPECT_TRUE(response.body().starts_with(R"({"error":"malformed HTTP request)")) << line;
   }
@@ -151,9 +184,90 @@ TEST_F(HttpServerTest, MalformedRequestLineIs400) {
 
 TEST_F(HttpServerTest, HandlerExceptionIs500) {
   tcp::socket socket = connect();
-  Response response = exchange(socket, Request(http::verb::get, "/throw", 11));
+  Received response = exchange(socket, Request(http::verb::get, "/throw", 11));
   EXPECT_EQ(response.result(), http::status::internal_server_error);
   EXPECT_EQ(response.body(), R"({"error":"boom"})");
+}
+
+TEST_F(HttpServerTest, RequestsRejectedBeforeTheHandlerAreReported) {
+  EXPECT_EQ(raw("GARBAGE\r\n\r\n").result(), http::status::bad_request);
+  EXPECT_EQ(raw("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n\r\n" +
+                std::string(1025, 'a')).result(),
+            http::status::payload_too_large);
+  EXPECT_EQ(rejected_, (std::vector<unsigned>{400, 413}));
+}
+
+TEST_F(HttpServerTest, StreamedBodyIsSentChunkedAndKeepsTheConnection) {
+  tcp::socket socket = connect();
+  Received response = exchange(socket, Request(http::verb::get, "/stream", 11));
+  EXPECT_EQ(response.result(), http::status::ok);
+  EXPECT_TRUE(response.chunked());
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  EXPECT_EQ(response.body(), counting_text());
+  // The connection goes on after the last chunk.
+  EXPECT_EQ(exchange(socket, Request(http::verb::get, "/after", 11)).result(), http::status::ok);
+}
+
+TEST_F(HttpServerTest, StreamedBodyToHttp10EndsWithTheConnection) {
+  tcp::socket socket = connect();
+  Received response = exchange(socket, Request(http::verb::get, "/stream", 10));
+  EXPECT_FALSE(response.chunked());
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_EQ(response.body(), counting_text());
+}
+
+TEST_F(HttpServerTest, StreamThatFailsCutsTheResponseShort) {
+  tcp::socket socket = connect();
+  Request request(http::verb::get, "/stream-throws", 11);
+  request.set(http::field::host, "localhost");
+  http::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  Received response;
+  boost::system::error_code error;
+  http::read(socket, buffer, response, error);
+  // The headers said 200, so the only honest signal left is an incomplete chunked body.
+  EXPECT_TRUE(error == http::error::partial_message || error == asio::error::eof ||
+              error == asio::error::connection_reset)
+      << error.message();
+}
+
+// With two threads running the io_context, a handler that blocks holds up only its own
+// connection: /fast is answered while /slow waits for it.
+TEST(HttpServerThreads, BlockedHandlerDoesNotHoldUpOtherConnections) {
+  asio::io_context io;
+  std::promise<void> fast_served;
+  std::shared_future<void> fast_done = fast_served.get_future().share();
+  HttpServer server(io, ServerOptions{}, [&](const Request& request) {
+    if (request.target() == "/slow") {
+      const bool released =
+          fast_done.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+      return json_response(http::status::ok, released ? "\"released\"" : "\"timed out\"");
+    }
+    fast_served.set_value();
+    return json_response(http::status::ok, "\"fast\"");
+  });
+  server.start();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { io.run(); });
+
+  auto get = [&](const char* target) {
+    asio::io_context client_io;
+    tcp::socket socket(client_io);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+    Request request(http::verb::get, target, 11);
+    request.set(http::field::host, "localhost");
+    http::write(socket, request);
+    boost::beast::flat_buffer buffer;
+    Received response;
+    http::read(socket, buffer, response);
+    return response.body();
+  };
+  std::future<std::string> slow = std::async(std::launch::async, get, "/slow");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // /slow is in its handler
+  EXPECT_EQ(get("/fast"), "\"fast\"");
+  EXPECT_EQ(slow.get(), "\"released\"");
+  server.stop();
+  for (auto& thread : threads) thread.join();
 }
 
 TEST_F(HttpServerTest, StopClosesOpenConnectionsAndTheListener) {

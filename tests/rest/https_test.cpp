@@ -38,6 +38,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using Received = http::response<http::string_body>;  // as the client reads it
 using dirfeed::testing::CertFiles;
 using dirfeed::testing::TempDir;
 
@@ -89,12 +90,12 @@ class HttpsServerTest : public ::testing::Test {
     return error;
   }
 
-  Response get(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& target) {
+  Received get(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& target) {
     Request request(http::verb::get, target, 11);
     request.set(http::field::host, "localhost");
     http::write(stream, request);
     beast::flat_buffer buffer;
-    Response response;
+    Received response;
     http::read(stream, buffer, response);
     return response;
   }
@@ -127,7 +128,7 @@ TEST_F(HttpsServerTest, ServesTls12And13WithTheCertificateVerified) {
     EXPECT_STREQ(SSL_get_version(stream.native_handle()), name);
     // Keep-alive: two requests on the connection.
     for (const char* target : {"/one", "/two"}) {
-      Response response = get(stream, target);
+      Received response = get(stream, target);
       EXPECT_EQ(response.result(), http::status::ok) << name;
       EXPECT_EQ(response.body(), std::string("{\"target\":\"") + target + "\"}") << name;
     }
@@ -161,7 +162,7 @@ TEST_F(HttpsServerTest, PlainHttpGetsNoHttpResponse) {
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
   asio::write(socket, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: a\r\n\r\n")));
   beast::flat_buffer buffer;
-  Response response;
+  Received response;
   beast::error_code error;
   http::read(socket, buffer, response, error);
   EXPECT_TRUE(error) << "got an HTTP response: " << response.result_int();
