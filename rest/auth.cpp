@@ -59,7 +59,8 @@ Response unauthorized_response(std::string_view message) {
 
 std::optional<Response> check_access(const Request& request, Access access,
                                      CredentialStore* credentials, bool anonymous_read) {
-  if (access == Access::kPublic || (access == Access::kRead && anonymous_read)) {
+  if (access == Access::kPublic || access == Access::kApiKey ||
+      (access == Access::kRead && anonymous_read)) {
     return std::nullopt;
   }
   const auto header = request.find(http::field::authorization);

@@ -6,7 +6,8 @@
 // Rule (applied by the Router to every matched route, see rest/router.hpp): kPublic routes
 // (/healthz, /readyz) never need credentials; kWrite routes (POST, PUT, DELETE, ...) always
 // need valid Basic credentials; kRead routes (GET) need them only when api.anonymous_read is
-// false. Missing or wrong credentials: 401 with `WWW-Authenticate: Basic realm="dirfeed"` and
+// false; kApiKey routes are left to their handler, which checks the API key. Missing or wrong
+// credentials: 401 with `WWW-Authenticate: Basic realm="dirfeed"` and
 // a JSON error body. Without a CredentialStore there are no users: protected routes are 401.
 #include <optional>
 #include <string>
