@@ -126,6 +126,10 @@ std::string ip_expiry(int64_t expires_us, std::string_view user_guid, std::strin
 
 std::string cursor(std::string_view domain) { return "cursor/" + lower_ascii(domain); }
 
+std::string directory(std::string_view id) { return std::string(kDirectoryPrefix).append(id); }
+
+std::string webhook_state(std::string_view id) { return "webhook/" + std::string(id); }
+
 std::string encode_position(const FeedPosition& position) {
   std::string value;
   append_big_endian(value, position.sequence);

@@ -28,7 +28,8 @@ enum class Table : size_t {
   kUserPrimary,     // user guid -> primary group SID (to find the old entry on change)
   kFeedBySequence,  // big-endian u64 sequence -> pb::Change
   kFeedByTime,      // big-endian timestamp + big-endian sequence -> empty
-  kState,           // "cursor/" + domain -> pb::Cursor; kFeedPositionKey -> FeedPosition
+  kState,           // "cursor/" + domain -> pb::Cursor; kFeedPositionKey -> FeedPosition;
+                    // "directory/" + id -> pb::Directory; "webhook/" + id -> pb::WebhookState
   kIpMappings,      // user guid + IP text -> big-endian expiry (microseconds since the epoch)
   kIpExpiry,        // big-endian expiry + user guid + IP text -> empty
   kCount,
@@ -80,6 +81,9 @@ std::string encode_time(int64_t us);
 int64_t decode_time_value(std::string_view value);
 
 std::string cursor(std::string_view domain);
+inline constexpr std::string_view kDirectoryPrefix = "directory/";
+std::string directory(std::string_view id);
+std::string webhook_state(std::string_view id);
 inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
 // FeedPosition is stored as 16 bytes: big-endian sequence, big-endian timestamp.
 std::string encode_position(const FeedPosition& position);

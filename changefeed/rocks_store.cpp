@@ -275,6 +275,75 @@ class RocksStore final : public Store {
     return SnapshotReader(*database_).get_message<pb::Cursor>(Table::kState, keys::cursor(domain));
   }
 
+  Status put_directory(const pb::Directory& directory) override {
+    if (directory.id().empty()) return Status::error("put_directory: no id");
+    std::lock_guard lock(write_mutex_);
+    rocksdb::WriteBatch batch;
+    rocksdb::ColumnFamilyHandle* state = database_->table(Table::kState);
+    rocksdb::Status status = batch.Put(state, keys::directory(directory.id()),
+                                       directory.SerializeAsString());
+    if (status.ok() && !SnapshotReader(*database_).get(Table::kState,
+                                                       keys::directory(directory.id()))) {
+      pb::WebhookState webhook;
+      webhook.set_directory_id(directory.id());
+      webhook.set_after_sequence(position_.sequence);
+      status = batch.Put(state, keys::webhook_state(directory.id()), webhook.SerializeAsString());
+    }
+    if (status.ok()) status = database_->db()->Write(rocksdb::WriteOptions(), &batch);
+    if (!status.ok()) return Status::error("storing directory " + directory.id() + " failed: " +
+                                           status.ToString());
+    return Status::ok();
+  }
+
+  Status delete_directory(const std::string& id, bool* existed) override {
+    std::lock_guard lock(write_mutex_);
+    *existed = SnapshotReader(*database_).get(Table::kState, keys::directory(id)).has_value();
+    if (!*existed) return Status::ok();
+    rocksdb::WriteBatch batch;
+    rocksdb::ColumnFamilyHandle* state = database_->table(Table::kState);
+    rocksdb::Status status = batch.Delete(state, keys::directory(id));
+    if (status.ok()) status = batch.Delete(state, keys::webhook_state(id));
+    if (status.ok()) status = database_->db()->Write(rocksdb::WriteOptions(), &batch);
+    if (!status.ok()) return Status::error("deleting directory " + id + " failed: " +
+                                           status.ToString());
+    return Status::ok();
+  }
+
+  std::optional<pb::Directory> directory(const std::string& id) const override {
+    return SnapshotReader(*database_).get_message<pb::Directory>(Table::kState,
+                                                                 keys::directory(id));
+  }
+
+  void directories(const Visitor<pb::Directory>& visit) const override {
+    SnapshotReader reader(*database_);
+    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kState);
+    for (it->Seek(keys::kDirectoryPrefix);
+         it->Valid() && it->key().starts_with(keys::kDirectoryPrefix); it->Next()) {
+      pb::Directory directory;
+      if (!directory.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        continue;
+      }
+      if (!visit(directory)) return;
+    }
+  }
+
+  std::optional<pb::WebhookState> webhook_state(const std::string& id) const override {
+    return SnapshotReader(*database_).get_message<pb::WebhookState>(Table::kState,
+                                                                    keys::webhook_state(id));
+  }
+
+  Status put_webhook_state(const pb::WebhookState& webhook) override {
+    std::lock_guard lock(write_mutex_);
+    const std::string& id = webhook.directory_id();
+    if (!SnapshotReader(*database_).get(Table::kState, keys::directory(id))) return Status::ok();
+    rocksdb::Status status =
+        database_->db()->Put(rocksdb::WriteOptions(), database_->table(Table::kState),
+                             keys::webhook_state(id), webhook.SerializeAsString());
+    if (!status.ok()) return Status::error("storing the webhook state of directory " + id +
+                                           " failed: " + status.ToString());
+    return Status::ok();
+  }
+
   std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const override {
     return SnapshotReader(*database_).object(guid);
   }

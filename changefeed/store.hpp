@@ -171,6 +171,23 @@ class Store {
   // The cursor stored for `domain`, if any.
   virtual std::optional<pb::Cursor> cursor(const std::string& domain) const = 0;
 
+  // ---- Directory Sync API: directories and their webhook delivery state -----------------
+  // No feed entries: directories are configuration, not directory data.
+
+  // Stores `directory` under its id, replacing one with that id. When no directory had that
+  // id, its webhook state is created in the same write, at the feed's newest sequence: its
+  // webhook delivers the changes that come after its creation.
+  virtual Status put_directory(const pb::Directory& directory) = 0;
+  // Removes a directory and its webhook state; *existed says whether there was one.
+  virtual Status delete_directory(const std::string& id, bool* existed) = 0;
+  virtual std::optional<pb::Directory> directory(const std::string& id) const = 0;
+  // Every directory, in id order.
+  virtual void directories(const Visitor<pb::Directory>& visit) const = 0;
+  virtual std::optional<pb::WebhookState> webhook_state(const std::string& id) const = 0;
+  // Stores the state of directory state.directory_id(); a no-op (ok) when that directory no
+  // longer exists, so a delivery finishing after a DELETE does not bring its state back.
+  virtual Status put_webhook_state(const pb::WebhookState& state) = 0;
+
   // ---- queries ---------------------------------------------------------------------------
   // Queries have no error channel: a record that cannot be read is treated as absent.
 

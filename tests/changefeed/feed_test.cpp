@@ -161,6 +161,25 @@ TEST_F(StoreTest, ObjectsListsByKindAndDomainInGuidOrder) {
   EXPECT_EQ(first, Lines({"alice"})) << "the visitor stops the walk";
 }
 
+TEST_F(StoreTest, ObjectsAfterResumesAListingAfterAGuid) {
+  apply({user("alice"), group("staff", {}), user("bob"), user("carol")});
+  apply({user("zed")}, "other.test");
+  auto after = [&](const std::string& domain, const std::string& from) {
+    Lines names;
+    store_->objects_after(pb::USER, domain, from.empty() ? "" : guid(from),
+                          [&](const pb::DirectoryObject& object) {
+                            names.push_back(name_of(object.guid()));
+                            return true;
+                          });
+    return names;
+  };
+  EXPECT_EQ(after(kDomain, ""), Lines({"alice", "bob", "carol"}));
+  EXPECT_EQ(after(kDomain, "alice"), Lines({"bob", "carol"}));
+  EXPECT_EQ(after(kDomain, "carol"), Lines());
+  EXPECT_EQ(after("", "bob"), Lines({"carol", "zed"}));
+  EXPECT_EQ(after("", "staff"), Lines({"bob", "carol", "zed"})) << "a group's GUID is a position too";
+}
+
 TEST_F(StoreTest, FeedQueriesFilterAndLimit) {
   apply({user("alice"), group("staff", {})});  // 1 ADD alice, 2 ADD staff
   apply({group("staff", {"alice"})});  // 3 MEMBERSHIP ADD, 4 MODIFY alice, 5 MODIFY staff
