@@ -1,0 +1,197 @@
+#include "rest/dsync_model.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
+#include "proto/guid.hpp"
+
+namespace dirfeed::rest {
+namespace {
+
+constexpr std::string_view kUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
+constexpr std::string_view kEnterpriseSchema =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+constexpr std::string_view kAdUserSchema = "urn:dirfeed:params:scim:schemas:extension:ad:1.0:User";
+constexpr std::string_view kGroupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group";
+constexpr std::string_view kAdGroupSchema =
+    "urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group";
+constexpr uint32_t kAccountDisable = 0x2;  // userAccountControl ACCOUNTDISABLE
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// `dn` is `base` or an entry under it (case-insensitive).
+bool dn_within(std::string_view dn, std::string_view base) {
+  const std::string object = lower(dn);
+  const std::string under = lower(base);
+  if (object == under) return true;
+  return object.size() > under.size() && object.ends_with(under) &&
+         object[object.size() - under.size() - 1] == ',';
+}
+
+// A member only when `text` is not empty (SCIM omits unset attributes).
+void optional_member(JsonWriter& json, std::string_view name, std::string_view text) {
+  if (!text.empty()) json.member(name, text);
+}
+
+std::string user_name(const pb::DirectoryObject& user) {
+  if (!user.user_principal_name().empty()) return user.user_principal_name();
+  if (user.netbios_domain().empty()) return user.sam_account_name();
+  return user.netbios_domain() + "\\" + user.sam_account_name();
+}
+
+}  // namespace
+
+bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& object) {
+  if (lower(object.domain()) != lower(directory.domain())) return false;
+  if (directory.base_dns_size() > 0 &&
+      std::none_of(directory.base_dns().begin(), directory.base_dns().end(),
+                   [&](const std::string& base) { return dn_within(object.dn(), base); })) {
+    return false;
+  }
+  if (!directory.group_guid().empty()) {
+    return object.guid() == directory.group_guid() ||
+           std::find(object.member_of().begin(), object.member_of().end(),
+                     directory.group_guid()) != object.member_of().end();
+  }
+  return true;
+}
+
+std::string user_email(const pb::DirectoryObject& user) {
+  return !user.mail().empty() ? user.mail() : user.user_principal_name();
+}
+
+void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user) {
+  const std::string id = guid_to_string(user.guid());
+  const std::string email = user_email(user);
+  const bool active = (user.user_account_control() & kAccountDisable) == 0;
+  json.begin_object();
+  json.member("id", id);
+  json.member("first_name", user.given_name());
+  json.member("last_name", user.surname());
+  json.member("email", email);
+  json.key("active");
+  json.boolean(active);
+
+  json.key("raw");
+  json.begin_object();
+  json.key("schemas");
+  json.begin_array();
+  json.string(kUserSchema);
+  json.string(kEnterpriseSchema);
+  json.string(kAdUserSchema);
+  json.end_array();
+  json.member("id", id);
+  json.member("externalId", base64_encode(user.guid()));
+  json.member("userName", user_name(user));
+  json.key("name");
+  json.begin_object();
+  optional_member(json, "givenName", user.given_name());
+  optional_member(json, "familyName", user.surname());
+  json.end_object();
+  optional_member(json, "displayName", user.display_name());
+  if (!email.empty()) {
+    json.key("emails");
+    json.begin_array();
+    json.begin_object();
+    json.key("primary");
+    json.boolean(true);
+    json.member("value", email);
+    json.member("type", "work");
+    json.end_object();
+    json.end_array();
+  }
+  if (!user.telephone_number().empty() || user.other_telephones_size() > 0) {
+    json.key("phoneNumbers");
+    json.begin_array();
+    auto phone = [&](const std::string& number) {
+      json.begin_object();
+      json.member("value", number);
+      json.member("type", "work");
+      json.end_object();
+    };
+    if (!user.telephone_number().empty()) phone(user.telephone_number());
+    for (const std::string& number : user.other_telephones()) phone(number);
+    json.end_array();
+  }
+  optional_member(json, "title", user.title());
+  json.key("active");
+  json.boolean(active);
+  json.key("groups");
+  json.begin_array();
+  for (const std::string& group : user.member_of()) {
+    json.begin_object();
+    json.member("value", guid_to_string(group));
+    json.end_object();
+  }
+  json.end_array();
+  json.key(kEnterpriseSchema);
+  json.begin_object();
+  optional_member(json, "department", user.department());
+  json.end_object();
+  json.key(kAdUserSchema);
+  json.begin_object();
+  optional_member(json, "distinguishedName", user.dn());
+  optional_member(json, "sAMAccountName", user.sam_account_name());
+  optional_member(json, "objectSid", user.sid());
+  optional_member(json, "userPrincipalName", user.user_principal_name());
+  optional_member(json, "domain", user.domain());
+  optional_member(json, "netbiosDomain", user.netbios_domain());
+  optional_member(json, "whenCreated", user.when_created());
+  json.end_object();
+  json.end_object();  // raw
+
+  json.end_object();
+}
+
+void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
+                       const changefeed::Store* store) {
+  const std::string id = guid_to_string(group.guid());
+  const std::string& name =
+      !group.display_name().empty() ? group.display_name() : group.sam_account_name();
+  json.begin_object();
+  json.member("id", id);
+  json.member("name", name);
+
+  json.key("raw");
+  json.begin_object();
+  json.key("schemas");
+  json.begin_array();
+  json.string(kGroupSchema);
+  json.string(kAdGroupSchema);
+  json.end_array();
+  json.member("id", id);
+  json.member("displayName", name);
+  if (store != nullptr) {
+    json.key("members");
+    json.begin_array();
+    store->members(group.guid(), [&](const pb::DirectoryObject& member) {
+      if (member.kind() != pb::USER) return true;
+      json.begin_object();
+      json.member("value", guid_to_string(member.guid()));
+      const std::string email = user_email(member);
+      json.member("display", !email.empty() ? email : user_name(member));
+      json.end_object();
+      return true;
+    });
+    json.end_array();
+  }
+  json.key(kAdGroupSchema);
+  json.begin_object();
+  optional_member(json, "distinguishedName", group.dn());
+  optional_member(json, "sAMAccountName", group.sam_account_name());
+  optional_member(json, "objectSid", group.sid());
+  optional_member(json, "description", group.description());
+  optional_member(json, "mail", group.mail());
+  optional_member(json, "domain", group.domain());
+  json.end_object();
+  json.end_object();  // raw
+
+  json.end_object();
+}
+
+}  // namespace dirfeed::rest

@@ -1,0 +1,47 @@
+#pragma once
+// What a Directory Sync API directory shows of the store, shared by the API handlers
+// (rest/dsync_api) and the webhook events (rest/webhooks): which objects a directory views,
+// and the JSON of a user and of a group in the API document's shapes
+// (../shared/specs/directory-sync-api.md), with `raw` holding the AD attributes in a
+// SCIM-like form.
+#include <string>
+
+#include "changefeed/store.hpp"
+#include "dirfeed.pb.h"
+#include "rest/json.hpp"
+
+namespace dirfeed::rest {
+
+// Whether `object` (a user or group) is in the view of `directory`: it belongs to the
+// directory's domain; when base_dns is set, its DN is one of them or under one (compared
+// case-insensitively); when group_guid is set, it is that group or a direct member of it
+// (member_of, so the primary group counts).
+bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& object);
+
+// The `email` of a user: mail, else userPrincipalName (AD users often have only the UPN,
+// which is mail-shaped). May be empty.
+std::string user_email(const pb::DirectoryObject& user);
+
+// {"id", "first_name", "last_name", "email", "active", "raw"} of a user. raw:
+//   {"schemas": [core User, enterprise User extension], "id", "externalId" (base64 of the
+//    objectGUID bytes, as Entra's immutableId), "userName" (userPrincipalName, else
+//    NETBIOS\sam), "name": {"givenName", "familyName"}, "displayName", "emails" (work, primary;
+//    absent without an email), "phoneNumbers" (telephoneNumber then otherTelephone, work),
+//    "title", "active", "groups": [{"value": group id}] (direct groups, primary included),
+//    enterprise extension {"department"}, and "urn:dirfeed:params:scim:schemas:extension:ad:1.0:User":
+//    {"distinguishedName", "sAMAccountName", "objectSid", "userPrincipalName", "domain",
+//     "netbiosDomain", "whenCreated"}}.
+// Strings AD does not set are omitted from raw (SCIM style), and are "" in the top-level
+// fields.
+void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user);
+
+// {"id", "name", "raw"} of a group. raw: {"schemas": [core Group], "id", "displayName"
+// (displayName, else sAMAccountName), "members" (only when `store` is given: the group's
+// direct user members as {"value": id, "display": email or userName}), and
+// "urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group": {"distinguishedName",
+// "sAMAccountName", "objectSid", "description", "mail", "domain"}}. `name` is raw's
+// displayName.
+void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
+                       const changefeed::Store* store);
+
+}  // namespace dirfeed::rest
