@@ -9,9 +9,10 @@
 
 namespace dirfeed::changefeed {
 
-std::unique_ptr<Database> Database::open(const std::string& path, std::string* error) {
+std::unique_ptr<Database> Database::open(const std::string& path, bool read_only,
+                                         std::string* error) {
   std::error_code ec;
-  std::filesystem::create_directories(path, ec);
+  if (!read_only) std::filesystem::create_directories(path, ec);
   if (ec) {
     *error = "cannot create database directory " + path + ": " + ec.message();
     return nullptr;
@@ -40,7 +41,9 @@ std::unique_ptr<Database> Database::open(const std::string& path, std::string* e
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(options, path, families, &handles, &raw_db);
+  rocksdb::Status status =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, path, families, &handles, &raw_db)
+                : rocksdb::DB::Open(options, path, families, &handles, &raw_db);
   if (!status.ok()) {
     *error = "cannot open database " + path + ": " + status.ToString();
     return nullptr;

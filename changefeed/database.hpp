@@ -12,9 +12,12 @@ namespace dirfeed::changefeed {
 
 class Database {
  public:
-  // Opens (creating when missing, with every table) the database in directory `path`. On
-  // failure returns nullptr and sets *error to a message naming the path and the cause.
-  static std::unique_ptr<Database> open(const std::string& path, std::string* error);
+  // Opens (creating when missing, with every table) the database in directory `path`; with
+  // `read_only`, an existing one for reads only (DB::OpenForReadOnly: no lock, so another
+  // process may have it open for writing). On failure returns nullptr and sets *error to a
+  // message naming the path and the cause.
+  static std::unique_ptr<Database> open(const std::string& path, bool read_only,
+                                        std::string* error);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

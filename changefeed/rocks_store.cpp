@@ -68,6 +68,72 @@ bool matches(const FeedQuery& query, const pb::Change& change) {
   return true;
 }
 
+// StoreView over one snapshot; each Store query is such a view taken for one call.
+class RocksView final : public StoreView {
+ public:
+  explicit RocksView(const Database& database) : reader_(database) {}
+
+  void objects_after(pb::ObjectKind kind, const std::string& domain,
+                     const std::string& after_guid,
+                     const Visitor<pb::DirectoryObject>& visit) const override {
+    // The first key after `after_guid`: the GUID with a zero byte appended sorts right after it.
+    const std::string after = after_guid.empty() ? "" : after_guid + '\0';
+    if (domain.empty()) {
+      std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kObjects);
+      for (it->Seek(after); it->Valid(); it->Next()) {
+        pb::DirectoryObject object;
+        if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+          continue;
+        }
+        if (object.kind() == kind && !visit(object)) return;
+      }
+      return;
+    }
+    const std::string prefix = keys::domain_kind_prefix(domain, kind);
+    std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kDomainIndex);
+    for (it->Seek(prefix + after); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      rocksdb::Slice guid = it->key();
+      guid.remove_prefix(prefix.size());
+      std::optional<pb::DirectoryObject> object = reader_.object(guid);
+      if (object && !visit(*object)) return;
+    }
+  }
+
+  void changes_after_time(int64_t after_us, const FeedQuery& query,
+                          const Visitor<pb::Change>& visit) const override {
+    if (after_us == std::numeric_limits<int64_t>::max() || query.limit == 0) return;
+    std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kFeedByTime);
+    size_t matched = 0;
+    for (it->Seek(keys::time(after_us + 1, 0)); it->Valid(); it->Next()) {
+      const uint64_t sequence = keys::decode_time_sequence(it->key().ToStringView());
+      std::optional<pb::Change> change =
+          reader_.get_message<pb::Change>(Table::kFeedBySequence, keys::sequence(sequence));
+      if (!change || !matches(query, *change)) continue;
+      if (!visit(*change) || ++matched >= query.limit) return;
+    }
+  }
+
+  FeedBounds feed_bounds() const override {
+    FeedBounds bounds;
+    if (std::optional<std::string> value = reader_.get(Table::kState, keys::kFeedPositionKey)) {
+      if (std::optional<FeedPosition> position = keys::decode_position(*value)) {
+        bounds.newest_sequence = position->sequence;
+        bounds.newest_timestamp_us = position->timestamp_us;
+      }
+    }
+    std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kFeedByTime);
+    it->SeekToFirst();
+    if (it->Valid()) {
+      bounds.oldest_sequence = keys::decode_time_sequence(it->key().ToStringView());
+      bounds.oldest_timestamp_us = keys::decode_time(it->key().ToStringView());
+    }
+    return bounds;
+  }
+
+ private:
+  SnapshotReader reader_;
+};
+
 class RocksStore final : public Store {
  public:
   RocksStore(std::unique_ptr<Database> database, const Clock& clock, FeedPosition position)
@@ -367,28 +433,7 @@ class RocksStore final : public Store {
   void objects_after(pb::ObjectKind kind, const std::string& domain,
                      const std::string& after_guid,
                      const Visitor<pb::DirectoryObject>& visit) const override {
-    SnapshotReader reader(*database_);
-    // The first key after `after_guid`: the GUID with a zero byte appended sorts right after it.
-    const std::string after = after_guid.empty() ? "" : after_guid + '\0';
-    if (domain.empty()) {
-      std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kObjects);
-      for (it->Seek(after); it->Valid(); it->Next()) {
-        pb::DirectoryObject object;
-        if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-          continue;
-        }
-        if (object.kind() == kind && !visit(object)) return;
-      }
-      return;
-    }
-    const std::string prefix = keys::domain_kind_prefix(domain, kind);
-    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kDomainIndex);
-    for (it->Seek(prefix + after); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      rocksdb::Slice guid = it->key();
-      guid.remove_prefix(prefix.size());
-      std::optional<pb::DirectoryObject> object = reader.object(guid);
-      if (object && !visit(*object)) return;
-    }
+    RocksView(*database_).objects_after(kind, domain, after_guid, visit);
   }
 
   void members(const std::string& group_guid,
@@ -437,17 +482,7 @@ class RocksStore final : public Store {
 
   void changes_after_time(int64_t after_us, const FeedQuery& query,
                           const Visitor<pb::Change>& visit) const override {
-    if (after_us == std::numeric_limits<int64_t>::max() || query.limit == 0) return;
-    SnapshotReader reader(*database_);
-    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kFeedByTime);
-    size_t matched = 0;
-    for (it->Seek(keys::time(after_us + 1, 0)); it->Valid(); it->Next()) {
-      const uint64_t sequence = keys::decode_time_sequence(it->key().ToStringView());
-      std::optional<pb::Change> change =
-          reader.get_message<pb::Change>(Table::kFeedBySequence, keys::sequence(sequence));
-      if (!change || !matches(query, *change)) continue;
-      if (!visit(*change) || ++matched >= query.limit) return;
-    }
+    RocksView(*database_).changes_after_time(after_us, query, visit);
   }
 
   uint64_t last_sequence() const override {
@@ -463,6 +498,10 @@ class RocksStore final : public Store {
     it->SeekToFirst();
     if (!it->Valid()) return std::nullopt;
     return keys::decode_time(it->key().ToStringView());
+  }
+
+  std::unique_ptr<StoreView> view() const override {
+    return std::make_unique<RocksView>(*database_);
   }
 
  private:
@@ -484,7 +523,7 @@ class RocksStore final : public Store {
 
 std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clock,
                                    std::string* error) {
-  std::unique_ptr<Database> database = Database::open(options.path, error);
+  std::unique_ptr<Database> database = Database::open(options.path, options.read_only, error);
   if (!database) return nullptr;
   FeedPosition position;
   std::string value;

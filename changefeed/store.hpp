@@ -39,6 +39,9 @@ class [[nodiscard]] Status {
 
 struct StoreOptions {
   std::string path;  // directory of the RocksDB database; created when missing
+  // Opens an existing database for reading only, also while another process has it open
+  // (`dirfeed status` next to the daemon): reads see its state as of the open; writes fail.
+  bool read_only = false;
 };
 
 // What one committed write produced.
@@ -77,6 +80,32 @@ struct UserChange {
 // Called per result; return false to stop early.
 template <typename T>
 using Visitor = std::function<bool(const T&)>;
+
+// Both ends of the feed. prune_feed drops the oldest entries, so the oldest retained one can
+// be newer than the first ever appended (sequence 1); the newest is remembered even when pruned.
+struct FeedBounds {
+  uint64_t oldest_sequence = 0;    // oldest retained entry; 0: none retained
+  int64_t oldest_timestamp_us = 0;
+  uint64_t newest_sequence = 0;    // newest entry ever appended; 0: the feed never had one
+  int64_t newest_timestamp_us = 0;
+};
+
+// A read-only view of the store frozen when Store::view() returned (a database snapshot):
+// reads through it never see a later write, so an answer read in several calls (a listing
+// streamed piece by piece) is one consistent state, and its feed ends at feed_bounds().
+// While it lives the database keeps that state's records: hold one for one response, not
+// longer. Must not outlive its Store. Any thread.
+class StoreView {
+ public:
+  virtual ~StoreView() = default;
+  // As Store::objects_after and Store::changes_after_time, in the view's state.
+  virtual void objects_after(pb::ObjectKind kind, const std::string& domain,
+                             const std::string& after_guid,
+                             const Visitor<pb::DirectoryObject>& visit) const = 0;
+  virtual void changes_after_time(int64_t after_us, const FeedQuery& query,
+                                  const Visitor<pb::Change>& visit) const = 0;
+  virtual FeedBounds feed_bounds() const = 0;
+};
 
 class Store {
  public:
@@ -223,6 +252,9 @@ class Store {
   virtual uint64_t last_sequence() const = 0;
   // Timestamp of the oldest retained entry, or nullopt for an empty feed.
   virtual std::optional<int64_t> oldest_change_time() const = 0;
+
+  // A consistent view of the store as it is now (see StoreView).
+  virtual std::unique_ptr<StoreView> view() const = 0;
 };
 
 }  // namespace dirfeed::changefeed

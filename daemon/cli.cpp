@@ -4,17 +4,22 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <exception>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include <boost/program_options.hpp>
 
+#include "changefeed/store.hpp"
 #include "daemon/config.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/run.hpp"
 #include "rest/credentials.hpp"
+#include "rest/webhook_client.hpp"
 
 #ifndef DIRFEED_VERSION
 #error "DIRFEED_VERSION must be defined by the build (PROJECT_VERSION)"
@@ -270,6 +275,82 @@ int run_api_list_keys(const po::variables_map& args, std::istream&, std::ostream
   return kExitOk;
 }
 
+// `dirfeed status`: what the store under state_dir says, read-only, so it works next to the
+// running daemon (which holds the database open for writing).
+
+// Microseconds since the epoch as "2026-11-23T19:40:00Z"; 0 as "never".
+std::string format_time(int64_t us) {
+  if (us <= 0) return "never";
+  const std::time_t seconds = static_cast<std::time_t>(us / 1'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+void print_field(std::ostream& out, std::string_view name, const std::string& value) {
+  constexpr size_t kColumn = 17;
+  out << "  " << name << ':' << std::string(name.size() < kColumn ? kColumn - name.size() : 1, ' ')
+      << value << '\n';
+}
+
+int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
+               std::ostream& err) {
+  std::optional<Config> config = load_parsed(config_path(args), err);
+  if (!config) return kExitFailure;
+  SystemClock clock;
+  std::string error;
+  changefeed::StoreOptions options;
+  options.path = config->state_dir + "/feed";  // as `dirfeed run` opens it
+  options.read_only = true;
+  std::unique_ptr<changefeed::Store> store = changefeed::Store::open(options, clock, &error);
+  if (!store) throw std::runtime_error(error + " (has the daemon run with this state_dir?)");
+
+  const uint64_t last = store->last_sequence();
+  out << "feed: " << last << (last == 1 ? " change" : " changes") << " so far\n";
+  for (const ldap::DomainOptions& domain : config->domains) {
+    out << "domain " << domain.name << '\n';
+    std::optional<pb::Cursor> cursor = store->cursor(domain.name);
+    if (!cursor) {
+      out << "  no pass yet\n";
+      continue;
+    }
+    print_field(out, "strategy", cursor->strategy());
+    print_field(out, "controller", cursor->controller());
+    print_field(out, "last pass", format_time(cursor->last_pass_us()));
+    print_field(out, "full sync done", cursor->full_sync_done() ? "yes" : "no");
+  }
+  store->directories([&](const pb::Directory& directory) {
+    out << "directory " << directory.id() << ' ' << directory.name() << '\n';
+    print_field(out, "tenant/product", directory.tenant() + "/" + directory.product());
+    print_field(out, "domain", directory.domain());
+    print_field(out, "webhook", directory.webhook_url().empty()
+                                    ? "none"
+                                    : rest::redact_url(directory.webhook_url()));
+    const pb::WebhookState state =
+        store->webhook_state(directory.id()).value_or(pb::WebhookState());
+    const uint64_t backlog = last > state.after_sequence() ? last - state.after_sequence() : 0;
+    // Not every feed entry is an event for the directory: the backlog is an upper bound.
+    print_field(out, "delivered up to",
+                "change " + std::to_string(state.after_sequence()) + " (" +
+                    (backlog == 0 ? "no backlog" : "backlog <= " + std::to_string(backlog)) + ")");
+    print_field(out, "last success", format_time(state.last_success_us()));
+    if (state.last_error_us() == 0) {
+      print_field(out, "last error", "none");
+    } else {
+      print_field(out, "last error",
+                  format_time(state.last_error_us()) + " " + state.last_error() +
+                      (state.failures() > 0
+                           ? " (failing: " + std::to_string(state.failures()) +
+                                 " attempts in a row)"
+                           : ""));
+    }
+    return true;
+  });
+  return kExitOk;
+}
+
 // `api` commands are named "api VERB" and given as two words.
 constexpr std::string_view kApiPrefix = "api ";
 
@@ -284,6 +365,14 @@ const Command kCommands[] = {
      "then prints \"FILE: ok\" and exits 0, or prints every error to stderr and exits 1.\n"
      "Files are checked as the calling user: run it as the daemon's user to be sure.",
      add_config_option, run_check_config},
+    {"status", "[--config FILE]", "Show each domain's sync and each directory's webhook.",
+     "Reads the store under state_dir (read-only, also while the daemon runs) and prints,\n"
+     "per configured domain, its sync strategy, the controller of its last pass, when that\n"
+     "pass ended and whether a full sync has completed; per Directory Sync API directory,\n"
+     "its tenant and product, webhook URL (userinfo and query hidden), how far delivery\n"
+     "stands in the feed with its backlog (an upper bound: not every change is an event for\n"
+     "the directory), the last success and the last error.",
+     add_config_option, run_status},
     {"api add-user", "[--config FILE] --user NAME", "Add an API user, or change its password.",
      "Reads the password from stdin (one line; typed twice without echo on a terminal) and\n"
      "stores its salted PBKDF2-SHA256 hash in api.users_file, written atomically. The user\n"

@@ -24,6 +24,7 @@
 #include "ldap/poller.hpp"
 #include "rest/api.hpp"
 #include "rest/http_server.hpp"
+#include "rest/webhooks.hpp"
 
 namespace dirfeed::daemon {
 namespace {
@@ -88,7 +89,8 @@ class Scheduler {
                              config.api.ip_mapping_timeout)
                              .count(),
                      .metrics = &metrics_},
-        api_router_(rest::make_router(api_context_)) {
+        api_router_(rest::make_router(api_context_)),
+        webhooks_(store, clock, &metrics_) {
     describe_pass_metrics(metrics_);
     for (const auto& domain : config.domains) {
       slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));
@@ -114,6 +116,7 @@ class Scheduler {
     });
     remaining_once_ = slots_.size();
     if (mode_ == RunMode::kForever) {
+      webhooks_.start();
       start_notifiers();
       prune_feed();
       expire_ip_mappings();
@@ -121,6 +124,9 @@ class Scheduler {
     for (auto& slot : slots_) start_pass(*slot);
     sd_notify(0, "READY=1");  // for Type=notify; a no-op outside systemd
     io_.run();
+    // Deliveries in flight are abandoned: their cursors stay, so they are sent again after a
+    // restart (at least once).
+    webhooks_.stop();
     // The signal handler stopped the API server; its threads end once the connections it
     // closed are gone.
     api_work_.reset();
@@ -346,6 +352,8 @@ class Scheduler {
   rest::Metrics metrics_;  // served by /metrics; pass metrics written on the io_context thread
   rest::ApiContext api_context_;
   rest::Router api_router_;
+  // Directory Sync API webhooks (kForever only): threads of their own, like the APIs.
+  rest::WebhookDispatcher webhooks_;
   // The APIs run on their own io_context and threads, so a slow request (a long list, a
   // PBKDF2 check) never delays a pass or a timer, and requests are served in parallel.
   static constexpr size_t kApiThreads = 4;

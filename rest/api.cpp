@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "rest/auth.hpp"
+#include "rest/changes_api.hpp"
+#include "rest/dsync_api.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
 #include "rest/uid_api.hpp"
@@ -26,6 +28,7 @@ RouteHandler with(const ApiContext& context, ContextHandler handler) {
 
 Router make_router(const ApiContext& context) {
   const std::string uid = "/api/uid/v1.0";
+  const std::string dsync = "/api/v1/directory-sync";
   return Router({
       {verb::get, "/healthz", with(context, healthz), Access::kPublic},
       {verb::get, "/readyz", with(context, readyz), Access::kPublic},
@@ -43,6 +46,17 @@ Router make_router(const ApiContext& context) {
       {verb::put, uid + "/user/ntlm-identity/{identity...}", with(context, uid_change_user)},
       {verb::put, uid + "/user/{guid}", with(context, uid_change_user)},
       {verb::delete_, uid + "/user/{guid}", with(context, uid_delete_user)},
+      {verb::get, "/public/directory-changes", with(context, directory_changes), Access::kApiKey},
+      // Directory Sync API: the users and groups routes before {id}, which would take them.
+      {verb::post, dsync, with(context, dsync_create_directory), Access::kApiKey},
+      {verb::get, dsync, with(context, dsync_list_directories), Access::kApiKey},
+      {verb::get, dsync + "/users", with(context, dsync_users), Access::kApiKey},
+      {verb::get, dsync + "/users/{id}", with(context, dsync_user), Access::kApiKey},
+      {verb::get, dsync + "/groups", with(context, dsync_groups), Access::kApiKey},
+      {verb::get, dsync + "/groups/{id}", with(context, dsync_group), Access::kApiKey},
+      {verb::get, dsync + "/{id}", with(context, dsync_get_directory), Access::kApiKey},
+      {verb::patch, dsync + "/{id}", with(context, dsync_update_directory), Access::kApiKey},
+      {verb::delete_, dsync + "/{id}", with(context, dsync_delete_directory), Access::kApiKey},
   }, [&context](const Request& request, Access access) {
     return check_access(request, access, context.credentials, context.anonymous_read);
   }, context.metrics);

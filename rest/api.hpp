@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
+#include "proto/clock.hpp"
 #include "rest/credentials.hpp"
 #include "rest/metrics.hpp"
 #include "rest/router.hpp"
@@ -31,6 +32,9 @@ struct ApiContext {
   // Served by GET /metrics, and where the router counts requests; nullptr: /metrics shows only
   // what it reads from the store. Read by make_router: set it before.
   Metrics* metrics = nullptr;
+  // Stamps Directory Sync API directories when they are created (created_us orders them);
+  // nullptr: the system clock.
+  const Clock* clock = nullptr;
 };
 
 // Every endpoint, in one table, with the access rule of rest/auth.hpp (health checks public).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <string_view>
 
 #include "proto/guid.hpp"
@@ -24,13 +25,18 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// `dn` is `base` or an entry under it (case-insensitive).
+// `dn` is `base` or an entry under it (case-insensitive). The ',' before the base must
+// separate RDNs: an escaped one ("OU=Old\,OU=Staff,...") is part of a value.
 bool dn_within(std::string_view dn, std::string_view base) {
   const std::string object = lower(dn);
   const std::string under = lower(base);
   if (object == under) return true;
-  return object.size() > under.size() && object.ends_with(under) &&
-         object[object.size() - under.size() - 1] == ',';
+  if (object.size() <= under.size() || !object.ends_with(under)) return false;
+  size_t comma = object.size() - under.size() - 1;
+  if (object[comma] != ',') return false;
+  size_t backslashes = 0;
+  while (comma > 0 && object[--comma] == '\\') ++backslashes;
+  return backslashes % 2 == 0;
 }
 
 // A member only when `text` is not empty (SCIM omits unset attributes).
@@ -149,8 +155,18 @@ void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user) {
 }
 
 void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
-                       const changefeed::Store* store) {
+                       const changefeed::Store* store, const pb::Directory* directory,
+                       bool member_pairs) {
   const std::string id = guid_to_string(group.guid());
+  // Calls `write` with each user member the group shows.
+  const auto for_each_member = [&](const std::function<void(const pb::DirectoryObject&)>& write) {
+    store->members(group.guid(), [&](const pb::DirectoryObject& member) {
+      if (member.kind() == pb::USER && (directory == nullptr || in_directory(*directory, member))) {
+        write(member);
+      }
+      return true;
+    });
+  };
   const std::string& name =
       !group.display_name().empty() ? group.display_name() : group.sam_account_name();
   json.begin_object();
@@ -169,14 +185,12 @@ void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
   if (store != nullptr) {
     json.key("members");
     json.begin_array();
-    store->members(group.guid(), [&](const pb::DirectoryObject& member) {
-      if (member.kind() != pb::USER) return true;
+    for_each_member([&](const pb::DirectoryObject& member) {
       json.begin_object();
       json.member("value", guid_to_string(member.guid()));
       const std::string email = user_email(member);
       json.member("display", !email.empty() ? email : user_name(member));
       json.end_object();
-      return true;
     });
     json.end_array();
   }
@@ -191,6 +205,17 @@ void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
   json.end_object();
   json.end_object();  // raw
 
+  if (store != nullptr && member_pairs) {
+    json.key("members");
+    json.begin_array();
+    for_each_member([&](const pb::DirectoryObject& member) {
+      json.begin_object();
+      json.member("group_id", id);
+      json.member("user_id", guid_to_string(member.guid()));
+      json.end_object();
+    });
+    json.end_array();
+  }
   json.end_object();
 }
 

@@ -37,11 +37,14 @@ void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user);
 
 // {"id", "name", "raw"} of a group. raw: {"schemas": [core Group], "id", "displayName"
 // (displayName, else sAMAccountName), "members" (only when `store` is given: the group's
-// direct user members as {"value": id, "display": email or userName}), and
+// direct user members, only those in the view of `directory` when one is given, as
+// {"value": id, "display": email or userName}), and
 // "urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group": {"distinguishedName",
 // "sAMAccountName", "objectSid", "description", "mail", "domain"}}. `name` is raw's
-// displayName.
+// displayName. With `member_pairs` (GET /groups/:id; needs `store`), the object ends with
+// "members": [{"group_id", "user_id"}] of the same users.
 void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
-                       const changefeed::Store* store);
+                       const changefeed::Store* store, const pb::Directory* directory = nullptr,
+                       bool member_pairs = false);
 
 }  // namespace dirfeed::rest

@@ -42,19 +42,21 @@ size_t utf8_sequence_length(std::string_view text, size_t i) {
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
+  // Characters that need no escaping are appended in runs, not one by one.
+  size_t run = 0;  // start of the run not yet appended
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      const size_t length = utf8_sequence_length(text, i);
-      if (length == 0) {
-        out.append(kReplacement);
-        ++i;
-      } else {
-        out.append(text.substr(i, length));
-        i += length;
-      }
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
       continue;
     }
+    if (c >= 0x80) {
+      if (const size_t length = utf8_sequence_length(text, i); length != 0) {
+        i += length;
+        continue;
+      }
+    }
+    out.append(text.data() + run, i - run);
     switch (c) {
       case '"': out.append("\\\""); break;
       case '\\': out.append("\\\\"); break;
@@ -64,16 +66,17 @@ void append_json_string(std::string& out, std::string_view text) {
       case '\r': out.append("\\r"); break;
       case '\t': out.append("\\t"); break;
       default:
-        if (c < 0x20) {
+        if (c >= 0x80) {
+          out.append(kReplacement);
+        } else {
           out.append("\\u00");
           out.push_back(kHex[c >> 4]);
           out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(static_cast<char>(c));
         }
     }
-    ++i;
+    run = ++i;
   }
+  out.append(text.data() + run, text.size() - run);
   out.push_back('"');
 }
 

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,15 +67,9 @@ const DomainInfo* find_domain(const ApiContext& context, std::string_view parame
   return nullptr;
 }
 
-// IP addresses mapped to a user (POST/PUT /user; expired ones are gone).
-struct UserAddresses {
-  std::vector<std::string> ipv4;
-  std::vector<std::string> ipv6;
-  bool empty() const { return ipv4.empty() && ipv6.empty(); }
-};
-UserAddresses addresses_of(const pb::DirectoryObject& object) {
-  return {{object.ipv4_addresses().begin(), object.ipv4_addresses().end()},
-          {object.ipv6_addresses().begin(), object.ipv6_addresses().end()}};
+// IP addresses are mapped to users through POST/PUT /user (expired ones are gone).
+bool has_addresses(const pb::DirectoryObject& object) {
+  return object.ipv4_addresses_size() > 0 || object.ipv6_addresses_size() > 0;
 }
 
 struct AddressRange {
@@ -126,8 +122,8 @@ std::optional<std::vector<AddressRange>> parse_networks(std::string_view text,
   return ranges;
 }
 
-bool in_networks(const UserAddresses& addresses, const std::vector<AddressRange>& ranges) {
-  for (const auto* list : {&addresses.ipv4, &addresses.ipv6}) {
+bool in_networks(const pb::DirectoryObject& object, const std::vector<AddressRange>& ranges) {
+  for (const auto* list : {&object.ipv4_addresses(), &object.ipv6_addresses()}) {
     for (const std::string& text : *list) {
       boost::system::error_code parse_error;
       const address a = boost::asio::ip::make_address(text, parse_error);
@@ -179,15 +175,15 @@ class ObjectWriter {
  public:
   ObjectWriter(const ApiContext& context, JsonWriter& json) : context_(context), json_(json) {}
 
-  void user(const pb::DirectoryObject& object, const UserAddresses& addresses) {
+  void user(const pb::DirectoryObject& object) {
     json_.begin_object();
     json_.member("dn", object.dn());
     json_.member("changetype", changetype_name(object.last_change()));
     json_.member("sAMAccountName", object.sam_account_name());
     ntlm_identity(object);
     json_.member("mail", object.mail());
-    address_list("ipv4_addresses", addresses.ipv4);
-    address_list("ipv6_addresses", addresses.ipv6);
+    address_list("ipv4_addresses", object.ipv4_addresses());
+    address_list("ipv6_addresses", object.ipv6_addresses());
     json_.member("objectGUID", guid_to_string(object.guid()));
     groups(object);
     json_.member("timestamp", epoch_seconds(timestamp_us(object)));
@@ -224,7 +220,8 @@ class ObjectWriter {
     json_.member("NTLMIIdentity", identity);
   }
 
-  void address_list(std::string_view name, const std::vector<std::string>& list) {
+  void address_list(std::string_view name,
+                    const google::protobuf::RepeatedPtrField<std::string>& list) {
     if (list.empty()) return;
     json_.key(name);
     json_.begin_array();
@@ -236,18 +233,25 @@ class ObjectWriter {
     json_.key("groups");
     json_.begin_array();
     // Its groups from AD, then those the API added that AD does not list.
-    std::vector<std::string> guids(object.member_of().begin(), object.member_of().end());
-    for (const std::string& guid : object.api_groups()) {
-      if (std::find(guids.begin(), guids.end(), guid) == guids.end()) guids.push_back(guid);
-    }
-    for (const std::string& guid : guids) {
-      auto [it, inserted] = group_dns_.try_emplace(guid);
-      if (inserted) {
-        if (auto group = context_.store.object_by_guid(guid)) it->second = group->dn();
+    const auto& ad = object.member_of();
+    const auto& api = object.api_groups();
+    for (const std::string& guid : ad) group_dn(guid);
+    for (auto it = api.begin(); it != api.end(); ++it) {
+      if (std::find(ad.begin(), ad.end(), *it) == ad.end() &&
+          std::find(api.begin(), it, *it) == it) {
+        group_dn(*it);
       }
-      if (!it->second.empty()) json_.string(it->second);
     }
     json_.end_array();
+  }
+
+  // Writes the DN of the group with that GUID, unless there is no such group.
+  void group_dn(const std::string& guid) {
+    auto [it, inserted] = group_dns_.try_emplace(guid);
+    if (inserted) {
+      if (auto group = context_.store.object_by_guid(guid)) it->second = group->dn();
+    }
+    if (!it->second.empty()) json_.string(it->second);
   }
 
   const ApiContext& context_;
@@ -262,8 +266,135 @@ Response user_response(const ApiContext& context,
   }
   std::string body;
   JsonWriter json(body);
-  ObjectWriter(context, json).user(*object, addresses_of(*object));
+  ObjectWriter(context, json).user(*object);
   return json_response(http::status::ok, std::move(body));
+}
+
+// A piece of a streamed list (one Stream call) ends after the object that takes its text past
+// kPieceBytes, or after kObjectsPerPiece objects read from the store (one snapshot per piece):
+// this bounds the memory of a response and the time a call holds its thread.
+constexpr size_t kPieceBytes = 32 * 1024;
+constexpr size_t kObjectsPerPiece = 256;
+constexpr size_t kGuidSize = 16;
+
+class ListBody;
+// Writes the next objects of a list into the body, up to a piece's bounds; returns whether
+// more may follow.
+using ListPiece = std::function<bool(ListBody&)>;
+
+// A streamed {"<name>": [...]} body: the JSON writer's state between Stream calls, and the
+// object writer (its group DN cache lasts for the whole response). Each piece is written
+// straight into the buffer the server hands over, so a response holds one piece's buffer,
+// not two. Immovable: the writers refer to text_.
+class ListBody {
+ public:
+  ListBody(const ApiContext& context, std::string name)
+      : name_(std::move(name)), json_(text_), writer_(context, json_) {}
+  ListBody(const ListBody&) = delete;
+  ListBody& operator=(const ListBody&) = delete;
+
+  ObjectWriter& writer() { return writer_; }
+  // The piece holds kPieceBytes or more: end it.
+  bool full() const { return text_.size() >= kPieceBytes; }
+
+  // ResponseBody::Stream: appends the next piece (`next_piece`'s objects; the list's opening
+  // first, its end last) to `out` and returns whether more follows.
+  bool next(std::string& out, const ListPiece& next_piece) {
+    text_.swap(out);  // the writers append to text_
+    if (!started_) {
+      started_ = true;
+      text_.reserve(kPieceBytes + kPieceBytes / 4);
+      json_.begin_object();
+      json_.key(name_);
+      json_.begin_array();
+    }
+    const bool more = next_piece(*this);
+    if (!more) {
+      json_.end_array();
+      json_.end_object();
+    }
+    out.swap(text_);
+    return more;
+  }
+
+ private:
+  const std::string name_;
+  std::string text_;  // between calls: empty, without a buffer
+  JsonWriter json_;
+  ObjectWriter writer_;
+  bool started_ = false;
+};
+
+// 200 with a chunked JSON list that `next_piece` produces piece by piece, on the session's
+// thread after this returns: whatever it captures must outlive the response (the context
+// does: it outlives the server).
+Response streamed_list(const ApiContext& context, std::string name, ListPiece next_piece) {
+  auto body = std::make_shared<ListBody>(context, std::move(name));
+  return streamed_response(http::status::ok, "application/json",
+                           [body, next_piece = std::move(next_piece)](std::string& out) {
+                             return body->next(out, next_piece);
+                           });
+}
+
+// Live objects of `kind` in `domain` ("": all), in GUID order; those `keep` accepts (all
+// without one) are written with `write`.
+using Keep = std::function<bool(const pb::DirectoryObject&)>;
+using Write = void (ObjectWriter::*)(const pb::DirectoryObject&);
+ListPiece objects_in_pieces(const ApiContext& context, pb::ObjectKind kind, std::string domain,
+                            Keep keep, Write write) {
+  return [&context, kind, domain = std::move(domain), keep = std::move(keep), write,
+          after = std::string()](ListBody& body) mutable {
+    size_t visited = 0;
+    bool more = false;
+    context.store.objects_after(kind, domain, after, [&](const pb::DirectoryObject& object) {
+      after = object.guid();
+      if (!keep || keep(object)) (body.writer().*write)(object);
+      more = ++visited == kObjectsPerPiece || body.full();
+      return !more;
+    });
+    return more;
+  };
+}
+
+// The filters of GET /users, copied out of the request for the stream.
+struct UserFilter {
+  std::string domain;  // lower-case DNS name; "": every domain
+  bool ip_only = true;
+  std::optional<std::vector<AddressRange>> networks;
+
+  bool matches(const pb::DirectoryObject& object) const {
+    if (object.kind() != pb::USER) return false;
+    if (!domain.empty() && object.domain() != domain) return false;
+    if (ip_only && !has_addresses(object)) return false;
+    return !networks || in_networks(object, *networks);
+  }
+};
+
+// The members of a group that `filter` accepts. The first piece reads the group's members once
+// (one snapshot) and keeps the GUIDs of those that match (16 bytes each: a 100,000-member group
+// costs 1.6 MB for the response's duration); each piece then reads the next of them as they
+// are at that moment (gone or no longer matching: left out).
+ListPiece members_in_pieces(const ApiContext& context, std::string group_guid,
+                            UserFilter filter) {
+  return [&context, group_guid = std::move(group_guid), filter = std::move(filter),
+          guids = std::optional<std::string>(), next = size_t{0}](ListBody& body) mutable {
+    if (!guids) {
+      guids.emplace();
+      context.store.members(group_guid, [&](const pb::DirectoryObject& object) {
+        if (object.guid().size() == kGuidSize && filter.matches(object)) {
+          guids->append(object.guid());
+        }
+        return true;
+      });
+    }
+    for (size_t read = 0; next < guids->size() && read < kObjectsPerPiece && !body.full();
+         ++read, next += kGuidSize) {
+      std::optional<pb::DirectoryObject> object =
+          context.store.object_by_guid(guids->substr(next, kGuidSize));
+      if (object && filter.matches(*object)) body.writer().user(*object);
+    }
+    return next < guids->size();
+  };
 }
 
 }  // namespace
@@ -281,55 +412,42 @@ Response uid_domains(const Call&, const ApiContext& context) {
 }
 
 Response uid_users(const Call& call, const ApiContext& context) {
-  bool ip_only = true;
+  UserFilter filter;
   if (auto value = call.query_param("ip_only")) {
     const std::string text = lower(*value);
     if (text != "true" && text != "false") {
       return error_response(http::status::bad_request, "ip_only must be true or false");
     }
-    ip_only = text == "true";
+    filter.ip_only = text == "true";
   }
-  std::optional<std::vector<AddressRange>> networks;
   if (auto value = call.query_param("networks")) {
     std::string error;
-    networks = parse_networks(*value, &error);
-    if (!networks) return error_response(http::status::bad_request, error);
+    filter.networks = parse_networks(*value, &error);
+    if (!filter.networks) return error_response(http::status::bad_request, error);
   }
-  const DomainInfo* domain = nullptr;
-  std::optional<pb::DirectoryObject> group;
   bool empty = false;  // a filter names nothing that exists: no users
   if (auto value = call.query_param("domain")) {
-    domain = find_domain(context, *value);
+    const DomainInfo* domain = find_domain(context, *value);
+    if (domain != nullptr) filter.domain = domain->name;
     empty = domain == nullptr;
   }
+  std::optional<pb::DirectoryObject> group;
   if (auto value = call.query_param("group")) {
     group = context.store.object_by_dn(std::string(*value));
     empty = empty || !group || group->kind() != pb::GROUP;
   }
 
-  std::string body;
-  JsonWriter json(body);
-  ObjectWriter writer(context, json);
-  json.begin_object();
-  json.key("users");
-  json.begin_array();
-  const auto visit = [&](const pb::DirectoryObject& object) {
-    if (object.kind() != pb::USER) return true;
-    if (domain != nullptr && object.domain() != domain->name) return true;
-    const UserAddresses addresses = addresses_of(object);
-    if (ip_only && addresses.empty()) return true;
-    if (networks && !in_networks(addresses, *networks)) return true;
-    writer.user(object, addresses);
-    return true;
-  };
-  if (!empty && group) {
-    context.store.members(group->guid(), visit);
-  } else if (!empty) {
-    context.store.objects(pb::USER, domain != nullptr ? domain->name : "", visit);
+  if (empty) return streamed_list(context, "users", [](ListBody&) { return false; });
+  if (group) {
+    return streamed_list(context, "users",
+                         members_in_pieces(context, group->guid(), std::move(filter)));
   }
-  json.end_array();
-  json.end_object();
-  return json_response(http::status::ok, std::move(body));
+  const std::string domain = filter.domain;
+  Keep keep = [filter = std::move(filter)](const pb::DirectoryObject& object) {
+    return filter.matches(object);
+  };
+  return streamed_list(context, "users", objects_in_pieces(context, pb::USER, domain,
+                                                           std::move(keep), &ObjectWriter::user));
 }
 
 Response uid_user_by_guid(const Call& call, const ApiContext& context) {
@@ -350,26 +468,17 @@ Response uid_user_by_ntlm(const Call& call, const ApiContext& context) {
 }
 
 Response uid_groups(const Call& call, const ApiContext& context) {
-  const DomainInfo* domain = nullptr;
-  if (auto value = call.query_param("domain")) domain = find_domain(context, *value);
-  const bool empty = call.query_param("domain").has_value() && domain == nullptr;
-
-  std::string body;
-  JsonWriter json(body);
-  ObjectWriter writer(context, json);
-  json.begin_object();
-  json.key("groups");
-  json.begin_array();
-  if (!empty) {
-    context.store.objects(pb::GROUP, domain != nullptr ? domain->name : "",
-                          [&](const pb::DirectoryObject& object) {
-                            writer.group(object);
-                            return true;
-                          });
+  std::string domain;
+  if (auto value = call.query_param("domain")) {
+    const DomainInfo* found = find_domain(context, *value);
+    if (found == nullptr) {
+      return streamed_list(context, "groups", [](ListBody&) { return false; });
+    }
+    domain = found->name;
   }
-  json.end_array();
-  json.end_object();
-  return json_response(http::status::ok, std::move(body));
+  return streamed_list(context, "groups",
+                       objects_in_pieces(context, pb::GROUP, std::move(domain), nullptr,
+                                         &ObjectWriter::group));
 }
 
 Response uid_status(const Call&, const ApiContext& context) {

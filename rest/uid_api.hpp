@@ -1,7 +1,11 @@
 #pragma once
 // The read endpoints of the User ID Service API (specs/user-id-service-api.txt), as functions
-// over the store. Every list is produced by walking the store with its visitor and appending
-// JSON to one string: no per-object intermediate structures (chunked streaming: later).
+// over the store. Single objects are one JSON string. The lists (GET /users, GET /groups) are
+// streamed (ResponseBody::Stream, chunked): each piece resumes the store's GUID-ordered
+// listing after the last object of the previous one (objects_after) and holds about 32 KiB of
+// JSON (at most 256 objects), so a response's memory does not grow with the directory. The
+// pieces are separate snapshots: an object changed while a list is sent shows up at most once,
+// as it was when its piece was read. The bytes are the same as one string would be.
 //
 // Object fields (the spec's attribute tables):
 //   user:  dn, changetype, sAMAccountName, NTLMIdentity and NTLMIIdentity (both spellings,
@@ -29,7 +33,9 @@ Response uid_domains(const Call& call, const ApiContext& context);
 //   domain    FQDN or base DN of a configured domain (case-insensitive; spaces after commas
 //             ignored); an unknown domain gives an empty list.
 //   group     DN of a group: only its direct members (primary group members included); an
-//             unknown group gives an empty list.
+//             unknown group gives an empty list. Members are read once, at the first piece;
+//             the response then holds the GUIDs of those that match (16 bytes each: 1.6 MB
+//             for a 100,000-member group) and reads their objects piece by piece.
 //   ip_only   "true" (default) or "false": only users with IP addresses (POST/PUT /user).
 //   networks  "a.b.c.d-e.f.g.h[,...]" (IPv6 ranges too): only users with an address in one
 //             of the ranges. 400 when malformed, mixed families, or end < start.

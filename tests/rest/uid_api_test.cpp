@@ -4,12 +4,15 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "proto/guid.hpp"
 #include "rest/api.hpp"
+#include "rest/json.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/response_text.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -17,6 +20,8 @@ namespace {
 namespace http = boost::beast::http;
 using changefeed::testing::kDomain;
 using changefeed::testing::StoreTest;
+using testing::response_pieces;
+using testing::response_text;
 
 constexpr char kBase[] = "/api/uid/v1.0";
 
@@ -39,7 +44,7 @@ class UidApiTest : public StoreTest {
     Response response = get(target);
     EXPECT_EQ(response.result(), http::status::ok) << target << ": " << response.body();
     EXPECT_EQ(response[http::field::content_type], "application/json");
-    return response.body();
+    return response_text(response);
   }
   std::string users(const std::string& query) { return body(std::string(kBase) + "/users?" + query); }
 
@@ -190,6 +195,203 @@ TEST_F(UidApiTest, EscapesDnsAndPassesNonAsciiThrough) {
       << json;
   EXPECT_EQ(body(std::string(kBase) + "/user/dn/CN%3DSmith%5C%2C%20Zo%C3%AB%20%22Z%22%2COU%3DPeople%2CDC%3Dexample%2CDC%3Dtest"),
             json);
+}
+
+// ---- long lists: streamed in pieces --------------------------------------------------------
+
+// 600 more users than fit in two pieces (256 objects each), all listed by the group "many",
+// with GUIDs that sort after the fixture's and in creation order.
+class LongListTest : public UidApiTest {
+ protected:
+  static constexpr int kBulk = 600;
+
+  LongListTest() {
+    pb::ObservedObject many = group("many", {});
+    std::vector<pb::ObservedObject> page;
+    for (int i = 0; i < kBulk; ++i) {
+      pb::ObservedObject observed;
+      pb::DirectoryObject& object = *observed.mutable_object();
+      object.set_guid(bulk_guid(i));
+      object.set_kind(pb::USER);
+      object.set_dn("CN=bulk" + std::to_string(i) + ",OU=People,DC=example,DC=test");
+      object.set_sam_account_name("bulk" + std::to_string(i));
+      object.set_netbios_domain(changefeed::testing::kNetbios);
+      object.set_mail("bulk" + std::to_string(i) + "@example.test");
+      page.push_back(observed);
+      many.add_members(bulk_guid(i));
+    }
+    page.push_back(many);
+    apply(page);
+  }
+
+  static std::string bulk_guid(int i) {
+    std::string guid(16, '\x7b');
+    guid[1] = static_cast<char>(i >> 8);
+    guid[2] = static_cast<char>(i & 0xff);
+    return guid;
+  }
+
+  // GET /user/{guid} of each, joined as the list {"users":[...]} holds them.
+  std::string listed(const std::vector<std::string>& guids) {
+    std::string text = R"({"users":[)";
+    for (const std::string& guid : guids) {
+      if (text.back() != '[') text += ',';
+      text += body(std::string(kBase) + "/user/" + guid_to_string(guid));
+    }
+    return text + "]}";
+  }
+  std::vector<std::string> bulk_guids() {
+    std::vector<std::string> guids;
+    for (int i = 0; i < kBulk; ++i) guids.push_back(bulk_guid(i));
+    return guids;
+  }
+
+  // The pieces of a streamed 200 response; fails the test when it is not streamed or a piece
+  // is larger than its bounds (256 objects; the object that takes it past 32 KiB ends it).
+  std::vector<std::string> pieces(const std::string& target) {
+    Response response = get(target);
+    EXPECT_EQ(response.result(), http::status::ok) << target;
+    EXPECT_EQ(response[http::field::content_type], "application/json");
+    EXPECT_TRUE(response.body().stream) << target << " is not streamed";
+    std::vector<std::string> pieces = response_pieces(response);
+    for (const std::string& piece : pieces) {
+      size_t objects = 0;
+      for (size_t at = piece.find("\"objectGUID\""); at != std::string::npos;
+           at = piece.find("\"objectGUID\"", at + 1)) {
+        ++objects;
+      }
+      EXPECT_LE(objects, 256u) << target;
+      EXPECT_LT(piece.size(), 33u * 1024) << target;
+    }
+    return pieces;
+  }
+  static std::string joined(const std::vector<std::string>& pieces) {
+    std::string text;
+    for (const std::string& piece : pieces) text += piece;
+    return text;
+  }
+
+  // After the first piece of `query`'s list: bulk10 (sent in it) and bulk500 (not yet) change,
+  // bulk400 is deleted. The rest of the list shows bulk500 changed, bulk10 once as it was,
+  // and no bulk400.
+  void expect_changes_between_pieces_show_once(const std::string& query) {
+    const std::string before =
+        body(std::string(kBase) + "/user/" + guid_to_string(bulk_guid(10)));
+    Response response = get(std::string(kBase) + "/users?" + query);
+    ASSERT_TRUE(response.body().stream);
+    std::string text;
+    ASSERT_TRUE(response.body().stream(text)) << "more pieces follow the first";
+    ASSERT_NE(text.find(before), std::string::npos) << "bulk10 is in the first piece";
+
+    for (int i : {10, 500}) {
+      pb::ObservedObject changed;
+      changed.set_partial(true);
+      changed.add_present_fields("mail");
+      changed.mutable_object()->set_guid(bulk_guid(i));
+      changed.mutable_object()->set_mail("changed" + std::to_string(i) + "@example.test");
+      apply({changed});
+    }
+    pb::ObservedObject gone;
+    gone.mutable_object()->set_guid(bulk_guid(400));
+    gone.set_deleted(true);
+    apply({gone});
+    ASSERT_FALSE(store_->object_by_guid(bulk_guid(400)));
+
+    for (bool more = true; more;) {
+      std::string piece;
+      more = response.body().stream(piece);
+      text += piece;
+    }
+    std::string error;
+    ASSERT_TRUE(parse_json(text, &error)) << error;
+    EXPECT_EQ(text.find(R"("sAMAccountName":"bulk400")"), std::string::npos);
+    EXPECT_NE(text.find(R"("mail":"changed500@example.test")"), std::string::npos);
+    EXPECT_EQ(text.find("changed10@"), std::string::npos);
+    size_t count = 0;
+    for (size_t at = text.find(R"("sAMAccountName":"bulk10")"); at != std::string::npos;
+         at = text.find(R"("sAMAccountName":"bulk10")", at + 1)) {
+      ++count;
+    }
+    EXPECT_EQ(count, 1u);
+  }
+};
+
+TEST_F(LongListTest, UsersAreStreamedInPiecesWithTheBytesOfOneDocument) {
+  std::vector<std::string> guids = {guid("alice"), guid("bob")};
+  for (const std::string& bulk : bulk_guids()) guids.push_back(bulk);
+  for (const std::string query : {"ip_only=false", "ip_only=false&domain=example.test"}) {
+    const std::vector<std::string> parts = pieces(std::string(kBase) + "/users?" + query);
+    EXPECT_GE(parts.size(), 3u) << query;
+    EXPECT_EQ(joined(parts), listed(guids)) << query;
+  }
+}
+
+TEST_F(LongListTest, GroupMembersAreStreamedInPieces) {
+  const std::vector<std::string> parts =
+      pieces(std::string(kBase) + "/users?ip_only=false&group=" + dn("many"));
+  EXPECT_GE(parts.size(), 3u);
+  EXPECT_EQ(joined(parts), listed(bulk_guids()));
+}
+
+TEST_F(LongListTest, IpAndNetworkFiltersApplyAcrossPieces) {
+  for (const auto& [i, address] : {std::pair{5, "192.0.2.5"}, std::pair{300, "192.0.2.30"},
+                                   std::pair{599, "198.51.100.1"}}) {
+    changefeed::UserChange change;
+    change.ipv4 = std::vector<std::string>{address};
+    change.default_lifetime_us = 3'600'000'000;
+    changefeed::ApiOutcome outcome;
+    ASSERT_TRUE(store_->change_user(bulk_guid(i), change, &outcome).is_ok());
+    ASSERT_EQ(outcome, changefeed::ApiOutcome::kDone);
+  }
+  const std::string mapped = listed({bulk_guid(5), bulk_guid(300), bulk_guid(599)});
+  EXPECT_NE(mapped.find(R"("ipv4_addresses":["192.0.2.30"])"), std::string::npos) << mapped;
+  EXPECT_EQ(joined(pieces(std::string(kBase) + "/users")), mapped);
+  EXPECT_EQ(joined(pieces(std::string(kBase) + "/users?group=" + dn("many"))), mapped);
+  EXPECT_EQ(joined(pieces(std::string(kBase) + "/users?networks=192.0.2.0-192.0.2.255")),
+            listed({bulk_guid(5), bulk_guid(300)}));
+  EXPECT_EQ(joined(pieces(std::string(kBase) + "/users?ip_only=false&group=" + dn("many") +
+                          "&networks=198.51.100.0-198.51.100.9")),
+            listed({bulk_guid(599)}));
+}
+
+TEST_F(LongListTest, ObjectsChangedWhileUsersAreSentShowOnceAsTheirPieceReadThem) {
+  expect_changes_between_pieces_show_once("ip_only=false");
+}
+
+TEST_F(LongListTest, MembersChangedWhileTheyAreSentShowOnceAsTheirPieceReadThem) {
+  expect_changes_between_pieces_show_once("ip_only=false&group=" + dn("many"));
+}
+
+TEST_F(LongListTest, GroupsAreStreamedInPieces) {
+  std::vector<pb::ObservedObject> page;
+  for (int i = 0; i < 300; ++i) {
+    pb::ObservedObject observed;
+    pb::DirectoryObject& object = *observed.mutable_object();
+    std::string guid(16, '\x7c');
+    guid[1] = static_cast<char>(i >> 8);
+    guid[2] = static_cast<char>(i & 0xff);
+    object.set_guid(guid);
+    object.set_kind(pb::GROUP);
+    object.set_dn("CN=team" + std::to_string(i) + ",OU=Groups,DC=example,DC=test");
+    object.set_sam_account_name("team" + std::to_string(i));
+    page.push_back(observed);
+  }
+  apply(page);
+  const std::vector<std::string> parts = pieces(std::string(kBase) + "/groups");
+  EXPECT_GE(parts.size(), 2u);
+  const std::string text = joined(parts);
+  std::string error;
+  const std::optional<JsonValue> json = parse_json(text, &error);
+  ASSERT_TRUE(json) << error;
+  const JsonValue* groups = json->find("groups");
+  ASSERT_TRUE(groups != nullptr && groups->is_array());
+  std::vector<std::string> seen;
+  for (const JsonValue& group : groups->array()) seen.push_back(group.find("objectGUID")->text());
+  EXPECT_EQ(seen.size(), 4u + 300u) << "Domain Users, staff, admins, many and the teams";
+  std::vector<std::string> unique = seen;
+  std::sort(unique.begin(), unique.end());
+  EXPECT_EQ(std::unique(unique.begin(), unique.end()), unique.end()) << "each group once";
+  EXPECT_EQ(body(std::string(kBase) + "/groups?domain=example.test"), text);
 }
 
 // ---- /groups, /status ----------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include "rest/uid_api.hpp"
 #include "rest/uid_write.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/response_text.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 namespace http = boost::beast::http;
 using changefeed::testing::kDomain;
 using changefeed::testing::StoreTest;
+using testing::response_text;
 
 constexpr char kGuid[] = "d8e3d58f-fbc9-4ba9-8206-925c3083ed7d";
 
@@ -206,12 +208,12 @@ TEST_F(UidWriteTest, UsersIpOnlyAndNetworksSeeMappings) {
   ASSERT_EQ(put(alice(), R"({"changetype": "add", "ipv4_addresses": ["192.0.2.7"]})").result(), http::status::ok);
   Request request(http::verb::get, "/", 11);
   Call ip_only{request, {}, {}};
-  std::string users = uid_users(ip_only, context_).body();
+  std::string users = response_text(uid_users(ip_only, context_));
   EXPECT_NE(users.find(R"("sAMAccountName":"alice")"), std::string::npos) << users;
   Call in_range{request, {}, {{"networks", "192.0.2.1-192.0.2.10"}}};
-  EXPECT_NE(uid_users(in_range, context_).body().find("alice"), std::string::npos);
+  EXPECT_NE(response_text(uid_users(in_range, context_)).find("alice"), std::string::npos);
   Call out_of_range{request, {}, {{"networks", "192.0.2.8-192.0.2.10"}}};
-  EXPECT_EQ(uid_users(out_of_range, context_).body(), R"({"users":[]})");
+  EXPECT_EQ(response_text(uid_users(out_of_range, context_)), R"({"users":[]})");
 }
 
 }  // namespace

@@ -1,0 +1,670 @@
+#include "rest/dsync_api.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proto/guid.hpp"
+#include "rest/auth.hpp"
+#include "rest/credentials.hpp"
+#include "rest/dsync_model.hpp"
+#include "rest/json.hpp"
+#include "rest/response.hpp"
+#include "rest/webhook_client.hpp"
+
+namespace dirfeed::rest {
+namespace {
+
+namespace http = boost::beast::http;
+
+constexpr std::string_view kType = "active-directory";
+constexpr size_t kDirectoryIdBytes = 20;  // 40 hex digits
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ---- answers in the document's {data, error} shape -----------------------------------------
+
+// {"data": null, "error": {"message": message}} with `status`.
+Response failure(http::status status, std::string_view message) {
+  std::string body;
+  JsonWriter json(body);
+  json.begin_object();
+  json.key("data");
+  json.null();
+  json.key("error");
+  json.begin_object();
+  json.member("message", message);
+  json.end_object();
+  json.end_object();
+  return json_response(status, std::move(body));
+}
+
+Response bad_request(std::string_view message) {
+  return failure(http::status::bad_request, message);
+}
+
+// {"data": what write_data writes, "error": null} with `status`.
+template <typename WriteData>
+Response success(http::status status, const WriteData& write_data) {
+  std::string body;
+  JsonWriter json(body);
+  json.begin_object();
+  json.key("data");
+  write_data(json);
+  json.key("error");
+  json.null();
+  json.end_object();
+  return json_response(status, std::move(body));
+}
+
+// nullopt when the request carries a known API key, else the 401.
+std::optional<Response> refuse_without_key(const Call& call, const ApiContext& context) {
+  if (!request_api_key(call.request)) {
+    return failure(http::status::unauthorized,
+                   "an API key is required (Authorization: Api-Key KEY)");
+  }
+  if (context.credentials == nullptr ||
+      !check_request_api_key(call.request, *context.credentials)) {
+    return failure(http::status::unauthorized, "unknown API key");
+  }
+  return std::nullopt;
+}
+
+// ---- DNs and domains -----------------------------------------------------------------------
+
+// Whether text[pos] is escaped: an odd number of backslashes before it.
+bool escaped_at(std::string_view text, size_t pos) {
+  size_t backslashes = 0;
+  while (pos > 0 && text[--pos] == '\\') ++backslashes;
+  return backslashes % 2 == 1;
+}
+
+// An attribute type: a name (letters, digits, '-') or a dotted OID.
+bool attribute_type(std::string_view type) {
+  return !type.empty() && std::isalnum(static_cast<unsigned char>(type.front())) &&
+         std::all_of(type.begin(), type.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+         });
+}
+
+// The RDNs of a DN as "type=value", without the spaces people type around ',' and '='
+// ("OU=Staff, DC=example"), case and escapes kept; nullopt when `dn` is not a DN (empty, an
+// RDN without a type, '=' or value, a dangling '\').
+std::optional<std::vector<std::string>> dn_parts(std::string_view dn) {
+  std::vector<std::string_view> rdns;
+  size_t start = 0;
+  for (size_t i = 0; i <= dn.size(); ++i) {
+    if (i == dn.size() || dn[i] == ',') {
+      rdns.push_back(dn.substr(start, i - start));
+      start = i + 1;
+    } else if (dn[i] == '\\' && ++i == dn.size()) {
+      return std::nullopt;
+    }
+  }
+  std::vector<std::string> parts;
+  for (std::string_view rdn : rdns) {
+    // Attribute types hold no escapes, so the first '=' ends the type.
+    const size_t equals = rdn.find('=');
+    if (equals == std::string_view::npos) return std::nullopt;
+    std::string_view type = rdn.substr(0, equals);
+    std::string_view value = rdn.substr(equals + 1);
+    while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
+    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && value.back() == ' ' && !escaped_at(value, value.size() - 1)) {
+      value.remove_suffix(1);
+    }
+    if (!attribute_type(type) || value.empty()) return std::nullopt;
+    parts.push_back(std::string(type) + "=" + std::string(value));
+  }
+  return parts;
+}
+
+std::string join_dn(const std::vector<std::string>& parts) {
+  std::string dn;
+  for (const std::string& part : parts) {
+    if (!dn.empty()) dn.push_back(',');
+    dn += part;
+  }
+  return dn;
+}
+
+// Whether the RDNs `base` end `dn` (case-insensitive): dn is base or under it.
+bool ends_with_rdns(const std::vector<std::string>& dn, const std::vector<std::string>& base) {
+  return base.size() <= dn.size() &&
+         std::equal(base.rbegin(), base.rend(), dn.rbegin(),
+                    [](const std::string& a, const std::string& b) { return lower(a) == lower(b); });
+}
+
+// The configured domain `name` names (FQDN or base DN, case-insensitive), or nullptr.
+const DomainInfo* find_domain(const ApiContext& context, std::string_view name) {
+  const std::string fqdn = lower(name);
+  const std::optional<std::vector<std::string>> dn = dn_parts(name);
+  for (const DomainInfo& domain : context.domains) {
+    if (domain.name == fqdn) return &domain;
+    const std::optional<std::vector<std::string>> base = dn_parts(domain.base_dn);
+    if (dn && base && dn->size() == base->size() && ends_with_rdns(*dn, *base)) return &domain;
+  }
+  return nullptr;
+}
+
+std::string domain_names(const ApiContext& context) {
+  std::string names;
+  for (const DomainInfo& domain : context.domains) {
+    if (!names.empty()) names += ", ";
+    names += domain.name;
+  }
+  return names;
+}
+
+// ---- request bodies ------------------------------------------------------------------------
+
+// The request's JSON object body; nullopt and *problem when there is none.
+std::optional<JsonValue> body_object(const Call& call, std::string* problem) {
+  if (call.request.body().empty()) {
+    *problem = "a JSON object body is required";
+    return std::nullopt;
+  }
+  std::optional<JsonValue> value = parse_json(call.request.body(), problem);
+  if (value && !value->is_object()) {
+    *problem = "the JSON body must be an object";
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Typed reads of a body's members. Absent and null members are nullopt; the first member of
+// a wrong type is remembered in problem() (and is nullopt too).
+class BodyFields {
+ public:
+  explicit BodyFields(const JsonValue& object) : object_(object) {}
+
+  std::optional<std::string> string(std::string_view name) {
+    const JsonValue* value = find(name);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_string()) return fail(name, "a string");
+    return value->text();
+  }
+
+  std::optional<bool> boolean(std::string_view name) {
+    const JsonValue* value = find(name);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_bool()) return fail(name, "true or false");
+    return value->as_bool();
+  }
+
+  std::optional<std::vector<std::string>> strings(std::string_view name) {
+    const JsonValue* value = find(name);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_array()) return fail(name, "an array of strings");
+    std::vector<std::string> list;
+    for (const JsonValue& element : value->array()) {
+      if (!element.is_string()) return fail(name, "an array of strings");
+      list.push_back(element.text());
+    }
+    return list;
+  }
+
+  // A whole number 0..max written without sign, fraction or exponent.
+  std::optional<uint32_t> count(std::string_view name, uint32_t max) {
+    const JsonValue* value = find(name);
+    if (value == nullptr) return std::nullopt;
+    const std::string expected = "a whole number from 0 to " + std::to_string(max);
+    if (!value->is_number()) return fail(name, expected);
+    const std::string& text = value->text();
+    uint32_t number = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc() || end != text.data() + text.size() || number > max) {
+      return fail(name, expected);
+    }
+    return number;
+  }
+
+  const std::string& problem() const { return problem_; }
+
+ private:
+  const JsonValue* find(std::string_view name) const {
+    const JsonValue* value = object_.find(name);
+    return value == nullptr || value->is_null() ? nullptr : value;
+  }
+
+  // Remembers "`name` must be <expected>" (the first only); converts to any empty optional.
+  std::nullopt_t fail(std::string_view name, std::string_view expected) {
+    if (problem_.empty()) problem_ = std::string(name) + " must be " + std::string(expected);
+    return std::nullopt;
+  }
+
+  const JsonValue& object_;
+  std::string problem_;
+};
+
+// Applies the members POST and PATCH share (name, webhook_url, webhook_secret,
+// webhook_batch_size, log_webhook_events) that `body` gives to `directory`; an empty name
+// keeps the current one. Returns what is wrong, "" when nothing is.
+std::string apply_settings(const JsonValue& body, pb::Directory& directory) {
+  BodyFields fields(body);
+  const std::optional<std::string> name = fields.string("name");
+  const std::optional<std::string> url = fields.string("webhook_url");
+  const std::optional<std::string> secret = fields.string("webhook_secret");
+  const std::optional<uint32_t> batch = fields.count("webhook_batch_size", kMaxWebhookBatchSize);
+  const std::optional<bool> log = fields.boolean("log_webhook_events");
+  if (!fields.problem().empty()) return fields.problem();
+  if (url && !url->empty()) {
+    // The grammar the webhook client sends to (rest/webhook_client.hpp).
+    std::string error;
+    if (!WebhookUrl::parse(*url, &error)) return "webhook_url: " + error;
+  }
+  if (name && !name->empty()) directory.set_name(*name);
+  if (url) directory.set_webhook_url(*url);
+  if (secret) directory.set_webhook_secret(*secret);
+  if (batch) directory.set_webhook_batch_size(*batch);
+  if (log) directory.set_log_webhook_events(*log);
+  return "";
+}
+
+std::string new_directory_id() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (const char byte : random_bytes(kDirectoryIdBytes)) {
+    const auto bits = static_cast<unsigned char>(byte);
+    id.push_back(kHex[bits >> 4]);
+    id.push_back(kHex[bits & 0xf]);
+  }
+  return id;
+}
+
+// ---- directories ---------------------------------------------------------------------------
+
+void write_directory(JsonWriter& json, const pb::Directory& directory) {
+  json.begin_object();
+  json.member("id", directory.id());
+  json.member("name", directory.name());
+  json.member("tenant", directory.tenant());
+  json.member("product", directory.product());
+  json.member("type", directory.type());
+  json.key("log_webhook_events");
+  json.boolean(directory.log_webhook_events());
+  json.key("scim");
+  json.begin_object();
+  for (const char* name : {"path", "secret", "endpoint"}) {
+    json.key(name);
+    json.null();
+  }
+  json.end_object();
+  json.key("webhook");
+  json.begin_object();
+  json.member("endpoint", directory.webhook_url());
+  json.member("secret", directory.webhook_secret());
+  json.end_object();
+  json.member("domain", directory.domain());
+  json.key("base_dns");
+  json.begin_array();
+  for (const std::string& dn : directory.base_dns()) json.string(dn);
+  json.end_array();
+  json.key("group");
+  if (directory.group_guid().empty()) {
+    json.null();
+  } else {
+    json.string(guid_to_string(directory.group_guid()));
+  }
+  json.key("webhook_batch_size");
+  json.number(directory.webhook_batch_size());
+  json.end_object();
+}
+
+Response directory_response(http::status status, const pb::Directory& directory) {
+  return success(status, [&](JsonWriter& json) { write_directory(json, directory); });
+}
+
+Response directory_not_found() { return failure(http::status::not_found, "directory not found"); }
+
+Response read_only() {
+  return failure(http::status::internal_server_error, "the store is read-only");
+}
+
+Response store_failure(const changefeed::Status& status) {
+  return failure(http::status::internal_server_error, "store write failed: " + status.message());
+}
+
+// The directories of `tenant` and `product`, oldest first (then by id).
+std::vector<pb::Directory> directories_of(const changefeed::Store& store, std::string_view tenant,
+                                          std::string_view product) {
+  std::vector<pb::Directory> found;
+  store.directories([&](const pb::Directory& directory) {
+    if (directory.tenant() == tenant && directory.product() == product) found.push_back(directory);
+    return true;
+  });
+  std::sort(found.begin(), found.end(), [](const pb::Directory& a, const pb::Directory& b) {
+    return std::pair(a.created_us(), a.id()) < std::pair(b.created_us(), b.id());
+  });
+  return found;
+}
+
+// The directory a users or groups request names (see dsync_api.hpp); nullopt and *refusal
+// when it names none.
+std::optional<pb::Directory> requested_directory(const Call& call, const ApiContext& context,
+                                                 Response* refusal) {
+  const std::optional<std::string_view> id = call.query_param("directoryId");
+  const std::optional<std::string_view> tenant = call.query_param("tenant");
+  const std::optional<std::string_view> product = call.query_param("product");
+  std::optional<pb::Directory> directory;
+  if (id) {
+    directory = context.store.directory(std::string(*id));
+    if (directory && ((tenant && *tenant != directory->tenant()) ||
+                      (product && *product != directory->product()))) {
+      directory.reset();
+    }
+  } else if (tenant && product) {
+    std::vector<pb::Directory> found = directories_of(context.store, *tenant, *product);
+    if (!found.empty()) directory = std::move(found.front());
+  } else {
+    *refusal = bad_request("give directoryId, or tenant and product");
+    return std::nullopt;
+  }
+  if (!directory) *refusal = directory_not_found();
+  return directory;
+}
+
+// ---- users and groups ----------------------------------------------------------------------
+
+// pageOffset and pageLimit as the objects of a list to write: indexes [offset, end).
+struct Page {
+  uint64_t offset = 0;
+  uint64_t end = UINT64_MAX;
+};
+
+// nullopt and *problem when pageOffset or pageLimit is given but not a non-negative integer.
+std::optional<Page> requested_page(const Call& call, std::string* problem) {
+  const auto number = [&](std::string_view name, uint64_t fallback) -> std::optional<uint64_t> {
+    const std::optional<std::string_view> text = call.query_param(name);
+    if (!text) return fallback;
+    uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (text->empty() || error != std::errc() || end != text->data() + text->size()) {
+      *problem = std::string(name) + " must be a non-negative integer";
+      return std::nullopt;
+    }
+    return value;
+  };
+  const std::optional<uint64_t> offset = number("pageOffset", 0);
+  if (!offset) return std::nullopt;
+  const std::optional<uint64_t> limit = number("pageLimit", UINT64_MAX);
+  if (!limit) return std::nullopt;
+  return Page{*offset, *limit > UINT64_MAX - *offset ? UINT64_MAX : *offset + *limit};
+}
+
+// A streamed list of the users or groups in a directory's view, between Stream calls:
+// where the reading stands and the text written since the last piece went out.
+// Immovable: json refers to text.
+struct ObjectList {
+  ObjectList(pb::Directory directory, pb::ObjectKind kind, Page page)
+      : directory(std::move(directory)), kind(kind), page(page) {}
+  ObjectList(const ObjectList&) = delete;
+  ObjectList& operator=(const ObjectList&) = delete;
+
+  const pb::Directory directory;
+  const pb::ObjectKind kind;
+  const Page page;
+  std::string after;     // GUID of the last object read
+  uint64_t matched = 0;  // objects in the view read so far (skipped ones included)
+  std::string text;
+  JsonWriter json{text};
+};
+
+Response object_list(const Call& call, const ApiContext& context, pb::ObjectKind kind) {
+  if (std::optional<Response> refused = refuse_without_key(call, context)) {
+    return std::move(*refused);
+  }
+  std::string problem;
+  const std::optional<Page> page = requested_page(call, &problem);
+  if (!page) return bad_request(problem);
+  Response refusal;
+  std::optional<pb::Directory> directory = requested_directory(call, context, &refusal);
+  if (!directory) return refusal;
+
+  auto list = std::make_shared<ObjectList>(std::move(*directory), kind, *page);
+  list->json.begin_object();
+  list->json.key("data");
+  list->json.begin_array();
+  // The stream runs after this returns; the context outlives the server, so it may refer to it.
+  return streamed_response(
+      http::status::ok, "application/json", [list, &context](std::string& out) {
+        bool last = list->matched >= list->page.end;
+        if (!last) {
+          size_t read = 0;
+          context.store.objects_after(
+              list->kind, list->directory.domain(), list->after,
+              [&](const pb::DirectoryObject& object) {
+                list->after = object.guid();
+                ++read;
+                if (in_directory(list->directory, object)) {
+                  if (list->matched >= list->page.offset) {
+                    if (list->kind == pb::USER) {
+                      write_dsync_user(list->json, object);
+                    } else {
+                      write_dsync_group(list->json, object, &context.store, &list->directory);
+                    }
+                  }
+                  ++list->matched;
+                }
+                return list->matched < list->page.end && read < kDsyncObjectsPerPiece;
+              });
+          last = list->matched >= list->page.end || read < kDsyncObjectsPerPiece;
+        }
+        if (last) {
+          list->json.end_array();
+          list->json.key("error");
+          list->json.null();
+          list->json.end_object();
+        }
+        out.swap(list->text);
+        return !last;
+      });
+}
+
+// The stored object `kind` GET .../users/{id} or .../groups/{id} names, when it is in the
+// view of the request's directory; else nullopt and the 400/401/404 in *refusal.
+std::optional<pb::DirectoryObject> requested_object(const Call& call, const ApiContext& context,
+                                                    pb::ObjectKind kind,
+                                                    std::optional<pb::Directory>* directory,
+                                                    Response* refusal) {
+  if (std::optional<Response> refused = refuse_without_key(call, context)) {
+    *refusal = std::move(*refused);
+    return std::nullopt;
+  }
+  *directory = requested_directory(call, context, refusal);
+  if (!*directory) return std::nullopt;
+  std::optional<pb::DirectoryObject> object;
+  if (std::optional<std::string> guid = guid_from_text(call.path_param("id"))) {
+    object = context.store.object_by_guid(*guid);
+  }
+  if (!object || object->kind() != kind || !in_directory(**directory, *object)) {
+    *refusal = failure(http::status::not_found,
+                       kind == pb::USER ? "user not found" : "group not found");
+    return std::nullopt;
+  }
+  return object;
+}
+
+}  // namespace
+
+Response dsync_create_directory(const Call& call, const ApiContext& context) {
+  if (std::optional<Response> refused = refuse_without_key(call, context)) {
+    return std::move(*refused);
+  }
+  if (context.writable_store == nullptr) return read_only();
+  std::string problem;
+  const std::optional<JsonValue> body = body_object(call, &problem);
+  if (!body) return bad_request(problem);
+
+  BodyFields fields(*body);
+  const std::optional<std::string> tenant = fields.string("tenant");
+  const std::optional<std::string> product = fields.string("product");
+  const std::optional<std::string> type = fields.string("type");
+  const std::optional<std::string> domain_name = fields.string("domain");
+  const std::optional<std::vector<std::string>> base_dns = fields.strings("base_dns");
+  const std::optional<std::string> group = fields.string("group");
+  if (!fields.problem().empty()) return bad_request(fields.problem());
+  if (!tenant || tenant->empty() || !product || product->empty()) {
+    return bad_request("tenant and product are required");
+  }
+  if (tenant->find(':') != std::string::npos || product->find(':') != std::string::npos) {
+    return bad_request("tenant and product must not contain ':'");
+  }
+  if (type && *type != kType) {
+    return bad_request("unsupported type \"" + *type + "\": the accepted type is \"" +
+                       std::string(kType) + "\"");
+  }
+
+  const DomainInfo* domain = nullptr;
+  if (domain_name) {
+    domain = find_domain(context, *domain_name);
+    if (domain == nullptr) {
+      return bad_request("unknown domain \"" + *domain_name + "\"; configured: " +
+                         domain_names(context));
+    }
+  } else if (context.domains.size() == 1) {
+    domain = &context.domains.front();
+  } else {
+    return bad_request("domain is required; configured: " + domain_names(context));
+  }
+
+  pb::Directory directory;
+  directory.set_id(new_directory_id());
+  directory.set_tenant(*tenant);
+  directory.set_product(*product);
+  directory.set_type(std::string(kType));
+  directory.set_domain(domain->name);
+  if (base_dns) {
+    const std::optional<std::vector<std::string>> domain_base = dn_parts(domain->base_dn);
+    for (const std::string& dn : *base_dns) {
+      const std::optional<std::vector<std::string>> parts = dn_parts(dn);
+      if (!parts) return bad_request("base_dns: \"" + dn + "\" is not a DN");
+      if (!domain_base || !ends_with_rdns(*parts, *domain_base)) {
+        return bad_request("base_dns: \"" + dn + "\" is not under " + domain->base_dn);
+      }
+      directory.add_base_dns(join_dn(*parts));
+    }
+  }
+  if (group) {
+    std::optional<pb::DirectoryObject> found;
+    if (std::optional<std::string> guid = guid_from_text(*group)) {
+      found = context.store.object_by_guid(*guid);
+    } else if (std::optional<std::vector<std::string>> parts = dn_parts(*group)) {
+      found = context.store.object_by_dn(join_dn(*parts));
+    }
+    if (!found || found->kind() != pb::GROUP || found->domain() != domain->name) {
+      return bad_request("group: no group \"" + *group + "\" in " + domain->name);
+    }
+    directory.set_group_guid(found->guid());
+  }
+  problem = apply_settings(*body, directory);
+  if (!problem.empty()) return bad_request(problem);
+  if (directory.name().empty()) directory.set_name(*tenant + "-" + *product);
+  static const SystemClock kSystemClock;
+  directory.set_created_us((context.clock != nullptr ? *context.clock : kSystemClock).now_us());
+
+  const changefeed::Status status = context.writable_store->put_directory(directory);
+  if (!status.is_ok()) return store_failure(status);
+  return directory_response(http::status::created, directory);
+}
+
+Response dsync_list_directories(const Call& call, const ApiContext& context) {
+  if (std::optional<Response> refused = refuse_without_key(call, context)) {
+    return std::move(*refused);
+  }
+  const std::optional<std::string_view> tenant = call.query_param("tenant");
+  const std::optional<std::string_view> product = call.query_param("product");
+  if (!tenant || tenant->empty() || !product || product->empty()) {
+    return bad_request("tenant and product are required");
+  }
+  const std::vector<pb::Directory> found = directories_of(context.store, *tenant, *product);
+  return success(http::status::ok, [&](JsonWriter& json) {
+    json.begin_array();
+    for (const pb::Directory& directory : found) write_directory(json, directory);
+    json.end_array();
+  });
+}
+
+Response dsync_get_directory(const Call& call, const ApiContext& context) {
+  if (std::optional<Response> refused = refuse_without_key(call, context)) {
+    return std::move(*refused);
+  }
+  const std::optional<pb::Directory> directory = context.store.directory(call.path_param("id"));
+  if (!directory) return directory_not_found();
+  return directory_response(http::status::ok, *directory);
+}
+
+Response dsync_update_directory(const Call& call, const ApiContext& context) {
+  if (std::optional<Response> refused = refuse_without_key(call, context)) {
+    return std::move(*refused);
+  }
+  if (context.writable_store == nullptr) return read_only();
+  std::optional<pb::Directory> directory = context.store.directory(call.path_param("id"));
+  if (!directory) return directory_not_found();
+  std::string problem;
+  const std::optional<JsonValue> body = body_object(call, &problem);
+  if (!body) return bad_request(problem);
+  problem = apply_settings(*body, *directory);
+  if (!problem.empty()) return bad_request(problem);
+  const changefeed::Status status = context.writable_store->put_directory(*directory);
+  if (!status.is_ok()) return store_failure(status);
+  return directory_response(http::status::ok, *directory);
+}
+
+Response dsync_delete_directory(const Call& call, const ApiContext& context) {
+  if (std::optional<Response> refused = refuse_without_key(call, context)) {
+    return std::move(*refused);
+  }
+  if (context.writable_store == nullptr) return read_only();
+  bool existed = false;
+  const changefeed::Status status =
+      context.writable_store->delete_directory(call.path_param("id"), &existed);
+  if (!status.is_ok()) return store_failure(status);
+  if (!existed) return directory_not_found();
+  return success(http::status::ok, [](JsonWriter& json) {
+    json.begin_object();
+    json.end_object();
+  });
+}
+
+Response dsync_users(const Call& call, const ApiContext& context) {
+  return object_list(call, context, pb::USER);
+}
+
+Response dsync_groups(const Call& call, const ApiContext& context) {
+  return object_list(call, context, pb::GROUP);
+}
+
+Response dsync_user(const Call& call, const ApiContext& context) {
+  std::optional<pb::Directory> directory;
+  Response refusal;
+  const std::optional<pb::DirectoryObject> user =
+      requested_object(call, context, pb::USER, &directory, &refusal);
+  if (!user) return refusal;
+  return success(http::status::ok, [&](JsonWriter& json) { write_dsync_user(json, *user); });
+}
+
+Response dsync_group(const Call& call, const ApiContext& context) {
+  std::optional<pb::Directory> directory;
+  Response refusal;
+  const std::optional<pb::DirectoryObject> group =
+      requested_object(call, context, pb::GROUP, &directory, &refusal);
+  if (!group) return refusal;
+  return success(http::status::ok, [&](JsonWriter& json) {
+    write_dsync_group(json, *group, &context.store, &*directory, /*member_pairs=*/true);
+  });
+}
+
+}  // namespace dirfeed::rest

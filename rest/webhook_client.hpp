@@ -1,0 +1,72 @@
+#pragma once
+// The HTTP(S) client that POSTs webhook events (rest/webhooks.hpp): one request at a time,
+// blocking, with a deadline, keeping the connection open between requests to the same origin.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dirfeed::rest {
+
+// An http:// or https:// URL, split for a request.
+struct WebhookUrl {
+  bool tls = false;
+  std::string host;    // name or IP literal (IPv6 without brackets)
+  std::string port;    // "80" / "443" unless given
+  std::string target;  // path and query, "/" at least
+  std::string host_header;  // Host: host (IPv6 in brackets), ":port" when not the default
+
+  // Parses scheme://host[:port][/path][?query] (scheme http or https, case-insensitive; a
+  // fragment is dropped). nullopt and *error set when it is not such a URL, when it holds a
+  // space or control character, or when it has userinfo (credentials in URLs are not sent: put a token in the path or query instead).
+  static std::optional<WebhookUrl> parse(std::string_view url, std::string* error);
+};
+
+// `url` fit for logs and `dirfeed status`: userinfo and query (which may hold credentials)
+// replaced by "..." (e.g. "https://...@hooks.example.com/in?...").
+std::string redact_url(std::string_view url);
+
+struct ClientOptions {
+  // Whole request: resolve, connect, TLS handshake, write and read the response.
+  std::chrono::milliseconds timeout{10'000};
+  // PEM file of the CAs that https:// receivers are verified against; empty: the system's
+  // default CA store. Either way the certificate must name the URL's host (SNI is sent for
+  // names, not IP literals).
+  std::string ca_file;
+  size_t response_limit = 64 * 1024;  // larger response bodies fail the request
+};
+
+// What a POST got: an HTTP status, or an error before there was one.
+struct PostResult {
+  unsigned status = 0;  // 0: no response (error says why)
+  std::string error;    // "HTTP 503", "connect: Connection refused", "timeout", ...
+  bool aborted = false;  // abort() ended it
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+// Not thread-safe, except abort(). Errors never contain the body or the signature.
+class WebhookClient {
+ public:
+  explicit WebhookClient(ClientOptions options = {});
+  ~WebhookClient();
+  WebhookClient(const WebhookClient&) = delete;
+  WebhookClient& operator=(const WebhookClient&) = delete;
+
+  // POSTs `body` to `url` with Content-Type application/json, User-Agent dirfeed, and, when
+  // `signature` is not empty, BoxyHQ-Signature: signature. Reuses the open connection to the
+  // same scheme, host and port when the receiver kept it alive (a request that fails on a
+  // reused connection before any response is tried once more on a new one). Blocks until the
+  // answer, an error, options.timeout or abort().
+  PostResult post(const WebhookUrl& url, const std::string& body, const std::string& signature);
+
+  // Any thread: ends the post in flight, if any, and makes every later one return at once
+  // (aborted). For shutting down.
+  void abort();
+
+ private:
+  class Impl;  // Beast and Asio stay in the .cpp
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dirfeed::rest

@@ -1,0 +1,472 @@
+#include "rest/webhooks.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/log/trivial.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <stop_token>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "rest/dsync_model.hpp"
+#include "rest/json.hpp"
+
+namespace dirfeed::rest {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// How far before a membership entry the feed is searched for the last state of a deleted
+// object (its DELETE entry and the membership entries it caused are written together).
+constexpr uint64_t kLookBehind = 10'000;
+// Deleted objects' states an EventBuilder keeps at most (then it starts over).
+constexpr size_t kRememberedStates = 10'000;
+// A delivery job sends batches for one directory for at most this long, then lets the others
+// have the thread.
+constexpr milliseconds kJobSlice{1000};
+
+const char* event_name(pb::ObjectKind kind, pb::ChangeType type) {
+  switch (kind) {
+    case pb::USER:
+      return type == pb::ADD      ? "user.created"
+             : type == pb::MODIFY ? "user.updated"
+             : type == pb::DELETE ? "user.deleted"
+                                  : nullptr;
+    case pb::GROUP:
+      return type == pb::ADD      ? "group.created"
+             : type == pb::MODIFY ? "group.updated"
+             : type == pb::DELETE ? "group.deleted"
+                                  : nullptr;
+    case pb::MEMBERSHIP:
+      return type == pb::ADD      ? "group.user_added"
+             : type == pb::DELETE ? "group.user_removed"
+                                  : nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+// {"event", "tenant", "product", "directory_id", "data"} with `data` (JSON) as given.
+std::string payload(std::string_view event, const pb::Directory& directory,
+                    std::string_view data) {
+  std::string out = "{\"event\":";
+  append_json_string(out, event);
+  out += ",\"tenant\":";
+  append_json_string(out, directory.tenant());
+  out += ",\"product\":";
+  append_json_string(out, directory.product());
+  out += ",\"directory_id\":";
+  append_json_string(out, directory.id());
+  out += ",\"data\":";
+  out += data;
+  out += '}';
+  return out;
+}
+
+// `user` as it is while in `group`: member_of (sorted bytewise) with the group in it.
+pb::DirectoryObject as_member(pb::DirectoryObject user, const std::string& group) {
+  auto* member_of = user.mutable_member_of();
+  auto position = std::lower_bound(member_of->begin(), member_of->end(), group);
+  if (position == member_of->end() || *position != group) {
+    const auto index = position - member_of->begin();
+    member_of->Add(std::string(group));
+    std::rotate(member_of->begin() + index, member_of->end() - 1, member_of->end());
+  }
+  return user;
+}
+
+}  // namespace
+
+std::optional<std::string> EventBuilder::event(const pb::Directory& directory,
+                                               const pb::Change& change) {
+  const char* name = event_name(change.kind(), change.type());
+  if (name == nullptr) return std::nullopt;
+  std::string data;
+  JsonWriter json(data);
+  if (change.kind() != pb::MEMBERSHIP) {
+    if (change.type() == pb::DELETE) remember(change.object());
+    if (!in_directory(directory, change.object())) return std::nullopt;
+    if (change.kind() == pb::USER) {
+      write_dsync_user(json, change.object());
+    } else {
+      write_dsync_group(json, change.object(), nullptr);
+    }
+    return payload(name, directory, data);
+  }
+
+  const std::string& group_guid = change.membership().group_guid();
+  std::optional<pb::DirectoryObject> user = object(change.membership().user_guid(),
+                                                   change.sequence());
+  if (!user || !in_directory(directory, as_member(*user, group_guid))) return std::nullopt;
+  std::optional<pb::DirectoryObject> group = object(group_guid, change.sequence());
+  if (!group) return std::nullopt;
+  // The user's object with one more member, "group": write_dsync_user closes its object, so
+  // the group goes in before that last '}'.
+  write_dsync_user(json, *user);
+  data.pop_back();
+  data += ",\"group\":";
+  JsonWriter group_json(data);
+  write_dsync_group(group_json, *group, nullptr);
+  data += '}';
+  return payload(name, directory, data);
+}
+
+std::optional<pb::DirectoryObject> EventBuilder::object(const std::string& guid,
+                                                        uint64_t sequence) {
+  if (std::optional<pb::DirectoryObject> live = store_.object_by_guid(guid)) return live;
+  if (auto it = last_states_.find(guid); it != last_states_.end()) return it->second;
+  // The newest entry of it up to `sequence` (within kLookBehind), else the first after.
+  std::optional<pb::DirectoryObject> found;
+  const uint64_t from = sequence > kLookBehind ? sequence - kLookBehind : 0;
+  store_.changes_after_sequence(from, {}, [&](const pb::Change& entry) {
+    if (entry.sequence() > sequence && found) return false;
+    if (entry.kind() != pb::USER && entry.kind() != pb::GROUP) return true;
+    if (entry.object().guid() != guid) return true;
+    found = entry.object();
+    return entry.sequence() <= sequence;
+  });
+  if (found) remember(*found);
+  return found;
+}
+
+void EventBuilder::remember(const pb::DirectoryObject& object) {
+  if (last_states_.size() >= kRememberedStates) last_states_.clear();
+  last_states_[object.guid()] = object;
+}
+
+std::string webhook_signature(std::string_view secret, std::string_view body,
+                              int64_t timestamp_ms) {
+  const std::string t = std::to_string(timestamp_ms);
+  std::string message;
+  message.reserve(t.size() + 1 + body.size());
+  message.append(t).append(".").append(body);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "t=" + t + ",s=";
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+milliseconds retry_delay(uint32_t failures, milliseconds base, milliseconds cap, double jitter) {
+  milliseconds delay = base;
+  for (uint32_t i = 1; i < failures && delay < cap; ++i) delay *= 2;
+  delay = std::min(delay, cap);
+  const auto half = delay / 2;
+  return half + milliseconds(static_cast<int64_t>(static_cast<double>(half.count()) * jitter));
+}
+
+// ---- the dispatcher ---------------------------------------------------------------------
+
+class WebhookDispatcher::Impl {
+ public:
+  Impl(changefeed::Store& store, const Clock& clock, Metrics* metrics, DispatcherOptions options)
+      : store_(store),
+        clock_(clock),
+        metrics_(metrics),
+        options_(std::move(options)),
+        pool_(std::max<size_t>(1, options_.threads)) {
+    if (!options_.jitter) {
+      options_.jitter = [random = std::make_shared<Random>()] { return random->next(); };
+    }
+    if (metrics_ != nullptr) describe_metrics(*metrics_);
+  }
+
+  ~Impl() { stop(); }
+
+  void start() {
+    scheduler_ = std::jthread([this](std::stop_token stop) { schedule(stop); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+      for (auto& [id, consumer] : consumers_) consumer->client.abort();
+    }
+    if (scheduler_.joinable()) {
+      scheduler_.request_stop();
+      wake_.notify_all();
+      scheduler_.join();
+    }
+    pool_.join();
+  }
+
+ private:
+  struct Random {
+    double next() {
+      std::lock_guard lock(mutex);
+      return std::uniform_real_distribution<double>(0, 1)(engine);
+    }
+    std::mutex mutex;
+    std::mt19937_64 engine{std::random_device{}()};
+  };
+
+  // One directory's delivery. `client` and `events` are used only by the job running for it
+  // (one at a time: `busy`); the rest is guarded by mutex_.
+  struct Consumer {
+    Consumer(const std::string& id, const ClientOptions& options, const changefeed::Store& store)
+        : id(id), client(options), events(store) {}
+    const std::string id;
+    WebhookClient client;
+    EventBuilder events;
+    bool busy = false;
+    bool removed = false;  // the directory is gone
+    SteadyClock::time_point next_attempt{};
+  };
+
+  enum class Outcome { kCaughtUp, kMore, kFailed, kStopped };
+
+  static void describe_metrics(Metrics& metrics) {
+    using Type = Metrics::Type;
+    metrics.describe("dirfeed_webhook_events_delivered_total", Type::kCounter,
+                     "Webhook events delivered (answered 2xx), by directory.");
+    metrics.describe("dirfeed_webhook_failed_attempts_total", Type::kCounter,
+                     "Webhook deliveries that failed (connection, TLS, timeout or non-2xx), by "
+                     "directory.");
+    metrics.describe("dirfeed_webhook_backlog", Type::kGauge,
+                     "Feed entries after the directory's webhook cursor: an upper bound of the "
+                     "events waiting (not every entry is an event for the directory).");
+    metrics.describe("dirfeed_webhook_last_success_timestamp_seconds", Type::kGauge,
+                     "When the directory's receiver last answered 2xx (Unix time).");
+  }
+
+  // The scheduler thread: every poll (or when a job finishes) starts a job for each directory
+  // that has entries to read, is not busy, and is not waiting out a retry delay.
+  void schedule(std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    while (!stop.stop_requested()) {
+      lock.unlock();
+      std::vector<pb::Directory> directories;
+      store_.directories([&](const pb::Directory& directory) {
+        directories.push_back(directory);
+        return true;
+      });
+      const uint64_t last = store_.last_sequence();
+      lock.lock();
+      if (stop.stop_requested()) break;
+      round(directories, last);
+      wake_.wait_for(lock, stop, options_.poll, [this] { return woken_; });
+      woken_ = false;
+    }
+  }
+
+  // mutex_ held.
+  void round(const std::vector<pb::Directory>& directories, uint64_t last_sequence) {
+    std::map<std::string, std::shared_ptr<Consumer>> current;
+    for (const pb::Directory& directory : directories) {
+      auto it = consumers_.find(directory.id());
+      current[directory.id()] = it != consumers_.end() && !it->second->removed
+                                    ? it->second
+                                    : std::make_shared<Consumer>(directory.id(), options_.client,
+                                                                 store_);
+    }
+    for (auto& [id, consumer] : consumers_) {
+      if (current.count(id) != 0) continue;
+      if (!consumer->removed) {
+        consumer->removed = true;  // its running job, if any, stops after its batch
+        if (metrics_ != nullptr) remove_metrics(id);
+      }
+      if (consumer->busy) current.emplace(id, consumer);  // for stop() to abort
+    }
+    consumers_ = std::move(current);
+
+    const auto now = SteadyClock::now();
+    for (auto& [id, consumer] : consumers_) {
+      if (consumer->busy || consumer->removed) continue;
+      std::optional<pb::WebhookState> state = store_.webhook_state(id);
+      if (!state) continue;
+      const uint64_t backlog =
+          last_sequence > state->after_sequence() ? last_sequence - state->after_sequence() : 0;
+      if (metrics_ != nullptr) {
+        metrics_->set("dirfeed_webhook_backlog", {{"directory", id}},
+                      static_cast<double>(backlog));
+      }
+      if (backlog == 0 || now < consumer->next_attempt) continue;
+      consumer->busy = true;
+      boost::asio::post(pool_, [this, consumer] { run_job(consumer); });
+    }
+  }
+
+  void remove_metrics(const std::string& id) {
+    for (const char* name :
+         {"dirfeed_webhook_events_delivered_total", "dirfeed_webhook_failed_attempts_total",
+          "dirfeed_webhook_backlog", "dirfeed_webhook_last_success_timestamp_seconds"}) {
+      metrics_->remove(name, {{"directory", id}});
+    }
+  }
+
+  // A delivery thread: batches for one directory until it caught up, failed, or had its slice.
+  void run_job(const std::shared_ptr<Consumer>& consumer) {
+    const auto started = SteadyClock::now();
+    Outcome outcome = Outcome::kMore;
+    uint32_t failures = 0;
+    while (outcome == Outcome::kMore && SteadyClock::now() - started < kJobSlice &&
+           !should_stop(*consumer)) {
+      outcome = deliver_batch(*consumer, failures);
+    }
+    std::lock_guard lock(mutex_);
+    consumer->busy = false;
+    // A batch finishing after the directory went may have set its series again.
+    if (consumer->removed && metrics_ != nullptr) remove_metrics(consumer->id);
+    consumer->next_attempt =
+        outcome == Outcome::kFailed
+            ? SteadyClock::now() +
+                  retry_delay(failures, options_.retry_base, options_.retry_cap, options_.jitter())
+            : SteadyClock::time_point{};
+    woken_ = true;  // more to send (kMore), or a new look at the feed is due soon anyway
+    wake_.notify_all();
+  }
+
+  bool should_stop(const Consumer& consumer) {
+    std::lock_guard lock(mutex_);
+    return stopping_ || consumer.removed;
+  }
+
+  // Reads the entries after the directory's cursor, sends the events they mean (one batch),
+  // and stores the state. `failures`: the consecutive failures after a failed attempt.
+  Outcome deliver_batch(Consumer& consumer, uint32_t& failures) {
+    std::optional<pb::Directory> directory = store_.directory(consumer.id);
+    std::optional<pb::WebhookState> state = store_.webhook_state(consumer.id);
+    if (!directory || !state) return Outcome::kCaughtUp;  // deleted
+    // The batch: entries up to the one that fills it (or max_entries_per_read of them).
+    const size_t batch_size = std::max<uint32_t>(1, directory->webhook_batch_size());
+    const bool has_webhook = !directory->webhook_url().empty();
+    std::vector<std::string> events;
+    uint64_t covered = state->after_sequence();
+    size_t read = 0;
+    changefeed::FeedQuery query;
+    query.limit = options_.max_entries_per_read;
+    store_.changes_after_sequence(state->after_sequence(), query, [&](const pb::Change& entry) {
+      if (read++ == 0 && entry.sequence() > state->after_sequence() + 1) {
+        BOOST_LOG_TRIVIAL(warning)
+            << "webhook " << consumer.id << ": "
+            << entry.sequence() - state->after_sequence() - 1
+            << " changes left the feed (feed.retention) before they were delivered";
+      }
+      covered = entry.sequence();
+      if (!has_webhook) return true;
+      if (std::optional<std::string> event = consumer.events.event(*directory, entry)) {
+        events.push_back(std::move(*event));
+      }
+      return events.size() < batch_size;
+    });
+    if (read == 0) return Outcome::kCaughtUp;
+
+    if (!events.empty()) {
+      std::string error;
+      std::optional<WebhookUrl> url = WebhookUrl::parse(directory->webhook_url(), &error);
+      PostResult result;
+      if (!url) {
+        result.error = "bad webhook URL: " + error;
+      } else {
+        std::string body = batch_size > 1 ? "[" : "";
+        for (size_t i = 0; i < events.size(); ++i) {
+          if (i > 0) body += ',';
+          body += events[i];
+        }
+        if (batch_size > 1) body += ']';
+        const std::string signature =
+            directory->webhook_secret().empty()
+                ? std::string()
+                : webhook_signature(directory->webhook_secret(), body, clock_.now_us() / 1000);
+        result = consumer.client.post(*url, body, signature);
+      }
+      if (result.aborted) return Outcome::kStopped;
+      if (!result.ok()) {
+        failures = state->failures() + 1;
+        record_failure(*directory, *state, result.error);
+        return Outcome::kFailed;
+      }
+      if (state->failures() > 0) {
+        BOOST_LOG_TRIVIAL(info) << "webhook " << consumer.id << ": delivered again after "
+                                << state->failures() << " failed attempts";
+      }
+      state->set_last_success_us(clock_.now_us());
+      state->set_failures(0);
+      if (metrics_ != nullptr) {
+        metrics_->add("dirfeed_webhook_events_delivered_total", {{"directory", consumer.id}},
+                      static_cast<double>(events.size()));
+        metrics_->set("dirfeed_webhook_last_success_timestamp_seconds",
+                      {{"directory", consumer.id}},
+                      static_cast<double>(state->last_success_us()) / 1e6);
+      }
+    }
+    state->set_after_sequence(covered);
+    if (changefeed::Status status = store_.put_webhook_state(*state); !status.is_ok()) {
+      // The events went out; they go again after a restart (at least once).
+      BOOST_LOG_TRIVIAL(error) << "webhook " << consumer.id << ": " << status.message();
+      return Outcome::kFailed;
+    }
+    if (metrics_ != nullptr) {
+      const uint64_t last = store_.last_sequence();
+      metrics_->set("dirfeed_webhook_backlog", {{"directory", consumer.id}},
+                    static_cast<double>(last > covered ? last - covered : 0));
+    }
+    // A full batch or a full read may have more after it.
+    return events.size() < batch_size && read < options_.max_entries_per_read
+               ? Outcome::kCaughtUp
+               : Outcome::kMore;
+  }
+
+  void record_failure(const pb::Directory& directory, pb::WebhookState state,
+                      const std::string& error) {
+    if (state.failures() == 0) {
+      BOOST_LOG_TRIVIAL(warning) << "webhook " << directory.id() << " ("
+                                 << redact_url(directory.webhook_url()) << "): " << error
+                                 << "; retrying with backoff";
+    } else {
+      BOOST_LOG_TRIVIAL(debug) << "webhook " << directory.id() << ": attempt "
+                               << state.failures() + 1 << " failed: " << error;
+    }
+    state.set_failures(state.failures() + 1);
+    state.set_last_error(error);
+    state.set_last_error_us(clock_.now_us());
+    if (changefeed::Status status = store_.put_webhook_state(state); !status.is_ok()) {
+      BOOST_LOG_TRIVIAL(error) << "webhook " << directory.id() << ": " << status.message();
+    }
+    if (metrics_ != nullptr) {
+      metrics_->add("dirfeed_webhook_failed_attempts_total", {{"directory", directory.id()}});
+    }
+  }
+
+  changefeed::Store& store_;
+  const Clock& clock_;
+  Metrics* metrics_;
+  DispatcherOptions options_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  bool woken_ = false;     // mutex_: a job finished
+  bool stopping_ = false;  // mutex_
+  std::map<std::string, std::shared_ptr<Consumer>> consumers_;  // mutex_; by directory id
+  boost::asio::thread_pool pool_;
+  std::jthread scheduler_;
+};
+
+WebhookDispatcher::WebhookDispatcher(changefeed::Store& store, const Clock& clock,
+                                     Metrics* metrics, DispatcherOptions options)
+    : impl_(std::make_unique<Impl>(store, clock, metrics, std::move(options))) {}
+
+WebhookDispatcher::~WebhookDispatcher() = default;
+
+void WebhookDispatcher::start() { impl_->start(); }
+
+void WebhookDispatcher::stop() { impl_->stop(); }
+
+}  // namespace dirfeed::rest

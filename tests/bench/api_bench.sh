@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# User ID API benchmark against nginx serving the same bytes (issue 3 speed targets).
+#
+#   tests/bench/api_bench.sh [USERS]              (as root; default 5000 users, 200 groups)
+#   WRK_ARGS="-t2 -c16 -d10s" BUILD_DIR=build BENCH_DIR=build/bench tests/bench/api_bench.sh
+#
+# Seeds a Samba DC as tests/bench/sync_bench.sh does (same generator; a seeded copy is cached
+# under BENCH_DIR, and the sync bench's build/bench/seeded-USERS-200.tgz is used when it was
+# made by the current samba-dc.sh), runs `dirfeed run` (BUILD_DIR/dirfeed, built first) on a
+# fresh store until its first sync is done, saves the bytes of
+#   GET /api/uid/v1.0/user/<guid of the 43rd user>
+#   GET /api/uid/v1.0/users?ip_only=false&domain=example.test
+# and starts nginx (1 worker, temp config, loopback) serving them as static files at the same
+# paths (checked byte for byte). Then wrk (keep-alive, WRK_ARGS) against dirfeed and nginx
+# back to back for each, and prints requests/s and the ratio dirfeed/nginx. The daemon's
+# VmRSS (/proc/PID/status) is read after the sync and after one list, and sampled every 0.2 s
+# while the list is fetched by one client (wrk -t1 -c1 -d5s), then with WRK_ARGS; VmHWM at the
+# end. Needs wrk, nginx, curl and jq (installed with apt-get when missing).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+USERS=${1:-5000}
+NGROUPS=200
+BUILD_DIR=${BUILD_DIR:-build}
+BENCH=${BENCH_DIR:-$ROOT/$BUILD_DIR/bench}
+WRK_ARGS=${WRK_ARGS:--t2 -c16 -d10s}
+DC_DIR=$BENCH/dc
+DC_IP=${BENCH_DC_IP:-127.0.0.13}  # the sync bench's: its seeded DC was provisioned for it
+SAMBA_DC=$ROOT/tests/samba/samba-dc.sh
+OU="OU=Bench,DC=example,DC=test"
+export LDAPTLS_CACERT=$DC_DIR/private/tls/ca.pem
+LDAP_ARGS=(-x -H ldaps://dc1.example.test -D Administrator@example.test -y "$DC_DIR/admin.password")
+
+missing=()
+for tool in wrk nginx curl jq; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi
+cmake --build "$BUILD_DIR" --target dirfeed >/dev/null
+mkdir -p "$BENCH"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+API_PORT=$(free_port)
+NGINX_PORT=$(free_port)
+WWW=$(mktemp -d)  # nginx's root and config; its worker (nobody) must read it
+chmod 755 "$WWW"
+daemon_pid="" nginx_pid=""
+cleanup() {
+  [ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null || true
+  [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
+  [ -z "$daemon_pid" ] || wait "$daemon_pid" 2>/dev/null || true
+  [ -z "$nginx_pid" ] || wait "$nginx_pid" 2>/dev/null || true
+  "$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true
+  rm -rf "$WWW"
+}
+# One example.test DC resolves at a time (/etc/hosts): wait for tests or other runs to finish.
+mkdir -p /run/lock
+exec 9>/run/lock/dirfeed-samba-dc.lock
+flock -w 900 9 || { echo "another Samba DC user holds /run/lock/dirfeed-samba-dc.lock" >&2; exit 1; }
+trap cleanup EXIT
+
+# The DC: a seeded copy cached under $BENCH, or the sync bench's (same generator, same file
+# name), when it was made by the current samba-dc.sh for this IP (its stamp matches the
+# template's, which the first start makes when missing); else seed it here.
+SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
+"$SAMBA_DC" stop "$DC_DIR" >/dev/null
+seeded=""
+for candidate in "$BENCH/seeded-$USERS-$NGROUPS.tgz" "$ROOT/build/bench/seeded-$USERS-$NGROUPS.tgz"; do
+  if [ -f "$candidate" ] &&
+     [ "$(tar -xzOf "$candidate" dc/.dirfeed-dc)" = "$(cat "$DC_DIR.template/.dirfeed-dc")" ]; then
+    seeded=$candidate
+    break
+  fi
+done
+if [ -n "$seeded" ]; then
+  rm -rf "$DC_DIR" && tar -C "$BENCH" -xzf "$seeded"
+  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
+else
+  echo "seeding $USERS users and $NGROUPS groups (once; about $((USERS / 100)) s)" >&2
+  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" reset "$DC_DIR" "$DC_IP" >/dev/null
+  python3 - "$USERS" "$NGROUPS" "$OU" > "$BENCH/seed.ldif" <<'PY'
+import random, sys
+users, groups, ou = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+random.seed(7)
+print(f"dn: {ou}\nchangetype: add\nobjectClass: organizationalUnit\n")
+for i in range(users):
+    print(f"dn: CN=user{i:05d},{ou}\nchangetype: add\nobjectClass: user\nsAMAccountName: user{i:05d}\n"
+          f"givenName: Given{i}\nsn: Sur{i}\ndisplayName: User {i}\nmail: user{i}@example.test\n"
+          f"title: Title {i % 50}\ndepartment: Dept {i % 20}\ntelephoneNumber: +1 555 {i:05d}\n")
+for g in range(groups):
+    size = users if g == 0 else random.randint(5, 60)   # group 0 holds everyone
+    members = range(users) if g == 0 else random.sample(range(users), size)
+    lines = "".join(f"member: CN=user{m:05d},{ou}\n" for m in members)
+    nested = f"member: CN=group{g - 1:04d},{ou}\n" if g > 1 and g % 10 == 0 else ""
+    print(f"dn: CN=group{g:04d},{ou}\nchangetype: add\nobjectClass: group\nsAMAccountName: group{g:04d}\n"
+          f"description: bench group {g}\n{lines}{nested}")
+PY
+  ldapmodify "${LDAP_ARGS[@]}" -f "$BENCH/seed.ldif" >/dev/null
+  "$SAMBA_DC" stop "$DC_DIR" >/dev/null
+  tar -C "$BENCH" -czf "$BENCH/seeded-$USERS-$NGROUPS.tgz" dc
+  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
+fi
+
+# The daemon: a fresh store, first sync, then the API on its own 4 threads.
+printf '%s' "$(cat "$DC_DIR/admin.password")" > "$BENCH/password"
+chmod 600 "$BENCH/password"
+rm -rf "$BENCH/api-state"
+cat > "$BENCH/api.yaml" <<EOF
+state_dir: $BENCH/api-state
+log:
+  level: warning
+domains:
+  - name: example.test
+    controllers: [ldaps://dc1.example.test]
+    tls: {ca_file: $LDAPTLS_CACERT}
+    bind: {dn: Administrator@example.test, password_file: $BENCH/password}
+    sync: {strategy: usn, page_size: 1000, interval: 600s, notifications: false}
+api:
+  listen: 127.0.0.1:$API_PORT
+  users_file: $BENCH/api-users
+  keys_file: $BENCH/api-keys
+EOF
+"$BUILD_DIR/dirfeed" run --config "$BENCH/api.yaml" 2>"$BENCH/api-daemon.log" &
+daemon_pid=$!
+API=http://127.0.0.1:$API_PORT
+deadline=$((SECONDS + 180))
+until curl -sf "$API/readyz" >/dev/null; do
+  kill -0 "$daemon_pid" 2>/dev/null || { echo "dirfeed exited (see $BENCH/api-daemon.log)" >&2; exit 1; }
+  [ $SECONDS -lt $deadline ] || { echo "no first sync (see $BENCH/api-daemon.log)" >&2; exit 1; }
+  sleep 0.2
+done
+rss_kib() { awk -v field="$1:" '$1 == field { print $2 }' "/proc/$daemon_pid/status"; }
+mib() { echo "scale=1; $1 / 1024" | bc; }
+rss_synced=$(rss_kib VmRSS)
+
+# The bytes nginx serves: exactly what dirfeed answered.
+LIST_PATH="/api/uid/v1.0/users?ip_only=false&domain=example.test"
+curl -sf "$API$LIST_PATH" -o "$WWW/users.json"
+rss_one_list=$(rss_kib VmRSS)
+listed=$(jq '.users | length' "$WWW/users.json")
+[ "$listed" -ge "$USERS" ] || { echo "the list holds $listed users, expected $USERS or more" >&2; exit 1; }
+GUID=$(jq -r '.users[42].objectGUID' "$WWW/users.json")
+USER_PATH=/api/uid/v1.0/user/$GUID
+curl -sf "$API$USER_PATH" -o "$WWW/user.json"
+chmod 644 "$WWW"/*.json
+
+cat > "$WWW/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WWW/nginx.pid;
+error_log $WWW/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  keepalive_timeout 65s;
+  types { }
+  default_type application/json;
+  client_body_temp_path $WWW/tmp;
+  proxy_temp_path $WWW/tmp;
+  fastcgi_temp_path $WWW/tmp;
+  uwsgi_temp_path $WWW/tmp;
+  scgi_temp_path $WWW/tmp;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $WWW;
+    location = /api/uid/v1.0/users { try_files /users.json =404; }
+    location = $USER_PATH { try_files /user.json =404; }
+  }
+}
+EOF
+nginx -c "$WWW/nginx.conf" -e "$WWW/error.log" &
+nginx_pid=$!
+NGINX=http://127.0.0.1:$NGINX_PORT
+deadline=$((SECONDS + 10))
+until curl -sf "$NGINX$USER_PATH" >/dev/null; do
+  [ $SECONDS -lt $deadline ] || { echo "nginx did not start (see $WWW/error.log)" >&2; exit 1; }
+  sleep 0.1
+done
+for path in "$USER_PATH" "$LIST_PATH"; do
+  cmp -s <(curl -sf "$API$path") <(curl -sf "$NGINX$path") ||
+    { echo "nginx and dirfeed differ for $path" >&2; exit 1; }
+done
+
+# "REQUESTS_PER_SECOND REQUESTS" of one wrk run on URL ($1) with WRK_ARGS, or with the wrk
+# options that follow URL
+bench() {
+  local url=$1
+  shift
+  # shellcheck disable=SC2086  # WRK_ARGS is a list of options
+  [ $# -gt 0 ] || set -- $WRK_ARGS
+  wrk "$@" "$url" | awk '/requests in/ { n = $1 } /^Requests\/sec:/ { r = $2 } END { print r, n }'
+}
+ratio() { echo "scale=3; $1 / $2" | bc; }
+
+read -r user_dirfeed _ < <(bench "$API$USER_PATH")
+read -r user_nginx _ < <(bench "$NGINX$USER_PATH")
+
+# The list, one client at a time (wrk -t1 -c1 -d5s), then with WRK_ARGS; VmRSS sampled.
+max_rss_while() {  # runs "$@" while sampling; prints "MAX_VMRSS_KIB" then the command's output
+  ( while kill -0 "$daemon_pid" 2>/dev/null; do rss_kib VmRSS; sleep 0.2; done ) \
+    > "$BENCH/rss.samples" &
+  local sampler=$! output
+  output=$("$@")
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  echo "$( (cat "$BENCH/rss.samples"; rss_kib VmRSS) | sort -n | tail -n 1) $output"
+}
+read -r rss_sequential _ < <(max_rss_while bench "$API$LIST_PATH" -t1 -c1 -d5s)
+read -r rss_concurrent list_dirfeed list_count < <(max_rss_while bench "$API$LIST_PATH")
+rss_after=$(rss_kib VmRSS)
+hwm=$(rss_kib VmHWM)
+read -r list_nginx _ < <(bench "$NGINX$LIST_PATH")
+
+size=$(stat -c %s "$WWW/users.json")
+echo
+echo "nproc $(nproc); wrk $WRK_ARGS; $listed users"
+printf '%-58s %12s %12s %8s\n' request "dirfeed r/s" "nginx r/s" ratio
+printf '%-58s %12s %12s %8s\n' "GET $USER_PATH" "$user_dirfeed" "$user_nginx" \
+  "$(ratio "$user_dirfeed" "$user_nginx")"
+printf '%-58s %12s %12s %8s\n' "GET $LIST_PATH" "$list_dirfeed" "$list_nginx" \
+  "$(ratio "$list_dirfeed" "$list_nginx")"
+echo "list response: $(mib $((size / 1024))) MiB ($size bytes); served $list_count times by dirfeed under wrk"
+echo "dirfeed VmRSS MiB: after sync $(mib "$rss_synced"), after one list $(mib "$rss_one_list")," \
+  "max with 1 client $(mib "$rss_sequential"), max with wrk $WRK_ARGS $(mib "$rss_concurrent")," \
+  "after $(mib "$rss_after"); VmHWM $(mib "$hwm")"
+echo "RSS growth from after one list: 1 client $(mib $((rss_sequential - rss_one_list))) MiB," \
+  "wrk $WRK_ARGS $(mib $((rss_concurrent - rss_one_list))) MiB (from after sync:" \
+  "$(mib $((rss_sequential - rss_synced))), $(mib $((rss_concurrent - rss_synced))))"

@@ -1,0 +1,144 @@
+// `dirfeed status`: reads the store under state_dir read-only while another instance (the
+// daemon) holds it open for writing, and prints each domain's sync and each directory's
+// webhook delivery.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "changefeed/store.hpp"
+#include "daemon/cli.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace dirfeed::daemon {
+namespace {
+
+using dirfeed::testing::TempDir;
+
+constexpr int64_t kPassUs = 1'763'926'800'000'000;  // 2025-11-23T19:40:00Z
+
+class StatusTest : public ::testing::Test {
+ protected:
+  StatusTest() {
+    config_ = dir_.write("dirfeed.yaml",
+                         "state_dir: " + dir_.path() + "/state\n"
+                         "domains:\n"
+                         "  - name: example.test\n"
+                         "    controllers: [ldaps://dc1.example.test]\n"
+                         "    bind: {dn: svc@example.test, password_file: /nonexistent}\n"
+                         "  - name: other.test\n"
+                         "    controllers: [ldaps://dc.other.test]\n"
+                         "    bind: {dn: svc@other.test, password_file: /nonexistent}\n");
+  }
+
+  // Opens the store as the daemon does (read-write), and keeps it open.
+  changefeed::Store& daemon_store() {
+    std::string error;
+    store_ = changefeed::Store::open({dir_.path() + "/state/feed"}, clock_, &error);
+    EXPECT_TRUE(store_) << error;
+    return *store_;
+  }
+
+  struct Outcome {
+    int code;
+    std::string out;
+    std::string err;
+  };
+  Outcome status() {
+    std::ostringstream out;
+    std::ostringstream err;
+    const int code = run_cli({"status", "--config", config_}, out, err);
+    return {code, out.str(), err.str()};
+  }
+
+  TempDir dir_;
+  SystemClock clock_;
+  std::string config_;
+  std::unique_ptr<changefeed::Store> store_;
+};
+
+TEST_F(StatusTest, ShowsDomainsAndWebhooksWhileTheDaemonHoldsTheStore) {
+  changefeed::Store& store = daemon_store();
+  pb::ObservedObject user;
+  user.mutable_object()->set_guid(std::string(16, '\x01'));
+  user.mutable_object()->set_kind(pb::USER);
+  user.mutable_object()->set_dn("CN=alice,DC=example,DC=test");
+  pb::Cursor cursor;
+  cursor.set_domain("example.test");
+  cursor.set_strategy("usn");
+  cursor.set_controller("ldaps://dc1.example.test");
+  cursor.set_full_sync_done(true);
+  cursor.set_last_pass_us(kPassUs);
+  ASSERT_TRUE(store.apply_page("example.test", {user}, cursor).is_ok());
+
+  pb::Directory directory;
+  directory.set_id("58b5cd9dfaa39d47eb8f5f88631f9a629a232016");
+  directory.set_name("App");
+  directory.set_tenant("boxyhq");
+  directory.set_product("jackson");
+  directory.set_domain("example.test");
+  directory.set_webhook_url("https://hooks.example.com/in?token=s3cret");
+  directory.set_webhook_secret("never-printed");
+  ASSERT_TRUE(store.put_directory(directory).is_ok());  // delivers what comes after: change 1
+  pb::Directory quiet = directory;
+  quiet.set_id("ff");
+  quiet.set_name("No hook");
+  quiet.clear_webhook_url();
+  ASSERT_TRUE(store.put_directory(quiet).is_ok());
+  ASSERT_TRUE(store.apply_page("example.test", {}, cursor).is_ok());
+  user.mutable_object()->set_title("Boss");
+  ASSERT_TRUE(store.apply_page("example.test", {user}, cursor).is_ok());
+  user.mutable_object()->set_title("CEO");
+  ASSERT_TRUE(store.apply_page("example.test", {user}, cursor).is_ok());
+  pb::WebhookState state;
+  state.set_directory_id(directory.id());
+  state.set_after_sequence(2);
+  state.set_last_success_us(kPassUs + 1'000'000);
+  state.set_last_error_us(kPassUs + 61'000'000);
+  state.set_last_error("HTTP 503");
+  state.set_failures(4);
+  ASSERT_TRUE(store.put_webhook_state(state).is_ok());
+
+  const Outcome r = status();
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "feed: 3 changes so far\n"
+            "domain example.test\n"
+            "  strategy:         usn\n"
+            "  controller:       ldaps://dc1.example.test\n"
+            "  last pass:        2025-11-23T19:40:00Z\n"
+            "  full sync done:   yes\n"
+            "domain other.test\n"
+            "  no pass yet\n"
+            "directory 58b5cd9dfaa39d47eb8f5f88631f9a629a232016 App\n"
+            "  tenant/product:   boxyhq/jackson\n"
+            "  domain:           example.test\n"
+            "  webhook:          https://hooks.example.com/in?...\n"
+            "  delivered up to:  change 2 (backlog <= 1)\n"
+            "  last success:     2025-11-23T19:40:01Z\n"
+            "  last error:       2025-11-23T19:41:01Z HTTP 503 (failing: 4 attempts in a row)\n"
+            "directory ff No hook\n"
+            "  tenant/product:   boxyhq/jackson\n"
+            "  domain:           example.test\n"
+            "  webhook:          none\n"
+            "  delivered up to:  change 1 (backlog <= 2)\n"
+            "  last success:     never\n"
+            "  last error:       none\n");
+  EXPECT_EQ(r.out.find("s3cret"), std::string::npos);
+  EXPECT_EQ(r.out.find("never-printed"), std::string::npos);
+}
+
+TEST_F(StatusTest, FailsClearlyWithoutAStore) {
+  const Outcome r = status();
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("dirfeed status: cannot open database " + dir_.path() + "/state/feed"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("has the daemon run with this state_dir?"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace dirfeed::daemon

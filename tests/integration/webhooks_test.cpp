@@ -1,0 +1,319 @@
+// Directory Sync API webhooks end to end: the real `dirfeed run` binary polls the Samba AD DC
+// fixture, a directory is created over HTTP with a webhook to a receiver started by the test
+// on 127.0.0.1, and AD changes arrive there as signed events in feed order; a daemon killed
+// (SIGKILL) while a delivery is in flight sends it again after a restart, then the rest.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "proto/guid.hpp"
+#include "rest/json.hpp"
+#include "tests/integration/process.hpp"
+#include "tests/rest/webhook_receiver.hpp"
+#include "tests/support/samba_dc.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#ifndef DIRFEED_BINARY
+#error "DIRFEED_BINARY must be defined (tests/integration/CMakeLists.txt)"
+#endif
+
+namespace dirfeed::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+const std::string kStaff = "OU=Staff,DC=example,DC=test";
+const std::string kAlice = "CN=Alice Example," + kStaff;
+const std::string kEngineers = "CN=Engineers," + kStaff;
+const std::string kApi = "/api/v1/directory-sync";
+constexpr char kSecret[] = "whsec-test";
+
+struct Reply {
+  int status = 0;  // 0: no connection
+  std::string body;
+};
+
+// One request on a new connection to 127.0.0.1:port with `Authorization: Api-Key key` and a
+// JSON body when given.
+Reply call(uint16_t port, http::verb verb, const std::string& target, const std::string& key,
+           const std::string& body = "") {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  boost::system::error_code error;
+  socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
+  if (error) return {};
+  http::request<http::string_body> request(verb, target, 11);
+  request.set(http::field::host, "127.0.0.1");
+  if (!key.empty()) request.set(http::field::authorization, "Api-Key " + key);
+  if (!body.empty()) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = body;
+    request.prepare_payload();
+  }
+  http::write(socket, request, error);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  if (!error) http::read(socket, buffer, response, error);
+  if (error) return {};
+  return {static_cast<int>(response.result_int()), response.body()};
+}
+
+// The daemon's config in `dir`: the DC with the usn strategy polled every second (no change
+// notifications: Samba's come late with several LDAP workers, see notify_test.cpp), the API on
+// an ephemeral loopback port. Returns the config's path.
+std::string write_config(const TempDir& dir, const SambaDc& dc) {
+  const std::string password_file = dir.path() + "/bind.password";
+  write_text(password_file, dc.admin_password(), 0600);
+  const std::string config = dir.path() + "/dirfeed.yaml";
+  write_text(config, "state_dir: " + dir.path() + "/state\nlog:\n  level: info\ndomains:\n"
+                     "  - name: " + dc.domain() + "\n    controllers:\n      - " + dc.uri() +
+                     "\n    tls:\n      ca_file: " + dc.ca_file() + "\n    bind:\n      dn: " +
+                     dc.admin_dn() + "\n      password_file: " + password_file +
+                     "\n    sync:\n      strategy: usn\n      interval: 1s\n"
+                     "      notifications: false\n"
+                     "api:\n  listen: 127.0.0.1:0\n  users_file: " + dir.path() +
+                     "/api-users\n  keys_file: " + dir.path() + "/api-keys\n");
+  return config;
+}
+
+// `dirfeed api add-key --config CONFIG --name NAME`: the key it prints ("" on failure).
+std::string add_key(const std::string& config, const std::string& log_path) {
+  const std::string command =
+      std::string(DIRFEED_BINARY) + " api add-key --config " + config + " --name hooks 2>>" +
+      log_path;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return "";
+  char line[256] = {};
+  const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
+  const int status = ::pclose(pipe);
+  if (!read || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "";
+  std::string key(line);
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  return key;
+}
+
+// Starts `dirfeed run` and waits until it listens and has completed its first sync; returns
+// its port (0 when it did not get there within 30 s each).
+uint16_t start(std::optional<Process>& daemon, const std::string& config,
+               const std::string& log_path) {
+  const size_t logged = read_text(log_path).size();  // a restart appends to the same log
+  daemon.emplace(std::vector<std::string>{DIRFEED_BINARY, "run", "--config", config}, log_path,
+                 log_path);
+  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
+  uint16_t port = 0;
+  wait_until(
+      [&] {
+        std::smatch match;
+        const std::string log = read_text(log_path).substr(logged);
+        if (!std::regex_search(log, match, listening)) return false;
+        port = static_cast<uint16_t>(std::stoi(match[1].str()));
+        return true;
+      },
+      30s);
+  if (port == 0) return 0;
+  const bool ready = wait_until(
+      [&] { return call(port, http::verb::get, "/readyz", "").status == 200; }, 30s, 100ms);
+  return ready ? port : 0;
+}
+
+// POSTs a directory of OU=Staff with a webhook to `url`; its id ("" on failure, reported).
+std::string create_directory(uint16_t port, const std::string& key, const std::string& url,
+                             int batch_size = 0) {
+  const Reply reply = call(port, http::verb::post, kApi, key,
+                           R"({"name": "Hooks", "tenant": "acme", "product": "crm",
+                               "domain": "example.test", "base_dns": [")" + kStaff +
+                               R"("], "webhook_url": ")" + url + R"(", "webhook_secret": ")" +
+                               kSecret + R"(", "webhook_batch_size": )" +
+                               std::to_string(batch_size) + "}");
+  EXPECT_EQ(reply.status, 201) << reply.body;
+  std::smatch match;
+  if (!std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f]{40})")re"))) {
+    return "";
+  }
+  return match[1].str();
+}
+
+// An event as "event sAMAccountName" or "event sAMAccountName>group name", checking the
+// envelope; `raw_title`: the user's raw.title, when it has one.
+std::string summarize(const std::string& body, const std::string& directory_id,
+                      std::string* raw_title = nullptr) {
+  std::string error;
+  std::optional<rest::JsonValue> json = rest::parse_json(body, &error);
+  EXPECT_TRUE(json) << error << ": " << body;
+  if (!json || !json->is_object()) return "?";
+  EXPECT_EQ(json->find("tenant")->text(), "acme");
+  EXPECT_EQ(json->find("product")->text(), "crm");
+  EXPECT_EQ(json->find("directory_id")->text(), directory_id);
+  const rest::JsonValue* data = json->find("data");
+  const rest::JsonValue* raw = data->find("raw");
+  const rest::JsonValue* ad = raw->find("urn:dirfeed:params:scim:schemas:extension:ad:1.0:User");
+  if (ad == nullptr) ad = raw->find("urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group");
+  std::string line = json->find("event")->text() + " " + ad->find("sAMAccountName")->text();
+  if (const rest::JsonValue* group = data->find("group")) line += ">" + group->find("name")->text();
+  if (raw_title != nullptr && raw->find("title") != nullptr) *raw_title = raw->find("title")->text();
+  return line;
+}
+
+TEST(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
+  SambaDc& dc = shared_dc();
+  dc.reset();
+  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
+          "dn: " + kEngineers + "\nchangetype: add\nobjectClass: group\n"
+          "sAMAccountName: engineers\n");
+  TempDir dir;
+  const std::string config = write_config(dir, dc);
+  const std::string log_path = dir.path() + "/run.log";
+  const std::string key = add_key(config, log_path);
+  ASSERT_FALSE(key.empty()) << read_text(log_path);
+  std::optional<Process> daemon;
+  const uint16_t port = start(daemon, config, log_path);
+  ASSERT_NE(port, 0) << read_text(log_path);
+  WebhookReceiver receiver;
+  const std::string id = create_directory(port, key, receiver.url());
+  ASSERT_FALSE(id.empty());
+
+  // Each AD change, then the events it must bring (all of them so far, in order).
+  Strings expected;
+  auto step = [&](const std::string& what, const std::string& ldif, const Strings& events) {
+    dc.ldif(ldif);
+    expected.insert(expected.end(), events.begin(), events.end());
+    const bool arrived = receiver.wait_for_count(expected.size(), 20s);
+    Strings got;
+    for (const ReceivedRequest& request : receiver.received()) {
+      got.push_back(summarize(request.body, id));
+    }
+    EXPECT_TRUE(arrived) << what << "\n" << read_text(log_path);
+    EXPECT_EQ(got, expected) << what;
+  };
+  step("add a user",
+       "dn: " + kAlice + "\nchangetype: add\nobjectClass: user\nsAMAccountName: alice\n"
+       "givenName: Alice\nsn: Example\n",
+       {"user.created alice", "group.user_added alice>Domain Users"});
+  step("modify it", "dn: " + kAlice + "\nchangetype: modify\nreplace: title\ntitle: Boss\n",
+       {"user.updated alice"});
+  step("add it to a group",
+       "dn: " + kEngineers + "\nchangetype: modify\nadd: member\nmember: " + kAlice + "\n",
+       {"group.user_added alice>engineers", "user.updated alice", "group.updated engineers"});
+  step("remove it from the group",
+       "dn: " + kEngineers + "\nchangetype: modify\ndelete: member\nmember: " + kAlice + "\n",
+       {"group.user_removed alice>engineers", "user.updated alice", "group.updated engineers"});
+  step("delete it", "dn: " + kAlice + "\nchangetype: delete\n",
+       {"user.deleted alice", "group.user_removed alice>Domain Users"});
+
+  const std::vector<ReceivedRequest> requests = receiver.received();
+  ASSERT_EQ(requests.size(), expected.size());
+  for (const ReceivedRequest& request : requests) {
+    ASSERT_TRUE(request.signature) << request.body;
+    EXPECT_TRUE(signature_valid(*request.signature, request.body, kSecret)) << *request.signature;
+    EXPECT_EQ(request.content_type, "application/json");
+    EXPECT_EQ(request.user_agent, "dirfeed");
+  }
+  std::string title;
+  summarize(requests[2].body, id, &title);
+  EXPECT_EQ(title, "Boss");
+
+  // `dirfeed status` next to the running daemon.
+  const std::string status_command =
+      std::string(DIRFEED_BINARY) + " status --config " + config + " 2>&1";
+  FILE* pipe = ::popen(status_command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string status;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) status += buffer;
+  EXPECT_EQ(::pclose(pipe), 0) << status;
+  EXPECT_NE(status.find("directory " + id + " Hooks\n"), std::string::npos) << status;
+  EXPECT_NE(status.find("  webhook:          " + receiver.url() + "\n"), std::string::npos)
+      << status;
+  EXPECT_NE(status.find("  last error:       none\n"), std::string::npos) << status;
+  EXPECT_NE(status.find("  full sync done:   yes\n"), std::string::npos) << status;
+
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_for(30s), 0) << read_text(log_path);
+}
+
+TEST(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
+  SambaDc& dc = shared_dc();
+  dc.reset();
+  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n");
+  TempDir dir;
+  const std::string config = write_config(dir, dc);
+  const std::string log_path = dir.path() + "/run.log";
+  const std::string key = add_key(config, log_path);
+  ASSERT_FALSE(key.empty()) << read_text(log_path);
+  std::optional<Process> daemon;
+  const uint16_t port = start(daemon, config, log_path);
+  ASSERT_NE(port, 0) << read_text(log_path);
+
+  // The third request is held without an answer until the daemon is gone.
+  std::atomic<bool> hold{true};
+  WebhookReceiver* self = nullptr;
+  WebhookReceiver receiver([&](const ReceivedRequest&, size_t index) {
+    if (index == 2 && hold) self->wait_released();
+    return 200u;
+  });
+  self = &receiver;
+  const std::string id = create_directory(port, key, receiver.url());
+  ASSERT_FALSE(id.empty());
+  dc.add_users(kStaff, "kuser", 4);  // 8 events: each user created, then in Domain Users
+  ASSERT_TRUE(receiver.wait_for_count(3, 20s)) << read_text(log_path);
+  daemon->signal(SIGKILL);
+  ASSERT_EQ(daemon->wait_for(10s), 128 + SIGKILL);
+  hold = false;
+  receiver.release();
+
+  ASSERT_NE(start(daemon, config, log_path), 0) << read_text(log_path);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::vector<ReceivedRequest> requests = receiver.received();
+        return requests.size() >= 9 && requests.back().answered == 200;
+      },
+      20s))
+      << read_text(log_path);
+  const std::vector<ReceivedRequest> requests = receiver.received();
+  ASSERT_EQ(requests.size(), 9u) << "one redelivery only";
+  // The request in flight at the kill (its answer came after the daemon was gone) comes again
+  // first, the same bytes, then the rest.
+  EXPECT_EQ(requests[3].body, requests[2].body);
+  Strings delivered;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ASSERT_TRUE(requests[i].signature);
+    EXPECT_TRUE(signature_valid(*requests[i].signature, requests[i].body, kSecret));
+    if (i != 2) delivered.push_back(summarize(requests[i].body, id));
+  }
+  // At least once, in feed order, no gaps: each user created, then put in its primary group
+  // (the users themselves in the order the DC returned them).
+  ASSERT_EQ(delivered.size(), 8u);
+  Strings users;
+  for (size_t i = 0; i < delivered.size(); i += 2) {
+    ASSERT_TRUE(delivered[i].starts_with("user.created kuser000")) << delivered[i];
+    const std::string user = delivered[i].substr(delivered[i].find(' ') + 1);
+    EXPECT_EQ(delivered[i + 1], "group.user_added " + user + ">Domain Users");
+    users.push_back(user);
+  }
+  std::sort(users.begin(), users.end());
+  EXPECT_EQ(users, (Strings{"kuser0001", "kuser0002", "kuser0003", "kuser0004"}));
+
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_for(30s), 0) << read_text(log_path);
+}
+
+}  // namespace
+}  // namespace dirfeed::testing
