@@ -5,28 +5,12 @@
 #include <cctype>
 
 #include "rest/response.hpp"
+#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {
 
 namespace http = boost::beast::http;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // The credentials after `scheme ` in an Authorization value (scheme case-insensitive).
 std::optional<std::string_view> after_scheme(std::string_view value, std::string_view scheme) {

@@ -14,6 +14,7 @@
 #include "rest/iso_time.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
+#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -48,17 +49,6 @@ struct ChangesRequest {
   size_t limit = SIZE_MAX;
 };
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The request's parameters, or nullopt with *error saying what is wrong.
 std::optional<ChangesRequest> parse_request(const Call& call, std::string* error) {
   ChangesRequest request;
@@ -76,8 +66,8 @@ std::optional<ChangesRequest> parse_request(const Call& call, std::string* error
   }
 
   const std::optional<std::string_view> sync = call.query_param("onPremisesSyncEnabled");
-  if (sync && (equals_ignoring_case(*sync, "true") || equals_ignoring_case(*sync, "false"))) {
-    request.on_premises = equals_ignoring_case(*sync, "true");
+  if (sync && (iequals(*sync, "true") || iequals(*sync, "false"))) {
+    request.on_premises = iequals(*sync, "true");
   } else {
     *error = sync ? "onPremisesSyncEnabled must be true or false"
                   : "onPremisesSyncEnabled is required: true or false";

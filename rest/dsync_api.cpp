@@ -17,6 +17,7 @@
 #include "rest/dsync_model.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
+#include "rest/text.hpp"
 #include "rest/webhook_client.hpp"
 
 namespace dirfeed::rest {
@@ -26,12 +27,6 @@ namespace http = boost::beast::http;
 
 constexpr std::string_view kType = "active-directory";
 constexpr size_t kDirectoryIdBytes = 20;  // 40 hex digits
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // ---- answers in the document's {data, error} shape -----------------------------------------
 

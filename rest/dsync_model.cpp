@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "proto/guid.hpp"
+#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -18,12 +19,6 @@ constexpr std::string_view kGroupSchema = "urn:ietf:params:scim:schemas:core:2.0
 constexpr std::string_view kAdGroupSchema =
     "urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group";
 constexpr uint32_t kAccountDisable = 0x2;  // userAccountControl ACCOUNTDISABLE
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // `dn` is `base` or an entry under it (case-insensitive). The ',' before the base must
 // separate RDNs: an escaped one ("OU=Old\,OU=Staff,...") is part of a value.

@@ -18,18 +18,13 @@
 #include "proto/guid.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
+#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {
 
 namespace http = boost::beast::http;
 using boost::asio::ip::address;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A DN compared loosely: lower case, without spaces around unescaped ',' and '=' (the spec
 // writes "dc=us, dc=company, dc=com").
@@ -79,12 +74,6 @@ struct AddressRange {
     return a.is_v4() == first.is_v4() && !(a < first) && !(last < a);
   }
 };
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  return text;
-}
 
 // Parses "a-b[,c-d...]"; on failure returns nullopt and sets *error.
 std::optional<std::vector<AddressRange>> parse_networks(std::string_view text,

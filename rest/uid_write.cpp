@@ -14,6 +14,7 @@
 #include "proto/guid.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
+#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -27,12 +28,6 @@ struct Refusal {
   http::status status;
   std::string message;
 };
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Response refuse(const Refusal& refusal) { return error_response(refusal.status, refusal.message); }
 Refusal bad_request(std::string message) { return {http::status::bad_request, std::move(message)}; }

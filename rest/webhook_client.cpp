@@ -24,6 +24,8 @@
 #include <charconv>
 #include <functional>
 
+#include "rest/text.hpp"
+
 namespace dirfeed::rest {
 
 namespace asio = boost::asio;
@@ -33,12 +35,6 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code error;

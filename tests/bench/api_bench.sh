@@ -19,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+. tests/bench/seeded_dc.sh
 USERS=${1:-5000}
 NGROUPS=200
 BUILD_DIR=${BUILD_DIR:-build}
@@ -58,47 +59,7 @@ exec 9>/run/lock/dirfeed-samba-dc.lock
 flock -w 900 9 || { echo "another Samba DC user holds /run/lock/dirfeed-samba-dc.lock" >&2; exit 1; }
 trap cleanup EXIT
 
-# The DC: a seeded copy cached under $BENCH, or the sync bench's (same generator, same file
-# name), when it was made by the current samba-dc.sh for this IP (its stamp matches the
-# template's, which the first start makes when missing); else seed it here.
-SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
-"$SAMBA_DC" stop "$DC_DIR" >/dev/null
-seeded=""
-for candidate in "$BENCH/seeded-$USERS-$NGROUPS.tgz" "$ROOT/build/bench/seeded-$USERS-$NGROUPS.tgz"; do
-  if [ -f "$candidate" ] &&
-     [ "$(tar -xzOf "$candidate" dc/.dirfeed-dc)" = "$(cat "$DC_DIR.template/.dirfeed-dc")" ]; then
-    seeded=$candidate
-    break
-  fi
-done
-if [ -n "$seeded" ]; then
-  rm -rf "$DC_DIR" && tar -C "$BENCH" -xzf "$seeded"
-  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
-else
-  echo "seeding $USERS users and $NGROUPS groups (once; about $((USERS / 100)) s)" >&2
-  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" reset "$DC_DIR" "$DC_IP" >/dev/null
-  python3 - "$USERS" "$NGROUPS" "$OU" > "$BENCH/seed.ldif" <<'PY'
-import random, sys
-users, groups, ou = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-random.seed(7)
-print(f"dn: {ou}\nchangetype: add\nobjectClass: organizationalUnit\n")
-for i in range(users):
-    print(f"dn: CN=user{i:05d},{ou}\nchangetype: add\nobjectClass: user\nsAMAccountName: user{i:05d}\n"
-          f"givenName: Given{i}\nsn: Sur{i}\ndisplayName: User {i}\nmail: user{i}@example.test\n"
-          f"title: Title {i % 50}\ndepartment: Dept {i % 20}\ntelephoneNumber: +1 555 {i:05d}\n")
-for g in range(groups):
-    size = users if g == 0 else random.randint(5, 60)   # group 0 holds everyone
-    members = range(users) if g == 0 else random.sample(range(users), size)
-    lines = "".join(f"member: CN=user{m:05d},{ou}\n" for m in members)
-    nested = f"member: CN=group{g - 1:04d},{ou}\n" if g > 1 and g % 10 == 0 else ""
-    print(f"dn: CN=group{g:04d},{ou}\nchangetype: add\nobjectClass: group\nsAMAccountName: group{g:04d}\n"
-          f"description: bench group {g}\n{lines}{nested}")
-PY
-  ldapmodify "${LDAP_ARGS[@]}" -f "$BENCH/seed.ldif" >/dev/null
-  "$SAMBA_DC" stop "$DC_DIR" >/dev/null
-  tar -C "$BENCH" -czf "$BENCH/seeded-$USERS-$NGROUPS.tgz" dc
-  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
-fi
+start_seeded_dc "$ROOT/build/bench/seeded-$USERS-$NGROUPS.tgz"
 
 # The daemon: a fresh store, first sync, then the API on its own 4 threads.
 printf '%s' "$(cat "$DC_DIR/admin.password")" > "$BENCH/password"

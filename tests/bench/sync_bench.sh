@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+. tests/bench/seeded_dc.sh
 USERS=${1:-5000}
 NGROUPS=${2:-200}
 RUNS=${RUNS:-3}
@@ -38,36 +39,7 @@ exec 9>/run/lock/dirfeed-samba-dc.lock
 flock -w 900 9 || { echo "another Samba DC user holds /run/lock/dirfeed-samba-dc.lock" >&2; exit 1; }
 trap '"$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true' EXIT
 
-seeded=$BENCH/seeded-$USERS-$NGROUPS.tgz  # one cached DC per size
-if [ -f "$seeded" ]; then
-  "$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true
-  rm -rf "$DC_DIR" && tar -C "$BENCH" -xzf "$seeded"
-  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
-else
-  echo "seeding $USERS users and $NGROUPS groups (once; about $((USERS / 100)) s)" >&2
-  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" reset "$DC_DIR" "$DC_IP" >/dev/null
-  python3 - "$USERS" "$NGROUPS" "$OU" > "$BENCH/seed.ldif" <<'PY'
-import random, sys
-users, groups, ou = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-random.seed(7)
-print(f"dn: {ou}\nchangetype: add\nobjectClass: organizationalUnit\n")
-for i in range(users):
-    print(f"dn: CN=user{i:05d},{ou}\nchangetype: add\nobjectClass: user\nsAMAccountName: user{i:05d}\n"
-          f"givenName: Given{i}\nsn: Sur{i}\ndisplayName: User {i}\nmail: user{i}@example.test\n"
-          f"title: Title {i % 50}\ndepartment: Dept {i % 20}\ntelephoneNumber: +1 555 {i:05d}\n")
-for g in range(groups):
-    size = users if g == 0 else random.randint(5, 60)   # group 0 holds everyone
-    members = range(users) if g == 0 else random.sample(range(users), size)
-    lines = "".join(f"member: CN=user{m:05d},{ou}\n" for m in members)
-    nested = f"member: CN=group{g - 1:04d},{ou}\n" if g > 1 and g % 10 == 0 else ""
-    print(f"dn: CN=group{g:04d},{ou}\nchangetype: add\nobjectClass: group\nsAMAccountName: group{g:04d}\n"
-          f"description: bench group {g}\n{lines}{nested}")
-PY
-  ldapmodify "${LDAP_ARGS[@]}" -f "$BENCH/seed.ldif" >/dev/null
-  "$SAMBA_DC" stop "$DC_DIR" >/dev/null
-  tar -C "$BENCH" -czf "$seeded" dc
-  SAMBA_DC_OWNER_PID=$$ "$SAMBA_DC" start "$DC_DIR" "$DC_IP" >/dev/null
-fi
+start_seeded_dc
 
 ATTRS=(objectGUID objectClass isDeleted otherTelephone sAMAccountName objectSid displayName givenName
        sn mail department title userPrincipalName description mailNickname userAccountControl
