@@ -105,13 +105,22 @@ domains:
       interval: 10s
 api:
   listen: 127.0.0.1:5000
+  users_file: $DEMO/api-users
+  keys_file: $DEMO/api-keys
 EOF
 
 build/dirfeed check-config --config "$DEMO/dirfeed.yaml"
+# An API key for the Directory Changes and Directory Sync APIs (a new one each run).
+rm -f "$DEMO/api-keys"
+KEY=$(build/dirfeed api add-key --config "$DEMO/dirfeed.yaml" --name demo)
 cat <<EOF
 == running dirfeed (Ctrl-C stops it and the DC)
-   Read it over the User ID Service API (more in README.md, "APIs"):
+   Read it over the three APIs (more in README.md, "APIs"):
      curl 'http://127.0.0.1:5000/api/uid/v1.0/users?ip_only=false'
+     curl -H 'x-api-key: $KEY' \\
+       'http://127.0.0.1:5000/public/directory-changes?resourceType=user&onPremisesSyncEnabled=true'
+     curl -H 'Authorization: Api-Key $KEY' -H 'Content-Type: application/json' \\
+       -d '{"name":"Demo","tenant":"acme","product":"crm"}' http://127.0.0.1:5000/api/v1/directory-sync
    Try, in another shell, and watch the next pass pick it up:
      LDAPTLS_CACERT=$LDAPTLS_CACERT ldapmodify -x -H ldaps://dc1.example.test \\
        -D Administrator@example.test -y $DC_DIR/admin.password <<'LDIF'
