@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -18,21 +19,11 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-
+#include "tests/integration/daemon_client.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
-
-#ifndef DIRFEED_BINARY
-#error "DIRFEED_BINARY must be defined (tests/bench/CMakeLists.txt)"
-#endif
 
 namespace dirfeed::testing {
 namespace {
@@ -42,30 +33,6 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 const std::string kOu = "OU=Bench,DC=example,DC=test";
-
-// One request to the daemon's API on 127.0.0.1:port; the status and body.
-std::pair<int, std::string> call(uint16_t port, http::verb verb, const std::string& target,
-                                 const std::string& key, const std::string& body = "") {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  boost::system::error_code error;
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port}, error);
-  if (error) return {0, ""};
-  http::request<http::string_body> request(verb, target, 11);
-  request.set(http::field::host, "127.0.0.1");
-  if (!key.empty()) request.set(http::field::authorization, "Api-Key " + key);
-  if (!body.empty()) {
-    request.set(http::field::content_type, "application/json");
-    request.body() = body;
-    request.prepare_payload();
-  }
-  http::write(socket, request, error);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  if (!error) http::read(socket, buffer, response, error);
-  if (error) return {0, ""};
-  return {static_cast<int>(response.result_int()), response.body()};
-}
 
 // Samba's LDAP server notifies across its prefork workers only every 5 s; one worker notifies
 // at once, as AD does (see tests/integration/notify_test.cpp).
@@ -88,36 +55,18 @@ TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
 
   TempDir dir;
   const std::string log_path = dir.path() + "/run.log";
-  const std::string password_file = dir.path() + "/bind.password";
-  write_text(password_file, dc.admin_password(), 0600);
-  const std::string config = dir.path() + "/dirfeed.yaml";
-  write_text(config, "state_dir: " + dir.path() + "/state\nlog:\n  level: info\ndomains:\n"
-                     "  - name: " + dc.domain() + "\n    controllers: [" + dc.uri() + "]\n"
-                     "    tls: {ca_file: " + dc.ca_file() + "}\n"
-                     "    bind: {dn: " + dc.admin_dn() + ", password_file: " + password_file +
-                     "}\n    sync: {interval: 60s, notifications: true}\n"
-                     "api:\n  listen: 127.0.0.1:0\n  users_file: " + dir.path() +
-                     "/api-users\n  keys_file: " + dir.path() + "/api-keys\n");
-  FILE* pipe = ::popen((std::string(DIRFEED_BINARY) + " api add-key --config " + config +
-                        " --name bench 2>/dev/null").c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char line[256] = {};
-  ASSERT_NE(std::fgets(line, sizeof line, pipe), nullptr);
-  ::pclose(pipe);
-  std::string key(line);
-  key.erase(key.find_last_not_of("\r\n") + 1);
+  // The daemon's default strategy, change notifications on.
+  const std::string config =
+      write_config(dir, dc, {.strategy = "", .interval = "60s", .notifications = true});
+  const std::string key = add_key(config, "bench", "/dev/null");
+  ASSERT_FALSE(key.empty());
 
-  Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
-  uint16_t port = 0;
+  std::optional<Process> daemon;
+  const uint16_t port = start(daemon, config, log_path);
+  ASSERT_NE(port, 0) << read_text(log_path);
   ASSERT_TRUE(wait_until(
       [&] {
-        std::smatch match;
-        const std::string log = read_text(log_path);
-        if (!std::regex_search(log, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)")))
-          return false;
-        port = static_cast<uint16_t>(std::stoi(match[1].str()));
-        return call(port, http::verb::get, "/readyz", "").first == 200 &&
-               log.find("watching for change notifications") != std::string::npos;
+        return read_text(log_path).find("watching for change notifications") != std::string::npos;
       },
       60s, 100ms))
       << read_text(log_path);
@@ -134,10 +83,10 @@ TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
     }
     return 200u;
   });
-  const auto [status, body] = call(port, http::verb::post, "/api/v1/directory-sync", key,
-                                   R"({"tenant": "bench", "product": "ad", "base_dns": [")" +
-                                       kOu + R"("], "webhook_url": ")" + receiver.url() + "\"}");
-  ASSERT_EQ(status, 201) << body;
+  const Reply created = call(port, http::verb::post, "/api/v1/directory-sync", api_key(key),
+                             R"({"tenant": "bench", "product": "ad", "base_dns": [")" + kOu +
+                                 R"("], "webhook_url": ")" + receiver.url() + "\"}");
+  ASSERT_EQ(created.status, 201) << created.body;
 
   std::map<std::string, SteadyClock::time_point> applied;
   const auto started = SteadyClock::now();
@@ -168,8 +117,8 @@ TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
               "AD change -> user.created receipt: p50 %.3f s, p99 %.3f s, max %.3f s\n",
               users, writing, users / writing, percentile(0.50), percentile(0.99),
               latencies.back());
-  daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait_for(30s), 0);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_for(30s), 0);
 }
 
 }  // namespace

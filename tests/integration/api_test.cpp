@@ -8,29 +8,20 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <csignal>
-#include <cstdio>
+#include <optional>
 #include <regex>
 #include <string>
 
-#include "proto/guid.hpp"
-#include "rest/credentials.hpp"
+#include "tests/integration/daemon_client.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/self_signed_cert.hpp"
 #include "tests/support/temp_dir.hpp"
-
-#ifndef DIRFEED_BINARY
-#error "DIRFEED_BINARY must be defined (tests/integration/CMakeLists.txt)"
-#endif
 
 namespace dirfeed::testing {
 namespace {
@@ -43,45 +34,6 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using namespace std::chrono_literals;
 
 const std::string kStaff = "OU=Staff,DC=example,DC=test";
-
-struct Reply {
-  int status = 0;  // 0: no connection
-  std::string body;
-  bool chunked = false;  // the body came with chunked transfer encoding (a streamed list)
-};
-
-// Sends one request on `stream` (connected, TLS handshake done), with an Authorization header
-// and a JSON body when given, and reads the answer.
-template <class Stream>
-Reply exchange(Stream& stream, http::verb verb, const std::string& target,
-               const std::string& authorization, const std::string& body) {
-  http::request<http::string_body> request(verb, target, 11);
-  request.set(http::field::host, "127.0.0.1");
-  if (!authorization.empty()) request.set(http::field::authorization, authorization);
-  if (!body.empty()) {
-    request.set(http::field::content_type, "application/json");
-    request.body() = body;
-    request.prepare_payload();
-  }
-  boost::system::error_code error;
-  http::write(stream, request, error);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  if (!error) http::read(stream, buffer, response, error);
-  if (error) return {};
-  return {static_cast<int>(response.result_int()), response.body(), response.chunked()};
-}
-
-// One request on a new connection to 127.0.0.1:port.
-Reply call(uint16_t port, http::verb verb, const std::string& target,
-           const std::string& authorization = "", const std::string& body = "") {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  boost::system::error_code error;
-  socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
-  if (error) return {};
-  return exchange(socket, verb, target, authorization, body);
-}
 
 // A TLS client trusting only `ca_file`, offering the versions [min_version, max_version].
 ssl::context tls_client(const std::string& ca_file, int min_version, int max_version) {
@@ -114,67 +66,17 @@ boost::system::error_code tls_connect(TlsStream& stream, uint16_t port) {
 
 // call() over HTTPS (TLS 1.2 or 1.3), trusting only `ca_file`.
 Reply call_https(uint16_t port, const std::string& ca_file, http::verb verb,
-                 const std::string& target, const std::string& authorization = "",
+                 const std::string& target, const Headers& headers = {},
                  const std::string& body = "") {
   asio::io_context io;
   ssl::context context = tls_client(ca_file, TLS1_2_VERSION, TLS1_3_VERSION);
   TlsStream stream(io, context);
   if (tls_connect(stream, port)) return {};
-  return exchange(stream, verb, target, authorization, body);
+  return exchange(stream, verb, target, headers, body);
 }
 
-Reply get(uint16_t port, const std::string& target, const std::string& authorization = "") {
-  return call(port, http::verb::get, target, authorization);
-}
-
-// The GUID string form of the entry ldapsearch finds, from its base64 objectGUID.
-std::string ldap_guid(const SambaDc& dc, const std::string& filter) {
-  const std::string ldif = dc.search(kStaff, filter, {"objectGUID"});
-  std::smatch match;
-  if (!std::regex_search(ldif, match, std::regex("objectGUID:: (\\S+)"))) return "";
-  std::optional<std::string> bytes = guid_from_text(match[1].str());
-  return bytes ? guid_to_string(*bytes) : "";
-}
-
-// Writes the daemon's config (and the bind password file) into `dir`: the DC, usn, the API on
-// an ephemeral loopback port with users and keys files in `dir`, HTTPS with `tls` when given.
-// Returns the config's path.
-std::string write_config(const TempDir& dir, const SambaDc& dc, const std::string& log_level,
-                         bool anonymous_read, const CertFiles* tls = nullptr) {
-  const std::string password_file = dir.path() + "/bind.password";
-  write_text(password_file, dc.admin_password(), 0600);
-  const std::string config = dir.path() + "/dirfeed.yaml";
-  write_text(config, "state_dir: " + dir.path() + "/state\nlog:\n  level: " + log_level +
-                         "\ndomains:\n  - name: " + dc.domain() + "\n    controllers:\n"
-                         "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
-                         "\n    bind:\n      dn: " + dc.admin_dn() +
-                         "\n      password_file: " + password_file +
-                         "\n    sync:\n      strategy: usn\n      interval: 60s\n"
-                         "api:\n  listen: 127.0.0.1:0\n  anonymous_read: " +
-                         (anonymous_read ? "true" : "false") + "\n"
-                         "  users_file: " + dir.path() + "/api-users\n"
-                         "  keys_file: " + dir.path() + "/api-keys\n" +
-                         (tls ? "  tls:\n    cert_file: " + tls->cert_file +
-                                    "\n    key_file: " + tls->key_file + "\n"
-                              : ""));
-  return config;
-}
-
-// The port the daemon logging to `log_path` listens on with `scheme` ("http" or "https"),
-// once it says so (0 after 30 s).
-uint16_t api_port(const std::string& log_path, const std::string& scheme = "http") {
-  const std::regex listening("api: listening on " + scheme + "://127\\.0\\.0\\.1:(\\d+)");
-  uint16_t port = 0;
-  wait_until(
-      [&] {
-        std::smatch match;
-        const std::string log = read_text(log_path);
-        if (!std::regex_search(log, match, listening)) return false;
-        port = static_cast<uint16_t>(std::stoi(match[1].str()));
-        return true;
-      },
-      30s);
-  return port;
+Reply get(uint16_t port, const std::string& target, const Headers& headers = {}) {
+  return call(port, http::verb::get, target, headers);
 }
 
 TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
@@ -185,17 +87,17 @@ TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
           "sAMAccountName: jsmith\nmail: john.smith@example.test\n\n"
           "dn: CN=Engineers," + kStaff + "\nchangetype: add\nobjectClass: group\n"
           "sAMAccountName: engineers\nmember: CN=Smith\\, John," + kStaff + "\n");
-  const std::string guid = ldap_guid(dc, "(sAMAccountName=jsmith)");
+  const std::string guid = ldap_guid(dc, kStaff, "(sAMAccountName=jsmith)");
   ASSERT_EQ(guid.size(), 36u);
 
   TempDir dir;
-  const std::string config = write_config(dir, dc, "info", /*anonymous_read=*/true);
+  const std::string config = write_config(dir, dc, {.anonymous_read = true});
 
   // With the DC down the first sync cannot finish: /readyz must say so.
   dc.stop();
   const std::string log_path = dir.path() + "/run.log";
-  Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
-  const uint16_t port = api_port(log_path);
+  std::optional<Process> daemon;
+  const uint16_t port = launch(daemon, config, log_path);
   ASSERT_NE(port, 0) << read_text(log_path);
   EXPECT_EQ(get(port, "/healthz").status, 200);
   const Reply pending = get(port, "/readyz");
@@ -259,24 +161,8 @@ TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
   EXPECT_EQ(get(port, "/api/uid/v1.0/domains").body, R"({"domains":["DC=example,DC=test"]})");
   EXPECT_EQ(get(port, "/api/uid/v1.0/user/dn/CN%3Dnobody").status, 404);
 
-  daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);
-}
-
-// `dirfeed api add-user --config CONFIG --user USER` with `password` on stdin; the exit code.
-int add_user(const std::string& config, const std::string& user, const std::string& password,
-             const std::string& log_path) {
-  const std::string command = std::string(DIRFEED_BINARY) + " api add-user --config " + config +
-                              " --user " + user + " >>" + log_path + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "w");
-  if (pipe == nullptr) return -1;
-  std::fputs((password + "\n").c_str(), pipe);
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string basic(const std::string& user, const std::string& password) {
-  return "Basic " + base64_encode(user + ":" + password);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_for(30s), 0) << read_text(log_path);
 }
 
 // Basic auth for reads with api.anonymous_read: false, and users added by `dirfeed api
@@ -285,13 +171,13 @@ std::string basic(const std::string& user, const std::string& password) {
 TEST(ApiIntegrationTest, BasicAuthForReadsWithoutAnonymousRead) {
   SambaDc& dc = shared_dc();
   TempDir dir;
-  const std::string config = write_config(dir, dc, "info", /*anonymous_read=*/false);
+  const std::string config = write_config(dir, dc, {.anonymous_read = false});
   const std::string cli_log = dir.path() + "/cli.log";
   ASSERT_EQ(add_user(config, "alice", "s3cret", cli_log), 0) << read_text(cli_log);
 
   const std::string log_path = dir.path() + "/run.log";
-  Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
-  const uint16_t port = api_port(log_path);
+  std::optional<Process> daemon;
+  const uint16_t port = launch(daemon, config, log_path);
   ASSERT_NE(port, 0) << read_text(log_path);
 
   const std::string domains = "/api/uid/v1.0/domains";
@@ -299,20 +185,20 @@ TEST(ApiIntegrationTest, BasicAuthForReadsWithoutAnonymousRead) {
   const Reply anonymous = get(port, domains);
   EXPECT_EQ(anonymous.status, 401);
   EXPECT_NE(anonymous.body.find(R"("error")"), std::string::npos) << anonymous.body;
-  EXPECT_EQ(get(port, domains, basic("alice", "wrong")).status, 401);
-  const Reply alice = get(port, domains, basic("alice", "s3cret"));
+  EXPECT_EQ(get(port, domains, basic_auth("alice", "wrong")).status, 401);
+  const Reply alice = get(port, domains, basic_auth("alice", "s3cret"));
   EXPECT_EQ(alice.status, 200);
   EXPECT_EQ(alice.body, R"({"domains":["DC=example,DC=test"]})");
 
   // A user added while the daemon runs can read within a few seconds, without a restart.
-  EXPECT_EQ(get(port, domains, basic("bob", "pw2")).status, 401);
+  EXPECT_EQ(get(port, domains, basic_auth("bob", "pw2")).status, 401);
   ASSERT_EQ(add_user(config, "bob", "pw2", cli_log), 0) << read_text(cli_log);
-  EXPECT_TRUE(wait_until([&] { return get(port, domains, basic("bob", "pw2")).status == 200; },
-                         10s, 100ms));
-  EXPECT_EQ(get(port, domains, basic("alice", "s3cret")).status, 200);
+  EXPECT_TRUE(wait_until(
+      [&] { return get(port, domains, basic_auth("bob", "pw2")).status == 200; }, 10s, 100ms));
+  EXPECT_EQ(get(port, domains, basic_auth("alice", "s3cret")).status, 200);
 
-  daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_for(30s), 0) << read_text(log_path);
 }
 
 // Writes over real HTTP: IP mappings on an AD user (kept across an AD re-poll), a user created
@@ -320,14 +206,15 @@ TEST(ApiIntegrationTest, BasicAuthForReadsWithoutAnonymousRead) {
 TEST(ApiIntegrationTest, WritesMapIpsAndCreateUsers) {
   SambaDc& dc = shared_dc();
   TempDir dir;
-  const std::string config = write_config(dir, dc, "debug", /*anonymous_read=*/true);
+  const std::string config =
+      write_config(dir, dc, {.log_level = "debug", .anonymous_read = true});
   const std::string cli_log = dir.path() + "/cli.log";
   ASSERT_EQ(add_user(config, "ops", "opspw", cli_log), 0) << read_text(cli_log);
-  const std::string ops = basic("ops", "opspw");
+  const Headers ops = basic_auth("ops", "opspw");
 
   const std::string log_path = dir.path() + "/run.log";
-  Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
-  const uint16_t port = api_port(log_path);
+  std::optional<Process> daemon;
+  const uint16_t port = launch(daemon, config, log_path);
   ASSERT_NE(port, 0) << read_text(log_path);
   ASSERT_TRUE(wait_until([&] { return get(port, "/readyz").status == 200; }, 60s))
       << read_text(log_path);
@@ -335,7 +222,7 @@ TEST(ApiIntegrationTest, WritesMapIpsAndCreateUsers) {
   const std::string admin = "/api/uid/v1.0/user/ntlm-identity/EXAMPLE%5CAdministrator";
   const std::string add_ips =
       R"({"changetype": "add", "ipv4_addresses": ["192.0.2.10"], "ipv6_addresses": ["2001:db8::1"]})";
-  EXPECT_EQ(call(port, http::verb::put, admin, "", add_ips).status, 401);
+  EXPECT_EQ(call(port, http::verb::put, admin, {}, add_ips).status, 401);
   EXPECT_EQ(call(port, http::verb::put, admin, ops,
                  R"({"changetype": "add", "ipv4_addresses": ["192.0.2.300"]})").status, 400);
   const Reply put = call(port, http::verb::put, admin, ops, add_ips);
@@ -379,8 +266,8 @@ TEST(ApiIntegrationTest, WritesMapIpsAndCreateUsers) {
   EXPECT_EQ(call(port, http::verb::delete_, "/api/uid/v1.0/user/" + guid, ops).status, 404);
   EXPECT_EQ(get(port, visitor).status, 404);
 
-  daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_for(30s), 0) << read_text(log_path);
 }
 
 
@@ -391,17 +278,19 @@ TEST(ApiIntegrationTest, ServesHttpsWithTheConfiguredCertificate) {
   SambaDc& dc = shared_dc();
   TempDir dir;
   const CertFiles cert = make_self_signed_cert(dir.path());
-  const std::string config = write_config(dir, dc, "info", /*anonymous_read=*/true, &cert);
+  const std::string config = write_config(
+      dir, dc,
+      {.anonymous_read = true, .tls_cert_file = cert.cert_file, .tls_key_file = cert.key_file});
   const std::string cli_log = dir.path() + "/cli.log";
   ASSERT_EQ(add_user(config, "ops", "opspw", cli_log), 0) << read_text(cli_log);
 
   const std::string log_path = dir.path() + "/run.log";
-  Process daemon({DIRFEED_BINARY, "run", "--config", config}, log_path, log_path);
-  const uint16_t port = api_port(log_path, "https");
+  std::optional<Process> daemon;
+  const uint16_t port = launch(daemon, config, log_path, "https");
   ASSERT_NE(port, 0) << read_text(log_path);
-  const auto https = [&](http::verb verb, const std::string& target,
-                         const std::string& authorization = "", const std::string& body = "") {
-    return call_https(port, cert.cert_file, verb, target, authorization, body);
+  const auto https = [&](http::verb verb, const std::string& target, const Headers& headers = {},
+                         const std::string& body = "") {
+    return call_https(port, cert.cert_file, verb, target, headers, body);
   };
   ASSERT_TRUE(wait_until([&] { return https(http::verb::get, "/readyz").status == 200; }, 60s))
       << read_text(log_path);
@@ -414,8 +303,8 @@ TEST(ApiIntegrationTest, ServesHttpsWithTheConfiguredCertificate) {
 
   const std::string admin = "/api/uid/v1.0/user/ntlm-identity/EXAMPLE%5CAdministrator";
   const std::string add_ip = R"({"changetype": "add", "ipv4_addresses": ["192.0.2.44"]})";
-  EXPECT_EQ(https(http::verb::put, admin, "", add_ip).status, 401);
-  const Reply put = https(http::verb::put, admin, basic("ops", "opspw"), add_ip);
+  EXPECT_EQ(https(http::verb::put, admin, {}, add_ip).status, 401);
+  const Reply put = https(http::verb::put, admin, basic_auth("ops", "opspw"), add_ip);
   ASSERT_EQ(put.status, 200) << put.body;
   const Reply mapped = https(http::verb::get, "/api/uid/v1.0/users");  // ip_only=true
   EXPECT_EQ(mapped.status, 200);
@@ -431,8 +320,8 @@ TEST(ApiIntegrationTest, ServesHttpsWithTheConfiguredCertificate) {
   EXPECT_EQ(call(port, http::verb::get, "/healthz").status, 0) << "plain HTTP answered";
   EXPECT_EQ(https(http::verb::get, "/healthz").status, 200);
 
-  daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait_for(30s), 0) << read_text(log_path);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_for(30s), 0) << read_text(log_path);
 }
 
 }  // namespace

@@ -4,20 +4,10 @@
 // that passes back the newest timestamp it received while AD changes run concurrently.
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <regex>
@@ -31,102 +21,20 @@
 #include "proto/guid.hpp"
 #include "rest/iso_time.hpp"
 #include "rest/json.hpp"
+#include "tests/integration/daemon_client.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 
-#ifndef DIRFEED_BINARY
-#error "DIRFEED_BINARY must be defined (tests/integration/CMakeLists.txt)"
-#endif
-
 namespace dirfeed::testing {
 namespace {
 
-namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
 
 const std::string kChanges = "OU=Changes,DC=example,DC=test";
 const std::string kLoad = "OU=Load,DC=example,DC=test";
 constexpr char kPath[] = "/public/directory-changes?";
-
-struct Reply {
-  int status = 0;  // 0: no connection
-  std::string body;
-};
-
-// One request on a new connection to 127.0.0.1:port, with the headers given.
-Reply call(uint16_t port, http::verb verb, const std::string& target,
-           const std::vector<std::pair<std::string, std::string>>& headers = {},
-           const std::string& body = "") {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  boost::system::error_code error;
-  socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
-  if (error) return {};
-  http::request<http::string_body> request(verb, target, 11);
-  request.set(http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : headers) request.set(name, value);
-  if (!body.empty()) {
-    request.set(http::field::content_type, "application/json");
-    request.body() = body;
-    request.prepare_payload();
-  }
-  http::write(socket, request, error);
-  boost::beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(256 << 20);
-  if (!error) http::read(socket, buffer, parser, error);
-  if (error) return {};
-  return {static_cast<int>(parser.get().result_int()), parser.get().body()};
-}
-
-// Runs `command` through the shell with `input` on its stdin, its stdout and stderr into
-// `output_file`; returns its exit code, and what it wrote in *output.
-int run_cli(const std::string& command, const std::string& input, std::string* output,
-            const std::string& output_file) {
-  const std::string line = command + " >" + output_file + " 2>&1";
-  FILE* pipe = ::popen(line.c_str(), "w");
-  if (pipe == nullptr) return -1;
-  std::fputs(input.c_str(), pipe);
-  const int status = ::pclose(pipe);
-  *output = read_text(output_file);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// The daemon's config in `dir`: the DC with usn polling every second, the API on an ephemeral
-// loopback port, the users and keys files in `dir`. Returns the config's path.
-std::string write_config(const TempDir& dir, const SambaDc& dc) {
-  const std::string password_file = dir.path() + "/bind.password";
-  write_text(password_file, dc.admin_password(), 0600);
-  const std::string config = dir.path() + "/dirfeed.yaml";
-  write_text(config, "state_dir: " + dir.path() + "/state\nlog:\n  level: info\n"
-                     "domains:\n  - name: " + dc.domain() + "\n    controllers:\n"
-                     "      - " + dc.uri() + "\n    tls:\n      ca_file: " + dc.ca_file() +
-                     "\n    bind:\n      dn: " + dc.admin_dn() +
-                     "\n      password_file: " + password_file +
-                     "\n    sync:\n      strategy: usn\n      interval: 1s\n"
-                     "api:\n  listen: 127.0.0.1:0\n"
-                     "  users_file: " + dir.path() + "/api-users\n"
-                     "  keys_file: " + dir.path() + "/api-keys\n");
-  return config;
-}
-
-// The port the daemon logging to `log_path` listens on, once it says so (0 after 30 s).
-uint16_t api_port(const std::string& log_path) {
-  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
-  uint16_t port = 0;
-  wait_until(
-      [&] {
-        std::smatch match;
-        const std::string log = read_text(log_path);
-        if (!std::regex_search(log, match, listening)) return false;
-        port = static_cast<uint16_t>(std::stoi(match[1].str()));
-        return true;
-      },
-      30s);
-  return port;
-}
 
 // One record of an answer.
 struct Record {
@@ -148,22 +56,13 @@ struct Answer {
 // The daemon under test, its API key and its Basic user.
 class Daemon {
  public:
-  explicit Daemon(const SambaDc& dc) : config_(write_config(dir_, dc)) {
-    std::string output;
-    const std::string cli = std::string(DIRFEED_BINARY) + " api ";
-    EXPECT_EQ(run_cli(cli + "add-key --config " + config_ + " --name consumer", "", &output,
-                      dir_.path() + "/add-key.out"),
-              0)
-        << output;
-    std::smatch match;
-    if (std::regex_search(output, match, std::regex("dfk_[A-Za-z0-9_-]+"))) key_ = match.str();
-    EXPECT_EQ(run_cli(cli + "add-user --config " + config_ + " --user ops", "opspw\n", &output,
-                      dir_.path() + "/add-user.out"),
-              0)
-        << output;
-    process_.emplace(std::vector<std::string>{DIRFEED_BINARY, "run", "--config", config_},
-                     log_path(), log_path());
-    port_ = api_port(log_path());
+  // usn polled every second.
+  explicit Daemon(const SambaDc& dc) : config_(write_config(dir_, dc, {.interval = "1s"})) {
+    const std::string cli_log = dir_.path() + "/cli.log";
+    key_ = add_key(config_, "consumer", cli_log);
+    EXPECT_FALSE(key_.empty()) << read_text(cli_log);
+    EXPECT_EQ(add_user(config_, "ops", "opspw", cli_log), 0) << read_text(cli_log);
+    port_ = launch(process_, config_, log_path());
   }
 
   ~Daemon() { stop(); }
@@ -180,7 +79,7 @@ class Daemon {
 
   Answer changes(const std::string& query, const std::string& key) {
     Answer answer;
-    const Reply reply = call(port_, http::verb::get, kPath + query, {{"x-api-key", key}});
+    const Reply reply = call(port_, http::verb::get, kPath + query, x_api_key(key));
     answer.status = reply.status;
     answer.body = reply.body;
     if (reply.status != 200) return answer;
@@ -209,13 +108,13 @@ class Daemon {
   Answer changes(const std::string& query) { return changes(query, key_); }
 
   Reply post(const std::string& target, const std::string& body) {
-    return call(port_, http::verb::post, target, {{"Authorization", basic_}}, body);
+    return call(port_, http::verb::post, target, ops_, body);
   }
   Reply put(const std::string& target, const std::string& body) {
-    return call(port_, http::verb::put, target, {{"Authorization", basic_}}, body);
+    return call(port_, http::verb::put, target, ops_, body);
   }
   Reply remove(const std::string& target) {
-    return call(port_, http::verb::delete_, target, {{"Authorization", basic_}});
+    return call(port_, http::verb::delete_, target, ops_);
   }
 
   uint16_t port() const { return port_; }
@@ -229,7 +128,7 @@ class Daemon {
   TempDir dir_;
   std::string config_;
   std::string key_;
-  std::string basic_ = "Basic " + base64_encode("ops:opspw");
+  Headers ops_ = basic_auth("ops", "opspw");
   std::optional<Process> process_;
   uint16_t port_ = 0;
 };

@@ -4,18 +4,10 @@
 // (SIGKILL) while a delivery is in flight sends it again after a restart, then the rest.
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <optional>
 #include <regex>
 #include <string>
@@ -23,19 +15,15 @@
 
 #include "proto/guid.hpp"
 #include "rest/json.hpp"
+#include "tests/integration/daemon_client.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 
-#ifndef DIRFEED_BINARY
-#error "DIRFEED_BINARY must be defined (tests/integration/CMakeLists.txt)"
-#endif
-
 namespace dirfeed::testing {
 namespace {
 
-namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
 using Strings = std::vector<std::string>;
@@ -46,98 +34,14 @@ const std::string kEngineers = "CN=Engineers," + kStaff;
 const std::string kApi = "/api/v1/directory-sync";
 constexpr char kSecret[] = "whsec-test";
 
-struct Reply {
-  int status = 0;  // 0: no connection
-  std::string body;
-};
-
-// One request on a new connection to 127.0.0.1:port with `Authorization: Api-Key key` and a
-// JSON body when given.
-Reply call(uint16_t port, http::verb verb, const std::string& target, const std::string& key,
-           const std::string& body = "") {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  boost::system::error_code error;
-  socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
-  if (error) return {};
-  http::request<http::string_body> request(verb, target, 11);
-  request.set(http::field::host, "127.0.0.1");
-  if (!key.empty()) request.set(http::field::authorization, "Api-Key " + key);
-  if (!body.empty()) {
-    request.set(http::field::content_type, "application/json");
-    request.body() = body;
-    request.prepare_payload();
-  }
-  http::write(socket, request, error);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  if (!error) http::read(socket, buffer, response, error);
-  if (error) return {};
-  return {static_cast<int>(response.result_int()), response.body()};
-}
-
-// The daemon's config in `dir`: the DC with the usn strategy polled every second (no change
-// notifications: Samba's come late with several LDAP workers, see notify_test.cpp), the API on
-// an ephemeral loopback port. Returns the config's path.
-std::string write_config(const TempDir& dir, const SambaDc& dc) {
-  const std::string password_file = dir.path() + "/bind.password";
-  write_text(password_file, dc.admin_password(), 0600);
-  const std::string config = dir.path() + "/dirfeed.yaml";
-  write_text(config, "state_dir: " + dir.path() + "/state\nlog:\n  level: info\ndomains:\n"
-                     "  - name: " + dc.domain() + "\n    controllers:\n      - " + dc.uri() +
-                     "\n    tls:\n      ca_file: " + dc.ca_file() + "\n    bind:\n      dn: " +
-                     dc.admin_dn() + "\n      password_file: " + password_file +
-                     "\n    sync:\n      strategy: usn\n      interval: 1s\n"
-                     "      notifications: false\n"
-                     "api:\n  listen: 127.0.0.1:0\n  users_file: " + dir.path() +
-                     "/api-users\n  keys_file: " + dir.path() + "/api-keys\n");
-  return config;
-}
-
-// `dirfeed api add-key --config CONFIG --name NAME`: the key it prints ("" on failure).
-std::string add_key(const std::string& config, const std::string& log_path) {
-  const std::string command =
-      std::string(DIRFEED_BINARY) + " api add-key --config " + config + " --name hooks 2>>" +
-      log_path;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  char line[256] = {};
-  const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
-  const int status = ::pclose(pipe);
-  if (!read || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "";
-  std::string key(line);
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-  return key;
-}
-
-// Starts `dirfeed run` and waits until it listens and has completed its first sync; returns
-// its port (0 when it did not get there within 30 s each).
-uint16_t start(std::optional<Process>& daemon, const std::string& config,
-               const std::string& log_path) {
-  const size_t logged = read_text(log_path).size();  // a restart appends to the same log
-  daemon.emplace(std::vector<std::string>{DIRFEED_BINARY, "run", "--config", config}, log_path,
-                 log_path);
-  const std::regex listening("api: listening on http://127\\.0\\.0\\.1:(\\d+)");
-  uint16_t port = 0;
-  wait_until(
-      [&] {
-        std::smatch match;
-        const std::string log = read_text(log_path).substr(logged);
-        if (!std::regex_search(log, match, listening)) return false;
-        port = static_cast<uint16_t>(std::stoi(match[1].str()));
-        return true;
-      },
-      30s);
-  if (port == 0) return 0;
-  const bool ready = wait_until(
-      [&] { return call(port, http::verb::get, "/readyz", "").status == 200; }, 30s, 100ms);
-  return ready ? port : 0;
-}
+// The daemon's config: usn polled every second, no change notifications (Samba's come late
+// with several LDAP workers, see notify_test.cpp).
+const DaemonConfig kConfig{.interval = "1s", .notifications = false};
 
 // POSTs a directory of OU=Staff with a webhook to `url`; its id ("" on failure, reported).
 std::string create_directory(uint16_t port, const std::string& key, const std::string& url,
                              int batch_size = 0) {
-  const Reply reply = call(port, http::verb::post, kApi, key,
+  const Reply reply = call(port, http::verb::post, kApi, api_key(key),
                            R"({"name": "Hooks", "tenant": "acme", "product": "crm",
                                "domain": "example.test", "base_dns": [")" + kStaff +
                                R"("], "webhook_url": ")" + url + R"(", "webhook_secret": ")" +
@@ -179,9 +83,9 @@ TEST(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
           "dn: " + kEngineers + "\nchangetype: add\nobjectClass: group\n"
           "sAMAccountName: engineers\n");
   TempDir dir;
-  const std::string config = write_config(dir, dc);
+  const std::string config = write_config(dir, dc, kConfig);
   const std::string log_path = dir.path() + "/run.log";
-  const std::string key = add_key(config, log_path);
+  const std::string key = add_key(config, "hooks", log_path);
   ASSERT_FALSE(key.empty()) << read_text(log_path);
   std::optional<Process> daemon;
   const uint16_t port = start(daemon, config, log_path);
@@ -254,9 +158,9 @@ TEST(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
   dc.reset();
   dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n");
   TempDir dir;
-  const std::string config = write_config(dir, dc);
+  const std::string config = write_config(dir, dc, kConfig);
   const std::string log_path = dir.path() + "/run.log";
-  const std::string key = add_key(config, log_path);
+  const std::string key = add_key(config, "hooks", log_path);
   ASSERT_FALSE(key.empty()) << read_text(log_path);
   std::optional<Process> daemon;
   const uint16_t port = start(daemon, config, log_path);
