@@ -1,5 +1,6 @@
 #include "changefeed/database.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -33,10 +34,26 @@ std::unique_ptr<Database> Database::open(const std::string& path, bool read_only
   table_family.write_buffer_size = 4 << 20;
   table_family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
+  // Read-write, a table missing from an older database is created
+  // (create_missing_column_families). Read-only cannot create one, and RocksDB refuses to
+  // open a family that does not exist: only the existing ones are opened, the others have no
+  // handle (see Database::table).
+  std::vector<std::string> existing;
+  if (read_only) {
+    rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(options, path, &existing);
+    if (!listed.ok()) {
+      *error = "cannot open database " + path + ": " + listed.ToString();
+      return nullptr;
+    }
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  std::vector<size_t> opened;  // table index of families[i + 1]
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, table_family);
   for (size_t i = 0; i < kTableCount; ++i) {
-    families.emplace_back(table_name(static_cast<Table>(i)), table_family);
+    const char* name = table_name(static_cast<Table>(i));
+    if (read_only && std::find(existing.begin(), existing.end(), name) == existing.end()) continue;
+    families.emplace_back(name, table_family);
+    opened.push_back(i);
   }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -52,7 +69,7 @@ std::unique_ptr<Database> Database::open(const std::string& path, bool read_only
   std::unique_ptr<Database> database(new Database());
   database->db_.reset(raw_db);
   database->default_handle_ = handles[0];
-  for (size_t i = 0; i < kTableCount; ++i) database->handles_[i] = handles[i + 1];
+  for (size_t i = 0; i < opened.size(); ++i) database->handles_[opened[i]] = handles[i + 1];
   return database;
 }
 

@@ -23,6 +23,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   rocksdb::DB* db() const { return db_.get(); }
+  // The table's handle. Never nullptr read-write; read-only, nullptr for a table the database
+  // does not have yet (written by an older dirfeed and not opened read-write since): readers
+  // of such a table find it empty.
   rocksdb::ColumnFamilyHandle* table(Table table) const {
     return handles_[static_cast<size_t>(table)];
   }

@@ -32,6 +32,8 @@ enum class Table : size_t {
                     // "directory/" + id -> pb::Directory; "webhook/" + id -> pb::WebhookState
   kIpMappings,      // user guid + IP text -> big-endian expiry (microseconds since the epoch)
   kIpExpiry,        // big-endian expiry + user guid + IP text -> empty
+  kApiGroupMembers, // group guid + user guid -> empty: exactly the api_groups of live users,
+                    // reversed (entries of a deleted group stay while its users name it)
   kCount,
 };
 inline constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
@@ -60,7 +62,7 @@ std::string domain_prefix(std::string_view domain);
 std::string domain_kind_prefix(std::string_view domain, pb::ObjectKind kind);
 std::string domain_entry(std::string_view domain, pb::ObjectKind kind, std::string_view guid);
 
-// Both edge tables: the first GUID is the prefix to scan.
+// Both edge tables and kApiGroupMembers: the first GUID is the prefix to scan.
 std::string edge(std::string_view first_guid, std::string_view second_guid);
 
 std::string primary_prefix(std::string_view group_sid);
@@ -85,6 +87,8 @@ inline constexpr std::string_view kDirectoryPrefix = "directory/";
 std::string directory(std::string_view id);
 std::string webhook_state(std::string_view id);
 inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
+// Present (empty value) once kApiGroupMembers has been built from the stored users.
+inline constexpr std::string_view kApiGroupIndexKey = "meta/api_group_index";
 // FeedPosition is stored as 16 bytes: big-endian sequence, big-endian timestamp.
 std::string encode_position(const FeedPosition& position);
 std::optional<FeedPosition> decode_position(std::string_view value);

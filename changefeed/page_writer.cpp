@@ -55,7 +55,7 @@ class BatchCopier final : public rocksdb::WriteBatch::Handler {
   rocksdb::ColumnFamilyHandle* family(uint32_t family_id) const {
     for (size_t i = 0; i < kTableCount; ++i) {
       rocksdb::ColumnFamilyHandle* handle = database_.table(static_cast<Table>(i));
-      if (handle->GetID() == family_id) return handle;
+      if (handle != nullptr && handle->GetID() == family_id) return handle;
     }
     return nullptr;
   }
@@ -75,6 +75,11 @@ pb::Change object_change(pb::ChangeType type, const pb::DirectoryObject& object)
   change.set_domain(object.domain());
   change.set_from_directory(object.from_directory());
   return change;
+}
+
+// A write to a table a read-only database does not have (Database::table).
+rocksdb::Status missing_table(Table table) {
+  return rocksdb::Status::NotSupported("table not in the database", table_name(table));
 }
 
 bool is_user_or_group(pb::ObjectKind kind) { return kind == pb::USER || kind == pb::GROUP; }
@@ -247,6 +252,7 @@ void PageWriter::remove(const std::string& guid) {
     write(added.mapped());
   }
   update_indexes(&last, nullptr);
+  update_api_group_index(guid, last.api_groups(), {});
   emit_object(pb::DELETE, last);
 
   // As a member: its edges go, and the groups it was in lose a member.
@@ -442,7 +448,9 @@ void PageWriter::change_api_data(const std::string& guid, const std::vector<std:
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
     if (!std::equal(wanted.begin(), wanted.end(), user->api_groups().begin(),
                     user->api_groups().end())) {
+      const google::protobuf::RepeatedPtrField<std::string> before = user->api_groups();
       user->mutable_api_groups()->Assign(wanted.begin(), wanted.end());
+      update_api_group_index(guid, before, user->api_groups());
       cached(guid).needs_write = true;
       mark_modified(guid);
     }
@@ -539,6 +547,21 @@ void PageWriter::update_indexes(const pb::DirectoryObject* before,
   if (old_keys.domain != new_keys.domain) {
     if (old_keys.domain) erase(Table::kDomainIndex, *old_keys.domain);
     if (new_keys.domain) put(Table::kDomainIndex, *new_keys.domain, "");
+  }
+}
+
+void PageWriter::update_api_group_index(
+    const std::string& user, const google::protobuf::RepeatedPtrField<std::string>& before,
+    const google::protobuf::RepeatedPtrField<std::string>& after) {
+  for (const std::string& group : before) {
+    if (std::find(after.begin(), after.end(), group) == after.end()) {
+      erase(Table::kApiGroupMembers, keys::edge(group, user));
+    }
+  }
+  for (const std::string& group : after) {
+    if (std::find(before.begin(), before.end(), group) == before.end()) {
+      put(Table::kApiGroupMembers, keys::edge(group, user), "");
+    }
   }
 }
 
@@ -739,11 +762,13 @@ std::vector<std::string> PageWriter::suffixes(Table table, const std::string& pr
 }
 
 void PageWriter::put(Table table, const std::string& key, const std::string& value) {
-  note(indexed_.Put(database_.table(table), key, value));
+  rocksdb::ColumnFamilyHandle* family = database_.table(table);
+  note(family != nullptr ? indexed_.Put(family, key, value) : missing_table(table));
 }
 
 void PageWriter::erase(Table table, const std::string& key) {
-  note(indexed_.Delete(database_.table(table), key));
+  rocksdb::ColumnFamilyHandle* family = database_.table(table);
+  note(family != nullptr ? indexed_.Delete(family, key) : missing_table(table));
 }
 
 void PageWriter::put_unindexed(Table table, const std::string& key, const std::string& value) {

@@ -99,6 +99,10 @@ class PageWriter {
   bool reconcile(const std::string& member, const std::string& group);
 
   void update_indexes(const pb::DirectoryObject* before, const pb::DirectoryObject* after);
+  // Makes the user's kApiGroupMembers entries go from the groups `before` to `after`.
+  void update_api_group_index(const std::string& user,
+                              const google::protobuf::RepeatedPtrField<std::string>& before,
+                              const google::protobuf::RepeatedPtrField<std::string>& after);
   void delete_index_entry(Table table, const std::string& key, const std::string& guid);
 
   // IP mapping rows (both tables); unmap returns whether the mapping existed.

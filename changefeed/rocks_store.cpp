@@ -26,7 +26,8 @@ class SnapshotReader {
   // one record must not hide the others.
   std::optional<std::string> get(Table table, const rocksdb::Slice& key) const {
     std::string value;
-    if (!database_.db()->Get(options_, database_.table(table), key, &value).ok()) {
+    rocksdb::ColumnFamilyHandle* family = database_.table(table);
+    if (family == nullptr || !database_.db()->Get(options_, family, key, &value).ok()) {
       return std::nullopt;
     }
     return value;
@@ -51,9 +52,11 @@ class SnapshotReader {
     return object(*guid);
   }
 
+  // Over an empty table when the database does not have it (Database::table).
   std::unique_ptr<rocksdb::Iterator> iterator(Table table) const {
-    return std::unique_ptr<rocksdb::Iterator>(
-        database_.db()->NewIterator(options_, database_.table(table)));
+    rocksdb::ColumnFamilyHandle* family = database_.table(table);
+    if (family == nullptr) return std::unique_ptr<rocksdb::Iterator>(rocksdb::NewEmptyIterator());
+    return std::unique_ptr<rocksdb::Iterator>(database_.db()->NewIterator(options_, family));
   }
 
  private:
@@ -464,6 +467,20 @@ class RocksStore final : public Store {
     }
   }
 
+  void api_members(const std::string& group_guid,
+                   const Visitor<pb::DirectoryObject>& visit) const override {
+    SnapshotReader reader(*database_);
+    std::optional<pb::DirectoryObject> group = reader.object(group_guid);
+    if (!group || group->kind() != pb::GROUP) return;
+    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kApiGroupMembers);
+    for (it->Seek(group_guid); it->Valid() && it->key().starts_with(group_guid); it->Next()) {
+      rocksdb::Slice user = it->key();
+      user.remove_prefix(group_guid.size());
+      std::optional<pb::DirectoryObject> object = reader.object(user);
+      if (object && object->kind() == pb::USER && !visit(*object)) return;
+    }
+  }
+
   void changes_after_sequence(uint64_t after_sequence, const FeedQuery& query,
                               const Visitor<pb::Change>& visit) const override {
     if (after_sequence == std::numeric_limits<uint64_t>::max() || query.limit == 0) return;
@@ -519,6 +536,44 @@ class RocksStore final : public Store {
   FeedPosition position_;  // committed feed position; guarded by write_mutex_
 };
 
+// Builds kApiGroupMembers from the stored users' api_groups when the database has not got it
+// yet (written by a dirfeed without it): reads the objects once, writes in batches of bounded
+// size, the last one with kApiGroupIndexKey. A crash before that last batch leaves the key
+// absent, and the next open builds again (no other write comes in between: it runs at open).
+rocksdb::Status build_api_group_index(const Database& database) {
+  rocksdb::ColumnFamilyHandle* state = database.table(Table::kState);
+  std::string value;
+  rocksdb::Status status =
+      database.db()->Get(rocksdb::ReadOptions(), state, keys::kApiGroupIndexKey, &value);
+  if (!status.IsNotFound()) return status;
+
+  constexpr size_t kEntriesPerBatch = 10000;
+  rocksdb::ColumnFamilyHandle* index = database.table(Table::kApiGroupMembers);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(
+      database.db()->NewIterator(rocksdb::ReadOptions(), database.table(Table::kObjects)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    pb::DirectoryObject object;
+    if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+        object.kind() != pb::USER) {
+      continue;
+    }
+    for (const std::string& group : object.api_groups()) {
+      status = batch.Put(index, keys::edge(group, object.guid()), "");
+      if (!status.ok()) return status;
+    }
+    if (static_cast<size_t>(batch.Count()) >= kEntriesPerBatch) {
+      status = database.db()->Write(rocksdb::WriteOptions(), &batch);
+      if (!status.ok()) return status;
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) return it->status();
+  status = batch.Put(state, keys::kApiGroupIndexKey, "");
+  if (status.ok()) status = database.db()->Write(rocksdb::WriteOptions(), &batch);
+  return status;
+}
+
 }  // namespace
 
 std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clock,
@@ -539,6 +594,14 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clo
   } else if (!status.IsNotFound()) {
     *error = "database " + options.path + ": " + status.ToString();
     return nullptr;
+  }
+  if (!options.read_only) {
+    status = build_api_group_index(*database);
+    if (!status.ok()) {
+      *error = "database " + options.path + ": building the API group index failed: " +
+               status.ToString();
+      return nullptr;
+    }
   }
   return std::make_unique<RocksStore>(std::move(database), clock, position);
 }

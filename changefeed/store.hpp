@@ -109,8 +109,10 @@ class StoreView {
 
 class Store {
  public:
-  // Opens (creating when missing) the database at options.path. On failure returns nullptr and
-  // sets *error to a message naming the path and the cause.
+  // Opens (creating when missing) the database at options.path. Read-write, a database of an
+  // older dirfeed gets the tables it lacks, and the API group index (api_members) is built
+  // from its users once (one read of all objects). On failure returns nullptr and sets *error
+  // to a message naming the path and the cause.
   static std::unique_ptr<Store> open(const StoreOptions& options, const Clock& clock,
                                      std::string* error);
   virtual ~Store() = default;
@@ -237,10 +239,18 @@ class Store {
                const Visitor<pb::DirectoryObject>& visit) const {
     objects_after(kind, domain, "", visit);
   }
-  // Live direct members (users and groups, the primary group's users included) of a group:
-  // listed members in GUID order, then primary-group users not listed.
+  // Live direct members through AD (users and groups, the primary group's users included) of
+  // a group: listed members in GUID order, then primary-group users not listed. Users the API
+  // put in the group are not members here (see api_members).
   virtual void members(const std::string& group_guid,
                        const Visitor<pb::DirectoryObject>& visit) const = 0;
+
+  // Live users the User ID API put in a live group (the group's GUID in their api_groups), in
+  // GUID order; nothing when group_guid is not a live group. Independent of members(): a user
+  // in the group through AD as well is visited by both. A deleted group's API members are kept
+  // in the users' api_groups, so a group that comes back with its GUID has them again.
+  virtual void api_members(const std::string& group_guid,
+                           const Visitor<pb::DirectoryObject>& visit) const = 0;
 
   // Feed entries with sequence > after_sequence, oldest first.
   virtual void changes_after_sequence(uint64_t after_sequence, const FeedQuery& query,

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -359,22 +360,31 @@ struct UserFilter {
   }
 };
 
-// The members of a group that `filter` accepts. The first piece reads the group's members once
-// (one snapshot) and keeps the GUIDs of those that match (16 bytes each: a 100,000-member group
-// costs 1.6 MB for the response's duration); each piece then reads the next of them as they
-// are at that moment (gone or no longer matching: left out).
+// The members of a group that `filter` accepts: those in it through AD (Store::members) and
+// those the API put in it (Store::api_members), each once, in GUID order. The first piece reads
+// both once and keeps the GUIDs of those that match (16 bytes each: a 100,000-member group
+// costs 1.6 MB for the response's duration, twice that while they are sorted); each piece then
+// reads the next of them as they are at that moment (gone or no longer matching: left out).
 ListPiece members_in_pieces(const ApiContext& context, std::string group_guid,
                             UserFilter filter) {
   return [&context, group_guid = std::move(group_guid), filter = std::move(filter),
           guids = std::optional<std::string>(), next = size_t{0}](ListBody& body) mutable {
     if (!guids) {
-      guids.emplace();
-      context.store.members(group_guid, [&](const pb::DirectoryObject& object) {
+      // unsigned: GUID order is bytewise, as the store's.
+      std::vector<std::array<unsigned char, kGuidSize>> found;
+      auto keep = [&](const pb::DirectoryObject& object) {
         if (object.guid().size() == kGuidSize && filter.matches(object)) {
-          guids->append(object.guid());
+          std::copy(object.guid().begin(), object.guid().end(), found.emplace_back().begin());
         }
         return true;
-      });
+      };
+      context.store.members(group_guid, keep);
+      context.store.api_members(group_guid, keep);
+      std::sort(found.begin(), found.end());
+      found.erase(std::unique(found.begin(), found.end()), found.end());
+      guids.emplace();
+      guids->reserve(found.size() * kGuidSize);
+      for (const auto& guid : found) guids->append(guid.begin(), guid.end());
     }
     for (size_t read = 0; next < guids->size() && read < kObjectsPerPiece && !body.full();
          ++read, next += kGuidSize) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "changefeed/database.hpp"
 #include "tests/changefeed/store_fixture.hpp"
 
 namespace dirfeed::changefeed {
@@ -66,6 +67,22 @@ class ApiWriteTest : public StoreTest {
     const pb::DirectoryObject object = stored(name);
     for (const std::string& g : object.api_groups()) names.push_back(name_of(g));
     return names;
+  }
+  // Names of the users the API put in the group, in visiting order.
+  Strings api_members_of(const std::string& group_name) {
+    Strings names;
+    store_->api_members(guid(group_name), [&](const pb::DirectoryObject& member) {
+      names.push_back(name_of(member.guid()));
+      return true;
+    });
+    return names;
+  }
+  void put_in(const std::string& name, UserChange::Op op, const Strings& group_names) {
+    UserChange change;
+    change.op = op;
+    change.groups.emplace();
+    for (const std::string& g : group_names) change.groups->push_back(guid(g));
+    this->change(name, change);
   }
   Strings expire(int64_t now_us) {
     const uint64_t before = store_->last_sequence();
@@ -219,6 +236,111 @@ TEST_F(ApiWriteTest, AdDeleteDropsTheMappings) {
   change("alice", ips(UserChange::Op::kAdd, {"192.0.2.1"}));
   EXPECT_EQ(apply({deleted("alice")}), (Strings{"DELETE USER alice", "MEMBERSHIP DELETE alice->staff"}));
   EXPECT_EQ(expire(clock_.now_us() + 10 * kHour), Strings{});
+}
+
+TEST_F(ApiWriteTest, ApiMembersFollowCreateAddModifyDelete) {
+  pb::DirectoryObject bob = api_user("bob");
+  bob.add_api_groups(guid("devs"));
+  create(bob);
+  EXPECT_EQ(api_members_of("devs"), Strings{"bob"});
+  using Op = UserChange::Op;
+  put_in("alice", Op::kAdd, {"devs", "staff"});
+  // GUID order: alice's GUID number is lower than bob's.
+  EXPECT_EQ(api_members_of("devs"), (Strings{"alice", "bob"}));
+  EXPECT_EQ(api_members_of("staff"), Strings{"alice"}) << "AD member too: listed here as well";
+  EXPECT_EQ(members_of("staff"), Strings{"alice"}) << "members() stays AD only";
+  EXPECT_EQ(members_of("devs"), Strings{});
+  put_in("alice", Op::kModify, {"staff"});
+  EXPECT_EQ(api_members_of("devs"), Strings{"bob"});
+  EXPECT_EQ(api_members_of("staff"), Strings{"alice"});
+  put_in("alice", Op::kDelete, {"staff"});
+  EXPECT_EQ(api_members_of("staff"), Strings{});
+  put_in("bob", Op::kModify, {});
+  EXPECT_EQ(api_members_of("devs"), Strings{});
+  EXPECT_EQ(api_members_of("nogroup"), Strings{});
+  EXPECT_EQ(api_members_of("alice"), Strings{}) << "a user is not a group";
+}
+
+TEST_F(ApiWriteTest, ApiMembersLoseDeletedUsersForGood) {
+  pb::DirectoryObject bob = api_user("bob");
+  bob.add_api_groups(guid("devs"));
+  create(bob);
+  put_in("alice", UserChange::Op::kAdd, {"devs"});
+  ApiOutcome outcome{};
+  ASSERT_TRUE(store_->delete_user(guid("bob"), &outcome).is_ok());
+  EXPECT_EQ(api_members_of("devs"), Strings{"alice"}) << "DELETE of an API user";
+  create(api_user("bob"));
+  EXPECT_EQ(api_members_of("devs"), Strings{"alice"}) << "created again without groups";
+  ASSERT_TRUE(store_->delete_user(guid("alice"), &outcome).is_ok());
+  EXPECT_EQ(api_members_of("devs"), Strings{}) << "DELETE of an AD user drops its API groups";
+
+  put_in("alice", UserChange::Op::kAdd, {"devs"});
+  apply({deleted("alice")});
+  EXPECT_EQ(api_members_of("devs"), Strings{}) << "deleted in AD";
+  apply({user("alice")});
+  EXPECT_EQ(api_groups("alice"), Strings{});
+  EXPECT_EQ(api_members_of("devs"), Strings{}) << "back in AD with the same GUID: no API groups";
+
+  put_in("alice", UserChange::Op::kAdd, {"devs"});
+  EXPECT_EQ(finish({"staff", "devs"}, 10), (Strings{"DELETE USER alice"}));
+  EXPECT_EQ(api_members_of("devs"), Strings{}) << "deleted by a full sync";
+}
+
+TEST_F(ApiWriteTest, DeletedGroupHasNoApiMembersUntilItComesBack) {
+  put_in("alice", UserChange::Op::kAdd, {"devs"});
+  apply({deleted("devs")});
+  EXPECT_EQ(api_members_of("devs"), Strings{});
+  EXPECT_EQ(api_groups("alice"), Strings{"devs"}) << "the user keeps naming it";
+  apply({group("devs", {})});
+  EXPECT_EQ(api_members_of("devs"), Strings{"alice"}) << "restored with its GUID";
+  put_in("alice", UserChange::Op::kDelete, {"devs"});
+  EXPECT_EQ(api_members_of("devs"), Strings{});
+}
+
+TEST_F(ApiWriteTest, ApiMembersSurviveReopen) {
+  put_in("alice", UserChange::Op::kAdd, {"devs"});
+  reopen();
+  EXPECT_EQ(api_members_of("devs"), Strings{"alice"});
+  put_in("alice", UserChange::Op::kDelete, {"devs"});
+  reopen();
+  EXPECT_EQ(api_members_of("devs"), Strings{});
+}
+
+TEST_F(ApiWriteTest, OlderDatabaseGetsTheApiGroupIndexBuiltOnOpen) {
+  pb::DirectoryObject bob = api_user("bob");
+  bob.add_api_groups(guid("devs"));
+  create(bob);
+  put_in("alice", UserChange::Op::kAdd, {"devs", "staff"});
+  store_.reset();
+  {  // What a dirfeed without the index left: no such table, no marker.
+    std::string error;
+    std::unique_ptr<Database> database = Database::open(temp_.path() + "/db", false, &error);
+    ASSERT_NE(database, nullptr) << error;
+    ASSERT_TRUE(database->db()->DropColumnFamily(database->table(Table::kApiGroupMembers)).ok());
+    ASSERT_TRUE(database->db()
+                    ->Delete(rocksdb::WriteOptions(), database->table(Table::kState),
+                             keys::kApiGroupIndexKey)
+                    .ok());
+  }
+  {  // Read-only cannot create the table: it opens, and has no API members.
+    std::string error;
+    std::unique_ptr<Store> reader =
+        Store::open(StoreOptions{temp_.path() + "/db", /*read_only=*/true}, clock_, &error);
+    ASSERT_NE(reader, nullptr) << error;
+    EXPECT_TRUE(reader->object_by_guid(guid("bob")).has_value());
+    size_t visited = 0;
+    reader->api_members(guid("devs"), [&](const pb::DirectoryObject&) {
+      ++visited;
+      return true;
+    });
+    EXPECT_EQ(visited, 0u);
+  }
+  open();
+  EXPECT_EQ(api_members_of("devs"), (Strings{"alice", "bob"}));
+  EXPECT_EQ(api_members_of("staff"), Strings{"alice"});
+  put_in("alice", UserChange::Op::kModify, {"staff"});
+  reopen();  // built once: the marker is there now
+  EXPECT_EQ(api_members_of("devs"), Strings{"bob"});
 }
 
 }  // namespace

@@ -216,5 +216,45 @@ TEST_F(UidWriteTest, UsersIpOnlyAndNetworksSeeMappings) {
   EXPECT_EQ(response_text(uid_users(out_of_range, context_)), R"({"users":[]})");
 }
 
+TEST_F(UidWriteTest, UsersByGroupIncludeApiMembersOnce) {
+  Request request(http::verb::get, "/", 11);
+  auto members = [&](const std::string& group_name) {
+    Call call{request, {}, {{"ip_only", "false"},
+                            {"group", "CN=" + group_name + ",OU=Groups,DC=example,DC=test"}}};
+    return response_text(uid_users(call, context_));
+  };
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t found = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+      ++found;
+    }
+    return found;
+  };
+  const std::string kAlice = R"("sAMAccountName":"alice")";
+  const std::string kJdoe = R"("sAMAccountName":"jdoe")";
+  ASSERT_EQ(members("devs"), R"({"users":[]})");
+
+  ASSERT_EQ(put(alice(), R"({"changetype": "add", "groups": ["CN=staff,OU=Groups,DC=example,DC=test",
+      "CN=devs,OU=Groups,DC=example,DC=test"]})").result(), http::status::ok);
+  ASSERT_EQ(post(kGuid, R"({"NTLMIdentity": "US1\\jdoe",
+      "groups": ["CN=devs,OU=Groups,DC=example,DC=test"]})").result(), http::status::ok);
+  std::string devs = members("devs");
+  EXPECT_EQ(count(devs, kAlice), 1u) << devs;
+  EXPECT_EQ(count(devs, kJdoe), 1u) << devs;
+  EXPECT_LT(devs.find(kAlice), devs.find(kJdoe)) << "GUID order (bytes unsigned)";
+  const std::string staff = members("staff");
+  EXPECT_EQ(count(staff, kAlice), 1u) << "AD and API member: listed once; " << staff;
+
+  ASSERT_EQ(put(alice(), R"({"changetype": "delete",
+      "groups": ["CN=devs,OU=Groups,DC=example,DC=test", "CN=staff,OU=Groups,DC=example,DC=test"]})")
+                .result(), http::status::ok);
+  devs = members("devs");
+  EXPECT_EQ(count(devs, kAlice), 0u) << devs;
+  EXPECT_EQ(count(devs, kJdoe), 1u) << devs;
+  EXPECT_EQ(count(members("staff"), kAlice), 1u) << "still in it through AD";
+  ASSERT_EQ(del(kGuid).result(), http::status::ok);
+  EXPECT_EQ(members("devs"), R"({"users":[]})");
+}
+
 }  // namespace
 }  // namespace dirfeed::rest
