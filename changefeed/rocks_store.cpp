@@ -364,6 +364,23 @@ class RocksStore final : public Store {
     return Status::ok();
   }
 
+  Status update_directory(const std::string& id,
+                          const std::function<bool(pb::Directory&)>& change,
+                          bool* found) override {
+    std::lock_guard lock(write_mutex_);
+    std::optional<pb::Directory> directory =
+        SnapshotReader(*database_).get_message<pb::Directory>(Table::kState, keys::directory(id));
+    *found = directory.has_value();
+    if (!directory || !change(*directory)) return Status::ok();
+    directory->set_id(id);
+    rocksdb::Status status = database_->db()->Put(rocksdb::WriteOptions(),
+                                                  database_->table(Table::kState),
+                                                  keys::directory(id), directory->SerializeAsString());
+    if (!status.ok()) return Status::error("storing directory " + id + " failed: " +
+                                           status.ToString());
+    return Status::ok();
+  }
+
   Status delete_directory(const std::string& id, bool* existed) override {
     std::lock_guard lock(write_mutex_);
     *existed = SnapshotReader(*database_).get(Table::kState, keys::directory(id)).has_value();

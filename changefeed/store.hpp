@@ -209,6 +209,13 @@ class Store {
   // id, its webhook state is created in the same write, at the feed's newest sequence: its
   // webhook delivers the changes that come after its creation.
   virtual Status put_directory(const pb::Directory& directory) = 0;
+  // Changes the stored directory `id` in place: `change` runs under the store's write lock, so
+  // no other write of directories comes in between (concurrent updates never lose one
+  // another's fields, and an update never brings back a deleted directory). `change` returns
+  // false to leave it as it was. *found false: there is no such directory, nothing written.
+  virtual Status update_directory(const std::string& id,
+                                  const std::function<bool(pb::Directory&)>& change,
+                                  bool* found) = 0;
   // Removes a directory and its webhook state; *existed says whether there was one.
   virtual Status delete_directory(const std::string& id, bool* existed) = 0;
   virtual std::optional<pb::Directory> directory(const std::string& id) const = 0;

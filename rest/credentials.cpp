@@ -26,16 +26,6 @@ constexpr size_t kSaltBytes = 16;
 constexpr size_t kHashBytes = 32;
 constexpr size_t kMaxCacheEntries = 4096;
 
-std::string to_hex(const unsigned char* bytes, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 15]);
-  }
-  return out;
-}
 
 bool is_lower_hex(std::string_view text) {
   for (char c : text) {
@@ -116,7 +106,7 @@ std::string generate_api_key() {
 std::string api_key_hash(std::string_view key) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  return to_hex(digest, sizeof digest);
+  return to_hex({reinterpret_cast<const char*>(digest), sizeof digest});
 }
 
 ParsedCredentials<UserEntry> parse_users(std::string_view text) {

@@ -151,7 +151,8 @@ class CredentialStore {
 
   mutable std::mutex mutex_;
   // Held during each PBKDF2 run: a flood of wrong passwords costs at most one core, so the
-  // pollers and requests with cached or key credentials keep theirs.
+  // pollers keep the other. Such a flood can still occupy the API's threads (waiting here);
+  // there is no per-client limit.
   std::mutex pbkdf2_gate_;
   std::optional<std::chrono::steady_clock::time_point> last_check_;
   FileState users_state_;

@@ -269,14 +269,7 @@ std::string apply_settings(const JsonValue& body, pb::Directory& directory) {
 }
 
 std::string new_directory_id() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (const char byte : random_bytes(kDirectoryIdBytes)) {
-    const auto bits = static_cast<unsigned char>(byte);
-    id.push_back(kHex[bits >> 4]);
-    id.push_back(kHex[bits & 0xf]);
-  }
-  return id;
+  return to_hex(random_bytes(kDirectoryIdBytes));
 }
 
 // ---- directories ---------------------------------------------------------------------------
@@ -606,16 +599,25 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
     return std::move(*refused);
   }
   if (context.writable_store == nullptr) return read_only();
-  std::optional<pb::Directory> directory = context.store.directory(call.path_param("id"));
-  if (!directory) return directory_not_found();
   std::string problem;
   const std::optional<JsonValue> body = body_object(call, &problem);
   if (!body) return bad_request(problem);
-  problem = apply_settings(*body, *directory);
-  if (!problem.empty()) return bad_request(problem);
-  const changefeed::Status status = context.writable_store->put_directory(*directory);
+  // Read, changed and written under the store's lock: a concurrent PATCH or DELETE cannot
+  // interleave (no lost field, no deleted directory brought back).
+  pb::Directory updated;
+  bool found = false;
+  const changefeed::Status status = context.writable_store->update_directory(
+      call.path_param("id"),
+      [&](pb::Directory& directory) {
+        problem = apply_settings(*body, directory);
+        updated = directory;
+        return problem.empty();
+      },
+      &found);
   if (!status.is_ok()) return store_failure(status);
-  return directory_response(http::status::ok, *directory);
+  if (!found) return directory_not_found();
+  if (!problem.empty()) return bad_request(problem);
+  return directory_response(http::status::ok, updated);
 }
 
 Response dsync_delete_directory(const Call& call, const ApiContext& context) {

@@ -42,7 +42,7 @@ inline constexpr uint32_t kMaxWebhookBatchSize = 1000;
 //   webhook_url       "" (no webhook) or an http:// or https:// URL
 //   webhook_secret    string ("": events are not signed)
 //   webhook_batch_size  integer 0..kMaxWebhookBatchSize (0 or 1: one event per POST)
-//   log_webhook_events  boolean
+//   log_webhook_events  boolean, stored and returned for compatibility only (no event log)
 // Other members are ignored; null counts as absent. The id is 40 lower-case hex digits from
 // 20 random bytes (OpenSSL RAND_bytes).
 Response dsync_create_directory(const Call& call, const ApiContext& context);

@@ -21,6 +21,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -278,8 +280,9 @@ class HttpServer::BasicSession final : public HttpServer::Session {
     write(std::move(response), false);
   }
 
-  // Sends the response piece by piece; io_timeout bounds each piece, not the whole response,
-  // so a long streamed list reaches a slow but live client while a stalled one is cut off.
+  // Sends the response piece by piece; io_timeout bounds each piece, so a long streamed list
+  // reaches a slow but live client while a stalled one is cut off, and response_timeout the
+  // whole response.
   void write(Response response, bool keep_alive) {
     if (!response.body().stream) {
       response.content_length(response.body().size());
@@ -291,18 +294,25 @@ class HttpServer::BasicSession final : public HttpServer::Session {
     response.keep_alive(keep_alive);
     response_ = std::move(response);
     serializer_.emplace(*response_);
+    response_deadline_ = std::chrono::steady_clock::now() + listener_->options().response_timeout;
     write_some(keep_alive);
   }
 
   void write_some(bool keep_alive) {
-    lowest().expires_after(listener_->options().io_timeout);
+    lowest().expires_at(std::min(std::chrono::steady_clock::now() + listener_->options().io_timeout,
+                                 response_deadline_));
     http::async_write_some(stream_, *serializer_,
                            beast::bind_front_handler(&BasicSession::on_write, self(), keep_alive));
   }
 
   void on_write(bool keep_alive, beast::error_code error, size_t) {
     if (error) return;
-    if (!serializer_->is_done()) return write_some(keep_alive);
+    if (!serializer_->is_done()) {
+      // Past the deadline: drop the connection (the session ends, the socket closes). The
+      // stream's expiry alone would not do: a write that completes at once outruns it.
+      if (std::chrono::steady_clock::now() >= response_deadline_) return;
+      return write_some(keep_alive);
+    }
     serializer_.reset();
     response_.reset();
     if (!keep_alive) return finish();
@@ -326,6 +336,7 @@ class HttpServer::BasicSession final : public HttpServer::Session {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<Response> response_;
   std::optional<http::response_serializer<ResponseBody>> serializer_;
+  std::chrono::steady_clock::time_point response_deadline_;
   std::shared_ptr<HttpServer::Listener> listener_;
 };
 

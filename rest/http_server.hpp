@@ -58,9 +58,9 @@ using Response = boost::beast::http::response<ResponseBody>;
 Response streamed_response(boost::beast::http::status status, std::string content_type,
                            ResponseBody::Stream stream);
 
-// Turns a request into a response. Runs on one of the server's threads (ServerOptions), the
-// same thread as the session's reads and writes; it may block briefly (store reads, a PBKDF2
-// check) without holding up other connections. An exception it throws becomes a 500.
+// Turns a request into a response. Runs on the connection's strand, on one of the threads
+// running the io_context: while it blocks (store reads, a PBKDF2 check), that connection
+// waits and the other threads serve the others. An exception it throws becomes a 500.
 using Handler = std::function<Response(const Request&)>;
 
 // PEM files: the certificate chain (server certificate first) and its private key.
@@ -74,7 +74,10 @@ struct ServerOptions {
   uint16_t port = 0;               // 0: any free port (see HttpServer::port)
   size_t header_limit = 16 * 1024;     // larger request headers: 431
   size_t body_limit = 1024 * 1024;     // larger bodies: 413
-  std::chrono::seconds io_timeout{30};  // per request read and per response write
+  std::chrono::seconds io_timeout{30};  // per request read, and per piece of a response written
+  // A whole response must be written within this, however steadily the client reads (a
+  // streamed answer may hold a store snapshot until it is written); then the connection closes.
+  std::chrono::seconds response_timeout{600};
   size_t max_connections = 256;         // beyond this, new connections wait in the backlog
   std::optional<TlsFiles> tls;          // nullopt: plain HTTP
   std::chrono::seconds handshake_timeout{10};  // TLS only

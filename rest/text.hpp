@@ -39,6 +39,19 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// `bytes` as lower-case hex digits, two per byte.
+inline std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char byte : bytes) {
+    const auto bits = static_cast<unsigned char>(byte);
+    out.push_back(kDigits[bits >> 4]);
+    out.push_back(kDigits[bits & 15]);
+  }
+  return out;
+}
+
 // `text` without leading and trailing spaces and tabs.
 inline std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);

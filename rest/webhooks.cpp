@@ -19,6 +19,7 @@
 
 #include "rest/dsync_model.hpp"
 #include "rest/json.hpp"
+#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -28,7 +29,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 // How far before a membership entry the feed is searched for the last state of a deleted
 // object (its DELETE entry and the membership entries it caused are written together).
-constexpr uint64_t kLookBehind = 10'000;
+constexpr uint64_t kLookAround = 10'000;  // entries searched either side for a last state
 // Deleted objects' states an EventBuilder keeps at most (then it starts over).
 constexpr size_t kRememberedStates = 10'000;
 // A delivery job sends batches for one directory for at most this long, then lets the others
@@ -125,11 +126,13 @@ std::optional<pb::DirectoryObject> EventBuilder::object(const std::string& guid,
                                                         uint64_t sequence) {
   if (std::optional<pb::DirectoryObject> live = store_.object_by_guid(guid)) return live;
   if (auto it = last_states_.find(guid); it != last_states_.end()) return it->second;
-  // The newest entry of it up to `sequence` (within kLookBehind), else the first after.
+  // The newest entry of it up to `sequence`, else the first after (kLookAround either way).
   std::optional<pb::DirectoryObject> found;
-  const uint64_t from = sequence > kLookBehind ? sequence - kLookBehind : 0;
+  const uint64_t from = sequence > kLookAround ? sequence - kLookAround : 0;
   store_.changes_after_sequence(from, {}, [&](const pb::Change& entry) {
-    if (entry.sequence() > sequence && found) return false;
+    if (entry.sequence() > sequence && (found || entry.sequence() > sequence + kLookAround)) {
+      return false;
+    }
     if (entry.kind() != pb::USER && entry.kind() != pb::GROUP) return true;
     if (entry.object().guid() != guid) return true;
     found = entry.object();
@@ -154,13 +157,7 @@ std::string webhook_signature(std::string_view secret, std::string_view body,
   unsigned int length = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "t=" + t + ",s=";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
+  return "t=" + t + ",s=" + to_hex({reinterpret_cast<const char*>(digest), length});
 }
 
 milliseconds retry_delay(uint32_t failures, milliseconds base, milliseconds cap, double jitter) {
@@ -317,9 +314,17 @@ class WebhookDispatcher::Impl {
     const auto started = SteadyClock::now();
     Outcome outcome = Outcome::kMore;
     uint32_t failures = 0;
-    while (outcome == Outcome::kMore && SteadyClock::now() - started < kJobSlice &&
-           !should_stop(*consumer)) {
-      outcome = deliver_batch(*consumer, failures);
+    try {
+      while (outcome == Outcome::kMore && SteadyClock::now() - started < kJobSlice &&
+             !should_stop(*consumer)) {
+        outcome = deliver_batch(*consumer, failures);
+      }
+    } catch (const std::exception& e) {
+      // A store or memory failure: this directory retries later like after a failed POST;
+      // the thread, the other directories and the daemon go on.
+      BOOST_LOG_TRIVIAL(error) << "webhook " << consumer->id << ": " << e.what();
+      outcome = Outcome::kFailed;
+      failures = std::max<uint32_t>(failures, 1);
     }
     std::lock_guard lock(mutex_);
     consumer->busy = false;

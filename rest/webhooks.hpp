@@ -23,7 +23,7 @@
 // user's or group's memberships are removed (MEMBERSHIP DELETE entries right after its DELETE
 // entry), and an object may be deleted by a later write before a lagging directory reaches an
 // entry. The event then shows the object's last state from the feed: the newest USER/GROUP
-// entry of it up to the membership entry (searched 10,000 entries back), else the first after
+// entry of it up to the membership entry (searched 10,000 entries either way), else the first after
 // it (its DELETE entry, which carries the state it had). Only when the feed no longer holds any entry of it (pruned by
 // feed.retention) is the event left out.
 //

@@ -58,6 +58,50 @@ TEST_F(StoreTest, NewDirectoryDeliversChangesAfterItsCreation) {
   EXPECT_EQ(store_->webhook_state("aa")->SerializeAsString(), state.SerializeAsString());
 }
 
+TEST_F(StoreTest, UpdateDirectoryChangesInPlaceAndNeverCreates) {
+  ASSERT_TRUE(store_->put_directory(directory("aa", "App")).is_ok());
+  bool found = false;
+  ASSERT_TRUE(store_
+                  ->update_directory("aa",
+                                     [](pb::Directory& stored) {
+                                       stored.set_name("Renamed");
+                                       return true;
+                                     },
+                                     &found)
+                  .is_ok());
+  EXPECT_TRUE(found);
+  EXPECT_EQ(store_->directory("aa")->name(), "Renamed");
+  EXPECT_EQ(store_->directory("aa")->tenant(), "acme") << "other fields kept";
+
+  // A change that declines writes nothing.
+  ASSERT_TRUE(store_
+                  ->update_directory("aa",
+                                     [](pb::Directory& stored) {
+                                       stored.set_name("Dropped");
+                                       return false;
+                                     },
+                                     &found)
+                  .is_ok());
+  EXPECT_EQ(store_->directory("aa")->name(), "Renamed");
+
+  // A deleted directory is not brought back.
+  bool existed = false;
+  ASSERT_TRUE(store_->delete_directory("aa", &existed).is_ok());
+  bool called = false;
+  ASSERT_TRUE(store_
+                  ->update_directory("aa",
+                                     [&](pb::Directory&) {
+                                       called = true;
+                                       return true;
+                                     },
+                                     &found)
+                  .is_ok());
+  EXPECT_FALSE(found);
+  EXPECT_FALSE(called);
+  EXPECT_FALSE(store_->directory("aa"));
+  EXPECT_FALSE(store_->webhook_state("aa"));
+}
+
 TEST_F(StoreTest, DeletedDirectoryTakesItsWebhookStateAndLateWritesDoNotRevive) {
   ASSERT_TRUE(store_->put_directory(directory("aa", "App")).is_ok());
   bool existed = false;

@@ -270,6 +270,43 @@ TEST(HttpServerThreads, BlockedHandlerDoesNotHoldUpOtherConnections) {
   for (auto& thread : threads) thread.join();
 }
 
+// A client reading an endless streamed body as fast as it can is still cut off once
+// response_timeout has passed (a streamed answer may hold a store snapshot).
+TEST(HttpServerResponseTimeout, EndlessStreamIsCutOffAfterTheResponseTimeout) {
+  asio::io_context io;
+  ServerOptions options;
+  options.response_timeout = std::chrono::seconds(1);
+  HttpServer server(io, options, [](const Request&) {
+    return streamed_response(http::status::ok, "text/plain", [](std::string& out) {
+      out.assign(16 * 1024, 'x');
+      return true;
+    });
+  });
+  server.start();
+  std::thread thread([&] { io.run(); });
+
+  asio::io_context client_io;
+  tcp::socket socket(client_io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+  Request request(http::verb::get, "/endless", 11);
+  request.set(http::field::host, "localhost");
+  http::write(socket, request);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<char> buffer(64 * 1024);
+  boost::system::error_code error;
+  size_t received = 0;
+  while (!error && std::chrono::steady_clock::now() - started < std::chrono::seconds(20)) {
+    received += socket.read_some(asio::buffer(buffer), error);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(error) << "still streaming after 20 s";
+  EXPECT_GE(elapsed, std::chrono::milliseconds(900));
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+  EXPECT_GT(received, 16u * 1024) << "the body did flow until then";
+  server.stop();
+  thread.join();
+}
+
 TEST_F(HttpServerTest, StopClosesOpenConnectionsAndTheListener) {
   tcp::socket socket = connect();
   EXPECT_EQ(exchange(socket, Request(http::verb::get, "/", 11)).result(), http::status::ok);
