@@ -101,8 +101,9 @@ struct DispatcherOptions {
 // entries that mean no event for it move the cursor without a POST (directories without a
 // webhook_url follow the feed that way, so a webhook set later starts from then). A failed
 // attempt (connection, TLS, timeout, non-2xx) stores last_error, last_error_us and failures
-// (consecutive) and is retried, the same batch again, after retry_delay(failures); one
-// directory's failures never delay another's or the feed's writers.
+// (consecutive) and is retried, the same batch again, after retry_delay(failures); a directory
+// in its retry delay takes no thread, and the feed's writers never wait for deliveries; a
+// receiver that hangs holds one of options.threads until the client's timeout.
 //
 // The scheduler thread looks every options.poll at the store's directories and feed; new and
 // deleted directories (and changed URLs, secrets, batch sizes) are picked up there, and a
