@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "proto/account.hpp"
 #include "proto/guid.hpp"
 #include "rest/auth.hpp"
 #include "rest/iso_time.hpp"
@@ -21,7 +22,6 @@ namespace {
 
 namespace http = boost::beast::http;
 
-constexpr uint32_t kAccountDisabled = 0x2;  // userAccountControl ACCOUNTDISABLE
 
 constexpr std::string_view kChangesMessage = "Delta changes fetched successfully";
 constexpr std::string_view kSnapshotMessage =
@@ -215,7 +215,7 @@ class RecordWriter {
     string_or_null(json, "surname", user.surname());
     string_or_null(json, "givenName", user.given_name());
     json.key("accountEnabled");
-    json.boolean((user.user_account_control() & kAccountDisabled) == 0);
+    json.boolean(account_enabled(user));
     string_or_null(json, "userPrincipalName", user.user_principal_name());
     string_or_null(json, "onPremisesDomainName", user.domain());
     string_or_null(json, "onPremisesSamAccountName", user.sam_account_name());

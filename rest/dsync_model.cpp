@@ -5,6 +5,7 @@
 #include <functional>
 #include <string_view>
 
+#include "proto/account.hpp"
 #include "proto/guid.hpp"
 #include "rest/text.hpp"
 
@@ -18,7 +19,6 @@ constexpr std::string_view kAdUserSchema = "urn:dirfeed:params:scim:schemas:exte
 constexpr std::string_view kGroupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group";
 constexpr std::string_view kAdGroupSchema =
     "urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group";
-constexpr uint32_t kAccountDisable = 0x2;  // userAccountControl ACCOUNTDISABLE
 
 // `dn` is `base` or an entry under it (case-insensitive). The ',' before the base must
 // separate RDNs: an escaped one ("OU=Old\,OU=Staff,...") is part of a value.
@@ -69,7 +69,7 @@ std::string user_email(const pb::DirectoryObject& user) {
 void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user) {
   const std::string id = guid_to_string(user.guid());
   const std::string email = user_email(user);
-  const bool active = (user.user_account_control() & kAccountDisable) == 0;
+  const bool active = account_enabled(user);
   json.begin_object();
   json.member("id", id);
   json.member("first_name", user.given_name());
