@@ -1,6 +1,9 @@
 #include "changefeed/database.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -9,11 +12,30 @@
 #include <rocksdb/table.h>
 
 namespace dirfeed::changefeed {
+namespace {
+
+// Creates `path` and its missing parents, each owner-only (0700) whatever the umask: outside
+// systemd's StateDirectory= nobody else may read the feed. Existing directories keep their
+// mode (systemd's StateDirectoryMode=, an admin's choice).
+void create_private_directories(const std::filesystem::path& path, std::error_code& ec) {
+  if (std::filesystem::exists(path, ec) || ec) return;
+  if (path.has_relative_path() && path.has_parent_path() && path.parent_path() != path) {
+    create_private_directories(path.parent_path(), ec);
+    if (ec) return;
+  }
+  if (::mkdir(path.c_str(), 0700) != 0) {
+    if (errno != EEXIST) ec.assign(errno, std::generic_category());
+    return;
+  }
+  if (::chmod(path.c_str(), 0700) != 0) ec.assign(errno, std::generic_category());
+}
+
+}  // namespace
 
 std::unique_ptr<Database> Database::open(const std::string& path, bool read_only,
                                          std::string* error) {
   std::error_code ec;
-  if (!read_only) std::filesystem::create_directories(path, ec);
+  if (!read_only) create_private_directories(path, ec);
   if (ec) {
     *error = "cannot create database directory " + path + ": " + ec.message();
     return nullptr;

@@ -109,10 +109,10 @@ class StoreView {
 
 class Store {
  public:
-  // Opens (creating when missing) the database at options.path. Read-write, a database of an
-  // older dirfeed gets the tables it lacks, and the API group index (api_members) is built
-  // from its users once (one read of all objects). On failure returns nullptr and sets *error
-  // to a message naming the path and the cause.
+  // Opens (creating when missing, with its missing parents, owner-only: 0700) the database at
+  // options.path. Read-write, a database of an older dirfeed gets the tables it lacks, and the
+  // API group index (api_members) is built from its users once (one read of all objects). On
+  // failure returns nullptr and sets *error to a message naming the path and the cause.
   static std::unique_ptr<Store> open(const StoreOptions& options, const Clock& clock,
                                      std::string* error);
   virtual ~Store() = default;

@@ -1,5 +1,8 @@
 #include "daemon/cli.hpp"
 
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -141,6 +144,37 @@ std::vector<Entry> read_entries(const std::string& path, Parse parse,
   throw std::runtime_error(path + ": fix or remove the malformed lines first");
 }
 
+// The account the systemd unit runs the daemon as (User= in systemd/dirfeed.service).
+constexpr char kServiceUser[] = "dirfeed";
+
+// Whether the service account may read `path` by its permission bits (owner, group or
+// primary/supplementary group membership, others). True when there is no such account (a
+// source build run by hand) or the file cannot be examined.
+bool service_can_read(const std::string& path) {
+  const passwd* account = ::getpwnam(kServiceUser);
+  struct stat file {};
+  if (account == nullptr || ::stat(path.c_str(), &file) != 0) return true;
+  if (account->pw_uid == 0 || (file.st_mode & S_IROTH) != 0) return true;
+  if (file.st_uid == account->pw_uid) return (file.st_mode & S_IRUSR) != 0;
+  if ((file.st_mode & S_IRGRP) == 0) return false;
+  if (file.st_gid == account->pw_gid) return true;
+  const group* owner_group = ::getgrgid(file.st_gid);
+  for (char** member = owner_group ? owner_group->gr_mem : nullptr; member && *member; ++member) {
+    if (std::string_view(*member) == kServiceUser) return true;
+  }
+  return false;
+}
+
+// Writes a users or keys file the daemon reads; warns, with the command that fixes it, when
+// the service account could not read the result (then every login the file holds would fail).
+void write_credentials(const std::string& file, std::string_view content, std::ostream& err) {
+  rest::write_file_atomically(file, content);
+  if (!service_can_read(file)) {
+    err << "warning: the daemon's user " << kServiceUser << " cannot read " << file
+        << "; run: chgrp " << kServiceUser << ' ' << file << '\n';
+  }
+}
+
 // One line from `in` without its line end; nullopt at end of input.
 std::optional<std::string> read_line(std::istream& in) {
   std::string line;
@@ -199,7 +233,7 @@ int run_api_add_user(const po::variables_map& args, std::istream& in, std::ostre
   } else {
     users.push_back(std::move(entry));
   }
-  rest::write_file_atomically(file, rest::format_users(users));
+  write_credentials(file, rest::format_users(users), err);
   out << "user " << *user << (replaced ? ": password changed in " : ": added to ") << file << '\n';
   return kExitOk;
 }
@@ -215,7 +249,7 @@ int run_api_remove_user(const po::variables_map& args, std::istream&, std::ostre
   if (std::erase_if(users, [&](const rest::UserEntry& e) { return e.name == *user; }) == 0) {
     throw std::runtime_error("no user " + *user + " in " + file);
   }
-  rest::write_file_atomically(file, rest::format_users(users));
+  write_credentials(file, rest::format_users(users), err);
   out << "user " << *user << ": removed from " << file << '\n';
   return kExitOk;
 }
@@ -244,7 +278,7 @@ int run_api_add_key(const po::variables_map& args, std::istream&, std::ostream& 
   }
   const std::string key = rest::generate_api_key();
   keys.push_back({*name, rest::api_key_hash(key)});
-  rest::write_file_atomically(file, rest::format_keys(keys));
+  write_credentials(file, rest::format_keys(keys), err);
   out << key << '\n';
   err << "key " << *name << ": added to " << file << "; it is shown only this once\n";
   return kExitOk;
@@ -261,7 +295,7 @@ int run_api_remove_key(const po::variables_map& args, std::istream&, std::ostrea
   if (std::erase_if(keys, [&](const rest::KeyEntry& e) { return e.name == *name; }) == 0) {
     throw std::runtime_error("no key " + *name + " in " + file);
   }
-  rest::write_file_atomically(file, rest::format_keys(keys));
+  write_credentials(file, rest::format_keys(keys), err);
   out << "key " << *name << ": removed from " << file << '\n';
   return kExitOk;
 }

@@ -12,7 +12,6 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -372,15 +371,9 @@ int run_daemon(const Config& config, RunMode mode) {
   // libldap writes with write(2): on a connection the DC has closed (a DC restart, an idle
   // timeout) that must fail with EPIPE and be handled, not kill the daemon with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
-  std::error_code ec;
-  std::filesystem::create_directories(config.state_dir, ec);
-  if (ec) {
-    BOOST_LOG_TRIVIAL(error) << "cannot create state_dir " << config.state_dir << ": "
-                             << ec.message();
-    return 1;
-  }
   SystemClock clock;
   std::string error;
+  // Creates state_dir and its feed owner-only when they are missing.
   auto store = changefeed::Store::open({config.state_dir + "/feed"}, clock, &error);
   if (!store) {
     BOOST_LOG_TRIVIAL(error) << error;

@@ -199,10 +199,17 @@ void write_file_atomically(const std::string& path, std::string_view content, mo
                                        errno_text());
   bool ok = ::fchmod(fd, mode) == 0;
   // Keep the owner and group of the file replaced (e.g. root:dirfeed, so the daemon can read).
+  // A new file takes the group of its directory: made by root in /etc/dirfeed (root:dirfeed,
+  // from the package's tmpfiles snippet) it is readable by the daemon's group.
   struct stat existing {};
-  if (ok && ::stat(path.c_str(), &existing) == 0 &&
-      (existing.st_uid != ::geteuid() || existing.st_gid != ::getegid())) {
-    ok = ::fchown(fd, existing.st_uid, existing.st_gid) == 0;
+  struct stat parent {};
+  if (ok && ::stat(path.c_str(), &existing) == 0) {
+    if (existing.st_uid != ::geteuid() || existing.st_gid != ::getegid()) {
+      ok = ::fchown(fd, existing.st_uid, existing.st_gid) == 0;
+    }
+  } else if (ok && ::stat(dir.c_str(), &parent) == 0 && parent.st_gid != ::getegid()) {
+    // Not fatal: a user outside the directory's group keeps its own (the CLI warns).
+    (void)::fchown(fd, static_cast<uid_t>(-1), parent.st_gid);
   }
   size_t written = 0;
   while (ok && written < content.size()) {

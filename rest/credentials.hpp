@@ -98,8 +98,8 @@ std::string format_keys(const std::vector<KeyEntry>& keys);
 std::optional<std::string> read_credentials_file(const std::string& path);
 // Replaces `path` atomically with `content` (temp file in the same directory, fsync, rename,
 // fsync of the directory), permission bits `mode`, the owner and group of the file it
-// replaces. Throws std::runtime_error on failure and
-// leaves no temp file behind.
+// replaces; a new file gets the group of its directory when the caller may give it (root, or
+// a member). Throws std::runtime_error on failure and leaves no temp file behind.
 void write_file_atomically(const std::string& path, std::string_view content, mode_t mode = 0640);
 
 // The users and keys the server checks requests against. Each check stats the files at most

@@ -7,7 +7,8 @@
 # 127.0.0.12 with sample users and groups (nested groups, a disabled user, a name with a
 # comma), writes a config and runs `dirfeed run`, which logs every change it records.
 # Ctrl-C stops dirfeed and the DC and leaves nothing running. Everything lives under
-# build/demo/ (delete it to start over).
+# build/demo/ (delete it to start over). DEMO_UNTIL_SYNCED=1 stops it all once the first
+# sync has completed (/readyz 200) and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -132,4 +133,17 @@ cat <<EOF
 EOF
 build/dirfeed run --config "$DEMO/dirfeed.yaml" &
 DIRFEED_PID=$!
+if [ "${DEMO_UNTIL_SYNCED:-0}" = 1 ]; then
+  # For scripts/fresh-check.sh: stop once /readyz says the first sync completed.
+  for _ in $(seq 1 120); do
+    kill -0 "$DIRFEED_PID" 2>/dev/null || { echo "dirfeed exited before its first sync" >&2; exit 1; }
+    if curl -fsS -o /dev/null http://127.0.0.1:5000/readyz 2>/dev/null; then
+      echo "== first sync completed: $(curl -fsS http://127.0.0.1:5000/api/uid/v1.0/status)"
+      exit 0
+    fi
+    sleep 1
+  done
+  echo "no completed sync within 120 s" >&2
+  exit 1
+fi
 wait "$DIRFEED_PID" || true

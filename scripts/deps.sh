@@ -9,7 +9,8 @@ PACKAGES=(
   librocksdb-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev
   libgtest-dev libssl-dev libsystemd-dev
   clang libclang-rt-14-dev
-  samba ldap-utils iproute2
+  lintian mmdebstrap curl
+  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils iproute2
 )
 
 missing=()

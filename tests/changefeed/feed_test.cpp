@@ -1,6 +1,8 @@
 // Feed numbering, queries, cursors, full-sync reconciliation and durability across reopen.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include "changefeed/keys.hpp"
 #include "tests/changefeed/store_fixture.hpp"
 
@@ -80,6 +82,30 @@ TEST_F(StoreTest, ReopenKeepsEverythingAndReapplyProducesNothing) {
   const std::vector<pb::Change> after_reopen = changes_after(last);
   EXPECT_EQ(after_reopen.front().sequence(), last + 1);
   EXPECT_GT(after_reopen.front().timestamp_us(), last_time);
+}
+
+TEST(StoreOpenTest, MissingDirectoriesAreCreatedOwnerOnlyWhateverTheUmask) {
+  dirfeed::testing::TempDir temp;
+  const std::string state_dir = temp.path() + "/state";
+  const mode_t saved = ::umask(0);  // the laxest umask an admin's shell could have
+  FakeClock clock;
+  std::string error;
+  std::unique_ptr<Store> store = Store::open({state_dir + "/feed"}, clock, &error);
+  ::umask(saved);
+  ASSERT_NE(store, nullptr) << error;
+  for (const std::string& dir : {state_dir, state_dir + "/feed"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(dir.c_str(), &st), 0) << dir;
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << dir;
+  }
+  // An existing directory keeps its mode (systemd's StateDirectoryMode=0750).
+  store.reset();
+  ASSERT_EQ(::chmod(state_dir.c_str(), 0750), 0);
+  store = Store::open({state_dir + "/feed"}, clock, &error);
+  ASSERT_NE(store, nullptr) << error;
+  struct stat st {};
+  ASSERT_EQ(::stat(state_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
 }
 
 TEST_F(StoreTest, PruneDropsOnlyEntriesOlderThanTheCutoff) {

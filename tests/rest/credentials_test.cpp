@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -184,6 +185,25 @@ TEST(CredentialsTest, AtomicWrite) {
   std::filesystem::create_directory(dir.path() + "/adir/sub");
   EXPECT_THROW(write_file_atomically(dir.path() + "/adir/sub", "x"), std::runtime_error);
   EXPECT_EQ(files_in(dir.path() + "/adir"), std::vector<std::string>{"sub"});
+}
+
+TEST(CredentialsTest, NewFileTakesTheGroupOfItsDirectory) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory another group";
+  TempDir dir;
+  const gid_t other = ::getegid() == 65534 ? 0 : 65534;  // nogroup, as /etc/dirfeed's dirfeed
+  ASSERT_EQ(::chown(dir.path().c_str(), static_cast<uid_t>(-1), other), 0);
+  const std::string path = dir.path() + "/users";
+  write_file_atomically(path, "one\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, other);  // readable by the daemon's group, not only by root
+  EXPECT_EQ(st.st_uid, ::geteuid());
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  // A replaced file keeps the owner and group it had, whatever the directory's.
+  ASSERT_EQ(::chown(path.c_str(), static_cast<uid_t>(-1), ::getegid()), 0);
+  write_file_atomically(path, "two\n");
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, ::getegid());
 }
 
 class CredentialStoreTest : public ::testing::Test {
