@@ -49,7 +49,7 @@ if [ ! -f "$BASE" ] || [ -n "$(find "$BASE" -mtime +"$MAX_AGE")" ]; then
   step "making the base bookworm root (mmdebstrap --variant=apt)"
   hosts=$(mktemp)
   printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$hosts"
-  mmdebstrap --variant=apt --customize-hook="upload $hosts /etc/hosts" bookworm "$BASE.new" \
+  mmdebstrap --variant=apt --format=tar --customize-hook="upload $hosts /etc/hosts" bookworm "$BASE.new" \
     "deb $MIRROR/debian bookworm main" "deb $MIRROR/debian bookworm-updates main" \
     "deb $MIRROR/debian-security bookworm-security main"
   rm -f "$hosts"
