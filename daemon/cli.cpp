@@ -105,6 +105,18 @@ void add_key_options(po::options_description& options) {
                         "Key name (no ':' or whitespace).");
 }
 
+void add_new_key_options(po::options_description& options) {
+  add_key_options(options);
+  options.add_options()(
+      "scope", po::value<std::string>()->value_name("SCOPE"),
+      "all (default without --tenant/--product), changes (the Directory Changes API only)\n"
+      "or dsync (the Directory Sync API only; the default with --tenant/--product).")(
+      "tenant", po::value<std::vector<std::string>>()->value_name("TENANT"),
+      "Directory Sync tenant the key may see and manage (repeatable; default: any).")(
+      "product", po::value<std::vector<std::string>>()->value_name("PRODUCT"),
+      "Directory Sync product the key may see and manage (repeatable; default: any).");
+}
+
 std::optional<Config> load_parsed(const std::string& path, std::ostream& err) {
   ConfigResult result = load_config(path);
   if (result.errors.empty() && result.config) return std::move(result.config);
@@ -276,8 +288,40 @@ int run_api_add_key(const po::variables_map& args, std::istream&, std::ostream& 
     throw std::runtime_error("a key named " + *name + " exists in " + file +
                              " (remove it first)");
   }
+  const auto bad = [&](const std::string& message) {
+    err << kProgram << " api add-key: " << message << "\nRun '" << kProgram
+        << " api add-key --help' for usage.\n";
+    return kExitUsage;
+  };
+  rest::KeyEntry entry;
+  entry.name = *name;
+  if (args.count("tenant") != 0) entry.tenants = args["tenant"].as<std::vector<std::string>>();
+  if (args.count("product") != 0) entry.products = args["product"].as<std::vector<std::string>>();
+  for (const std::string& value : entry.tenants) {
+    if (value.empty() || value.find(':') != std::string::npos) {
+      return bad("bad --tenant \"" + value + "\" (empty or has ':')");
+    }
+  }
+  for (const std::string& value : entry.products) {
+    if (value.empty() || value.find(':') != std::string::npos) {
+      return bad("bad --product \"" + value + "\" (empty or has ':')");
+    }
+  }
+  // Tenants or products limit the Directory Sync API: without --scope, such a key has no other.
+  entry.scope = entry.restricted() ? rest::KeyScope::kDsync : rest::KeyScope::kAll;
+  if (args.count("scope") != 0) {
+    std::optional<rest::KeyScope> scope = rest::parse_key_scope(args["scope"].as<std::string>());
+    if (!scope) {
+      return bad("bad --scope \"" + args["scope"].as<std::string>() + "\" (all, changes or dsync)");
+    }
+    if (*scope == rest::KeyScope::kChanges && entry.restricted()) {
+      return bad("--tenant and --product limit the Directory Sync API; a changes key has none");
+    }
+    entry.scope = *scope;
+  }
   const std::string key = rest::generate_api_key();
-  keys.push_back({*name, rest::api_key_hash(key)});
+  entry.hash = rest::api_key_hash(key);
+  keys.push_back(std::move(entry));
   write_credentials(file, rest::format_keys(keys), err);
   out << key << '\n';
   err << "key " << *name << ": added to " << file << "; it is shown only this once\n";
@@ -305,7 +349,18 @@ int run_api_list_keys(const po::variables_map& args, std::istream&, std::ostream
   std::optional<Config> config = load_parsed(config_path(args), err);
   if (!config) return kExitFailure;
   auto keys = read_entries<rest::KeyEntry>(config->api.keys_file, rest::parse_keys, err);
-  for (const rest::KeyEntry& e : keys) out << e.name << '\n';
+  const auto any_or_list = [](const std::vector<std::string>& values) {
+    std::string text;
+    for (const std::string& value : values) text += (text.empty() ? "" : ",") + value;
+    return text.empty() ? std::string("any") : text;
+  };
+  for (const rest::KeyEntry& e : keys) {
+    out << e.name << "  scope=" << rest::key_scope_name(e.scope);
+    if (e.restricted()) {
+      out << "  tenants=" << any_or_list(e.tenants) << "  products=" << any_or_list(e.products);
+    }
+    out << '\n';
+  }
   return kExitOk;
 }
 
@@ -419,16 +474,22 @@ const Command kCommands[] = {
     {"api list-users", "[--config FILE]", "List the API users.",
      "Prints the names in api.users_file, one a line.", add_config_option,
      run_api_list_users},
-    {"api add-key", "[--config FILE] --name NAME", "Create an API key and print it once.",
+    {"api add-key",
+     "[--config FILE] --name NAME [--scope all|changes|dsync] [--tenant T]... [--product P]...",
+     "Create an API key and print it once.",
      "Prints a new random API key on stdout and stores only its SHA-256 hash in\n"
      "api.keys_file, written atomically. The key cannot be shown again: to replace it,\n"
-     "remove it and add a new one. A running daemon picks the change up within a second.",
-     add_key_options, run_api_add_key},
+     "remove it and add a new one. A running daemon picks the change up within a second.\n"
+     "A key with tenants or products sees and creates only Directory Sync directories of\n"
+     "those (others answer 404, a create or list for others 403).",
+     add_new_key_options, run_api_add_key},
     {"api remove-key", "[--config FILE] --name NAME", "Remove an API key.",
      "Removes the key from api.keys_file (exit 1 when there is none of that name).",
      add_key_options, run_api_remove_key},
-    {"api list-keys", "[--config FILE]", "List the API keys' names.",
-     "Prints the names in api.keys_file, one a line.", add_config_option, run_api_list_keys},
+    {"api list-keys", "[--config FILE]", "List the API keys and their scopes.",
+     "Prints each key in api.keys_file, one a line: its name, its scope, and the tenants\n"
+     "and products it is limited to, if any.",
+     add_config_option, run_api_list_keys},
 };
 
 const Command* find_command(std::string_view name) {

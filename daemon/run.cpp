@@ -149,7 +149,12 @@ class Scheduler {
     try {
       api_server_ = std::make_unique<rest::HttpServer>(
           api_io_, options,
-          [this](const rest::Request& request) { return api_router_.handle(request); });
+          [this](const rest::Request& request, const rest::ClientAddress& client) {
+            return api_router_.handle(request, client);
+          },
+          [this](const rest::Request& header, const rest::ClientAddress& client) {
+            return api_router_.screen(header, client);
+          });
     } catch (const boost::system::system_error& e) {
       BOOST_LOG_TRIVIAL(error) << "api: cannot listen on " << options.host << " port "
                                << options.port << ": " << e.code().message();

@@ -57,8 +57,8 @@ Router make_router(const ApiContext& context) {
       {verb::get, dsync + "/{id}", with(context, dsync_get_directory), Access::kApiKey},
       {verb::patch, dsync + "/{id}", with(context, dsync_update_directory), Access::kApiKey},
       {verb::delete_, dsync + "/{id}", with(context, dsync_delete_directory), Access::kApiKey},
-  }, [&context](const Request& request, Access access) {
-    return check_access(request, access, context.credentials, context.anonymous_read);
+  }, [&context](const Request& request, Access access, const ClientAddress& client) {
+    return check_access(request, access, client, context.credentials, context.anonymous_read);
   }, context.metrics);
 }
 

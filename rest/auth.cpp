@@ -1,7 +1,9 @@
 #include "rest/auth.hpp"
 
+#include <boost/asio/ip/address_v6.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 #include "rest/response.hpp"
@@ -41,8 +43,16 @@ Response unauthorized_response(std::string_view message) {
   return response;
 }
 
+std::string login_client_key(const ClientAddress& client) {
+  if (!client.is_v6()) return client.to_string();
+  boost::asio::ip::address_v6::bytes_type bytes = client.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
 std::optional<Response> check_access(const Request& request, Access access,
-                                     CredentialStore* credentials, bool anonymous_read) {
+                                     const ClientAddress& client, CredentialStore* credentials,
+                                     bool anonymous_read) {
   if (access == Access::kPublic || access == Access::kApiKey ||
       (access == Access::kRead && anonymous_read)) {
     return std::nullopt;
@@ -52,10 +62,26 @@ std::optional<Response> check_access(const Request& request, Access access,
   const std::string_view value(header->value().data(), header->value().size());
   std::optional<std::pair<std::string, std::string>> basic = parse_basic_authorization(value);
   if (!basic) return unauthorized_response("HTTP Basic authentication required");
-  if (credentials == nullptr || !credentials->check_password(basic->first, basic->second)) {
-    return unauthorized_response("wrong user name or password");
+  if (credentials == nullptr) return unauthorized_response("wrong user name or password");
+  const LoginCheck login =
+      credentials->check_password(basic->first, basic->second, login_client_key(client));
+  switch (login.result) {
+    case LoginResult::kOk:
+      return std::nullopt;
+    case LoginResult::kWrong:
+      return unauthorized_response("wrong user name or password");
+    case LoginResult::kLimited:
+    case LoginResult::kBusy: {
+      const bool limited = login.result == LoginResult::kLimited;
+      Response response = error_response(
+          limited ? http::status::too_many_requests : http::status::service_unavailable,
+          limited ? "too many failed logins from this address; try again later"
+                  : "busy checking passwords; try again shortly");
+      response.set(http::field::retry_after, std::to_string(login.retry_after.count()));
+      return response;
+    }
   }
-  return std::nullopt;
+  return unauthorized_response("wrong user name or password");
 }
 
 std::optional<std::string> request_api_key(const Request& request) {
@@ -71,8 +97,8 @@ std::optional<std::string> request_api_key(const Request& request) {
   return std::nullopt;
 }
 
-std::optional<std::string> check_request_api_key(const Request& request,
-                                                 CredentialStore& credentials) {
+std::optional<KeyEntry> check_request_api_key(const Request& request,
+                                              CredentialStore& credentials) {
   std::optional<std::string> key = request_api_key(request);
   if (!key) return std::nullopt;
   return credentials.check_api_key(*key);

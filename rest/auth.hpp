@@ -9,6 +9,7 @@
 // false; kApiKey routes are left to their handler, which checks the API key. Missing or wrong
 // credentials: 401 with `WWW-Authenticate: Basic realm="dirfeed"` and
 // a JSON error body. Without a CredentialStore there are no users: protected routes are 401.
+// Failed logins are limited per client and password hashing is bounded (CredentialStore).
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,14 +31,22 @@ std::optional<std::pair<std::string, std::string>> parse_basic_authorization(
 // 401 {"error": message} with WWW-Authenticate: Basic realm="dirfeed".
 Response unauthorized_response(std::string_view message);
 
-// nullopt when the request may proceed to a route of class `access`, else the 401 response.
+// nullopt when the request from `client` may proceed to a route of class `access`, else the
+// response: 401 (no or wrong credentials), 429 with Retry-After (too many failed logins from
+// this client), 503 with Retry-After (every password-hashing slot busy).
 std::optional<Response> check_access(const Request& request, Access access,
-                                     CredentialStore* credentials, bool anonymous_read);
+                                     const ClientAddress& client, CredentialStore* credentials,
+                                     bool anonymous_read);
+
+// The key under which failed logins of `client` are counted: the address, IPv6 by its /64
+// (one host usually holds a whole /64).
+std::string login_client_key(const ClientAddress& client);
 
 // The API key a request carries: the `x-api-key` header, else `Authorization: Api-Key KEY`.
 std::optional<std::string> request_api_key(const Request& request);
-// The name of the valid key the request carries, nullopt when none or unknown.
-std::optional<std::string> check_request_api_key(const Request& request,
-                                                 CredentialStore& credentials);
+// The entry (name, scope, tenants, products) of the valid key the request carries, nullopt
+// when none or unknown.
+std::optional<KeyEntry> check_request_api_key(const Request& request,
+                                              CredentialStore& credentials);
 
 }  // namespace dirfeed::rest

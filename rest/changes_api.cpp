@@ -371,9 +371,13 @@ Response directory_changes(const Call& call, const ApiContext& context) {
   if (!request_api_key(call.request)) {
     return changes_error(http::status::unauthorized, "missing API key: send it as x-api-key");
   }
-  if (context.credentials == nullptr ||
-      !check_request_api_key(call.request, *context.credentials)) {
-    return changes_error(http::status::unauthorized, "invalid API key");
+  const std::optional<KeyEntry> key = context.credentials == nullptr
+                                          ? std::nullopt
+                                          : check_request_api_key(call.request, *context.credentials);
+  if (!key) return changes_error(http::status::unauthorized, "invalid API key");
+  if (!key->reads_changes()) {
+    return changes_error(http::status::forbidden,
+                         "this API key is for the Directory Sync API only");
   }
   std::string error;
   const std::optional<ChangesRequest> request = parse_request(call, &error);

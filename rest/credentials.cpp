@@ -1,4 +1,5 @@
 #include "rest/credentials.hpp"
+#include "rest/router.hpp"  // percent_decode
 #include "rest/text.hpp"
 
 #include <fcntl.h>
@@ -11,7 +12,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -151,6 +154,65 @@ std::string format_users(const std::vector<UserEntry>& users) {
   return out;
 }
 
+std::string_view key_scope_name(KeyScope scope) {
+  switch (scope) {
+    case KeyScope::kChanges: return "changes";
+    case KeyScope::kDsync: return "dsync";
+    case KeyScope::kAll: break;
+  }
+  return "all";
+}
+
+std::optional<KeyScope> parse_key_scope(std::string_view name) {
+  for (KeyScope scope : {KeyScope::kAll, KeyScope::kChanges, KeyScope::kDsync}) {
+    if (name == key_scope_name(scope)) return scope;
+  }
+  return std::nullopt;
+}
+
+bool KeyEntry::covers(std::string_view tenant, std::string_view product) const {
+  const auto allows = [](const std::vector<std::string>& allowed, std::string_view value) {
+    return allowed.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+  };
+  return allows(tenants, tenant) && allows(products, product);
+}
+
+namespace {
+
+// A tenants or products field: values percent-encoded where they hold '%', ',' or a byte
+// outside printable ASCII, joined by ','.
+std::string format_values(const std::vector<std::string>& values) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const std::string& value : values) {
+    if (!out.empty()) out.push_back(',');
+    for (char c : value) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (c == '%' || c == ',' || c == ':' || byte <= 0x20 || byte >= 0x7f) {
+        out.push_back('%');
+        out.push_back(kHex[byte >> 4]);
+        out.push_back(kHex[byte & 0xf]);
+      } else {
+        out.push_back(c);
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> parse_values(std::string_view field) {
+  std::vector<std::string> values;
+  if (field.empty()) return values;
+  for (std::string_view part : split(field, ',')) {
+    std::optional<std::string> value = percent_decode(part, /*plus_is_space=*/false);
+    if (!value || value->empty()) return std::nullopt;
+    values.push_back(std::move(*value));
+  }
+  return values;
+}
+
+}  // namespace
+
 ParsedCredentials<KeyEntry> parse_keys(std::string_view text) {
   ParsedCredentials<KeyEntry> result;
   for_each_line(text, [&](int number, std::string_view line) {
@@ -158,7 +220,9 @@ ParsedCredentials<KeyEntry> parse_keys(std::string_view text) {
       result.errors.push_back({number, std::move(message)});
     };
     const std::vector<std::string_view> fields = split(line, ':');
-    if (fields.size() != 3) return fail("expected NAME:sha256:HEX");
+    if (fields.size() != 3 && fields.size() != 6) {
+      return fail("expected NAME:sha256:HEX or NAME:sha256:HEX:SCOPE:TENANTS:PRODUCTS");
+    }
     if (std::string problem = name_problem(fields[0]); !problem.empty()) return fail(problem);
     if (fields[1] != "sha256") {
       return fail("unknown hash scheme \"" + std::string(fields[1]) + "\"");
@@ -167,14 +231,36 @@ ParsedCredentials<KeyEntry> parse_keys(std::string_view text) {
     for (const KeyEntry& e : result.entries) {
       if (e.name == fields[0]) return fail("duplicate key \"" + e.name + "\"");
     }
-    result.entries.push_back({std::string(fields[0]), std::string(fields[2])});
+    KeyEntry entry;
+    entry.name = std::string(fields[0]);
+    entry.hash = std::string(fields[2]);
+    if (fields.size() == 6) {
+      std::optional<KeyScope> scope = parse_key_scope(fields[3]);
+      if (!scope) return fail("unknown scope \"" + std::string(fields[3]) + "\"");
+      std::optional<std::vector<std::string>> tenants = parse_values(fields[4]);
+      std::optional<std::vector<std::string>> products = parse_values(fields[5]);
+      if (!tenants) return fail("bad tenants");
+      if (!products) return fail("bad products");
+      entry.scope = *scope;
+      entry.tenants = std::move(*tenants);
+      entry.products = std::move(*products);
+    }
+    result.entries.push_back(std::move(entry));
   });
   return result;
 }
 
 std::string format_keys(const std::vector<KeyEntry>& keys) {
   std::string out;
-  for (const KeyEntry& e : keys) out += e.name + ":sha256:" + e.hash + "\n";
+  for (const KeyEntry& e : keys) {
+    out += e.name + ":sha256:" + e.hash;
+    // A key for everything keeps the short form older dirfeeds read.
+    if (e.scope != KeyScope::kAll || e.restricted()) {
+      out += ":" + std::string(key_scope_name(e.scope)) + ":" + format_values(e.tenants) + ":" +
+             format_values(e.products);
+    }
+    out += "\n";
+  }
   return out;
 }
 
@@ -235,14 +321,16 @@ void write_file_atomically(const std::string& path, std::string_view content, mo
 }
 
 CredentialStore::CredentialStore(std::string users_file, std::string keys_file,
-                                 std::chrono::milliseconds recheck, Clock clock, Warn warn)
+                                 std::chrono::milliseconds recheck, Clock clock, Warn warn,
+                                 int rehash_below)
     : users_file_(std::move(users_file)),
       keys_file_(std::move(keys_file)),
       recheck_(recheck),
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
       warn_(std::move(warn)),
       cache_secret_(random_bytes(32)),
-      dummy_(hash_password("", random_bytes(16))) {}
+      dummy_(hash_password("", random_bytes(16))),
+      rehash_below_(rehash_below) {}
 
 CredentialStore::FileState CredentialStore::stat_file(const std::string& path) {
   struct stat st {};
@@ -284,7 +372,7 @@ void CredentialStore::refresh_locked() {
       if (std::optional<std::string> text = read_credentials_file(keys_file_)) {
         ParsedCredentials<KeyEntry> parsed = parse_keys(*text);
         report(keys_file_, parsed.errors);
-        for (KeyEntry& e : parsed.entries) keys_[e.hash] = std::move(e.name);
+        for (KeyEntry& e : parsed.entries) keys_[e.hash] = std::move(e);
       }
     } catch (const std::exception& e) {
       if (warn_) warn_(e.what());
@@ -305,43 +393,118 @@ std::string CredentialStore::cache_key(std::string_view user, std::string_view p
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
-bool CredentialStore::check_password(std::string_view user, std::string_view password) {
+CredentialStore::Allowance& CredentialStore::allowance_locked(
+    const std::string& client, std::chrono::steady_clock::time_point now) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) {
+    if (clients_.size() >= kMaxLoginClients) {
+      std::erase_if(clients_, [&](const auto& item) {
+        return item.second.tokens + (now - item.second.updated) / kLoginFailureRefill >=
+               kLoginFailureBurst;
+      });
+      if (clients_.size() >= kMaxLoginClients) clients_.clear();
+    }
+    it = clients_.emplace(client, Allowance{kLoginFailureBurst, now}).first;
+  }
+  Allowance& allowance = it->second;
+  const double refilled = std::chrono::duration<double>(now - allowance.updated) /
+                          std::chrono::duration<double>(kLoginFailureRefill);
+  allowance.tokens = std::min<double>(kLoginFailureBurst, allowance.tokens + refilled);
+  allowance.updated = now;
+  return allowance;
+}
+
+LoginCheck CredentialStore::check_password(std::string_view user, std::string_view password,
+                                           std::string_view client) {
   const std::string key = cache_key(user, password);
+  const std::string client_key(client);
   UserEntry entry;
   bool known = false;
   {
     std::lock_guard lock(mutex_);
     refresh_locked();
-    if (auto it = cache_.find(key); it != cache_.end() && it->second == user) return true;
+    if (auto it = cache_.find(key); it != cache_.end() && it->second == user) {
+      return {LoginResult::kOk};
+    }
+    const auto now = clock_();
+    const Allowance& allowance = allowance_locked(client_key, now);
+    if (allowance.tokens < 1) {
+      const auto wait = std::chrono::duration<double>(kLoginFailureRefill) * (1 - allowance.tokens);
+      return {LoginResult::kLimited,
+              std::chrono::seconds(static_cast<int64_t>(std::ceil(wait.count())))};
+    }
+    if (hashing_ >= kMaxConcurrentPasswordHashes) {
+      return {LoginResult::kBusy, std::chrono::seconds(1)};
+    }
+    ++hashing_;
     if (auto it = users_.find(std::string(user)); it != users_.end()) {
       entry = it->second;
       known = true;
     }
     ++pbkdf2_runs_;
   }
-  // PBKDF2 outside the lock, one run at a time; unknown users cost the same as known ones.
+  // PBKDF2 outside the lock, in one of the hashing slots; unknown users cost the same.
   bool ok = false;
-  {
-    std::lock_guard gate(pbkdf2_gate_);
+  try {
     ok = verify_password(known ? entry : dummy_, password) && known;
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    --hashing_;
+    throw;
   }
-  std::lock_guard lock(mutex_);
-  if (!ok) {
-    // Drop what was cached for this user: a failed check is a reason to verify afresh.
-    std::erase_if(cache_, [&](const auto& item) { return item.second == user; });
-    return false;
+  {
+    std::lock_guard lock(mutex_);
+    --hashing_;
+    if (!ok) {
+      allowance_locked(client_key, clock_()).tokens -= 1;
+      return {LoginResult::kWrong};
+    }
+    // Cache only if the entry is still the one verified (no reload in between).
+    auto it = users_.find(entry.name);
+    if (it == users_.end() || it->second.hash != entry.hash || it->second.salt != entry.salt) {
+      return {LoginResult::kOk};
+    }
+    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+    cache_[key] = entry.name;
   }
-  // Cache only if the entry is still the one verified (no reload in between).
-  auto it = users_.find(entry.name);
-  if (it == users_.end() || it->second.hash != entry.hash || it->second.salt != entry.salt) {
-    return true;
-  }
-  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-  cache_[key] = entry.name;
-  return true;
+  if (entry.iterations < rehash_below_) rehash(entry, password);
+  return {LoginResult::kOk};
 }
 
-std::optional<std::string> CredentialStore::check_api_key(std::string_view key) {
+void CredentialStore::rehash(const UserEntry& entry, std::string_view password) {
+  const std::filesystem::path file(users_file_);
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
+  if (::access(users_file_.c_str(), W_OK) != 0 || ::access(dir.c_str(), W_OK) != 0) {
+    if (warn_) {
+      warn_(users_file_ + ": " + entry.name + "'s password hash has " +
+            std::to_string(entry.iterations) + " PBKDF2 iterations (new ones have " +
+            std::to_string(kPasswordIterations) +
+            ") and this process may not rewrite the file; `dirfeed api add-user --user " +
+            entry.name + "` re-hashes it");
+    }
+    return;
+  }
+  const UserEntry stronger = hash_password(entry.name, password);
+  std::lock_guard lock(mutex_);
+  try {
+    std::optional<std::string> text = read_credentials_file(users_file_);
+    if (!text) return;
+    ParsedCredentials<UserEntry> parsed = parse_users(*text);
+    if (!parsed.errors.empty()) return;  // never rewrite away lines an admin must fix
+    bool replaced = false;
+    for (UserEntry& e : parsed.entries) {
+      if (e.name == entry.name && e.salt == entry.salt && e.hash == entry.hash) {
+        e = stronger;
+        replaced = true;
+      }
+    }
+    if (replaced) write_file_atomically(users_file_, format_users(parsed.entries));
+  } catch (const std::exception& e) {
+    if (warn_) warn_(e.what());
+  }
+}
+
+std::optional<KeyEntry> CredentialStore::check_api_key(std::string_view key) {
   const std::string hash = api_key_hash(key);
   std::lock_guard lock(mutex_);
   refresh_locked();

@@ -13,12 +13,17 @@
 //
 // Keys file: text, one key per line, same comment rules:
 //
-//   NAME:sha256:HEX
+//   NAME:sha256:HEX                             (a key for everything, as before scopes)
+//   NAME:sha256:HEX:SCOPE:TENANTS:PRODUCTS
 //
 // HEX is the lower-case SHA-256 of the whole key as the client sends it ("dfk_" and 43
 // base64url characters for 32 random bytes). A fast hash is right here: keys are
 // high-entropy, unlike passwords. The key itself is shown once (`dirfeed api add-key`) and
-// never stored.
+// never stored. SCOPE is `all`, `changes` (the Directory Changes API only) or `dsync` (the
+// Directory Sync API only); TENANTS and PRODUCTS are comma-separated lists (empty: any) of
+// the Directory Sync tenants and products the key may see and manage, each value
+// percent-encoded where it holds '%', ',' or a byte outside printable ASCII (tenants and
+// products never hold ':').
 //
 // Names: non-empty, at most 128 bytes, no ':', no whitespace or control characters.
 // Malformed lines are reported (file:line: message) and skipped; a missing file means no
@@ -34,14 +39,17 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "proto/guid.hpp"  // base64_encode / base64_decode
 
 namespace dirfeed::rest {
 
-inline constexpr int kPasswordIterations = 210000;
-inline constexpr int kMinPasswordIterations = 1000;  // only tests write fewer than the default
+// OWASP's 2023 figure for PBKDF2-HMAC-SHA256. Hashes with fewer (but at least the minimum)
+// still verify, and are re-hashed with this count on their next successful login.
+inline constexpr int kPasswordIterations = 600000;
+inline constexpr int kMinPasswordIterations = 100000;  // fewer: the line is refused
 inline constexpr std::string_view kKeyPrefix = "dfk_";
 
 struct UserEntry {
@@ -51,9 +59,35 @@ struct UserEntry {
   std::string hash;  // raw bytes (32)
 };
 
+// Which API a key opens (see the keys file above).
+enum class KeyScope { kAll, kChanges, kDsync };
+
+// "all", "changes", "dsync"; and back (nullopt for anything else).
+std::string_view key_scope_name(KeyScope scope);
+std::optional<KeyScope> parse_key_scope(std::string_view name);
+
 struct KeyEntry {
+  KeyEntry() = default;
+  KeyEntry(std::string name, std::string hash, KeyScope scope = KeyScope::kAll,
+           std::vector<std::string> tenants = {}, std::vector<std::string> products = {})
+      : name(std::move(name)),
+        hash(std::move(hash)),
+        scope(scope),
+        tenants(std::move(tenants)),
+        products(std::move(products)) {}
+
   std::string name;
   std::string hash;  // lower-case hex SHA-256 of the key
+  KeyScope scope = KeyScope::kAll;
+  std::vector<std::string> tenants;   // empty: every tenant
+  std::vector<std::string> products;  // empty: every product
+
+  bool reads_changes() const { return scope != KeyScope::kDsync; }
+  bool uses_dsync() const { return scope != KeyScope::kChanges; }
+  // Whether the key may see and manage the Directory Sync directories of tenant/product.
+  bool covers(std::string_view tenant, std::string_view product) const;
+  // Whether it is limited to some tenants or products (so a list must name them).
+  bool restricted() const { return !tenants.empty() || !products.empty(); }
 };
 
 // A line that could not be read: its number (from 1) and why.
@@ -102,27 +136,60 @@ std::optional<std::string> read_credentials_file(const std::string& path);
 // a member). Throws std::runtime_error on failure and leaves no temp file behind.
 void write_file_atomically(const std::string& path, std::string_view content, mode_t mode = 0640);
 
+// Failed logins allowed per client address before it must wait (kLimited), and how often
+// one more is allowed after that: 10 at once, then 10 a minute. IPv6 clients count by /64.
+inline constexpr int kLoginFailureBurst = 10;
+inline constexpr std::chrono::seconds kLoginFailureRefill{6};
+// Client addresses whose failures are remembered; beyond, the ones that have waited enough
+// are forgotten first, then all (memory stays bounded under a spread-out flood).
+inline constexpr size_t kMaxLoginClients = 10000;
+// PBKDF2 runs at once, on the calling (API) threads; a check that finds them all taken is
+// kBusy at once instead of queueing, so a flood of wrong passwords never holds every API
+// thread and health checks and cached logins are answered. Below the API's 4 threads.
+inline constexpr int kMaxConcurrentPasswordHashes = 2;
+
+// What a password check found.
+enum class LoginResult {
+  kOk,       // user and password match
+  kWrong,    // they do not (or no such user)
+  kLimited,  // too many failures from this client: try after retry_after
+  kBusy,     // every hashing slot is taken: try again shortly
+};
+struct LoginCheck {
+  LoginResult result = LoginResult::kWrong;
+  std::chrono::seconds retry_after{0};  // kLimited, kBusy: when to try again
+  explicit operator bool() const { return result == LoginResult::kOk; }
+};
+
 // The users and keys the server checks requests against. Each check stats the files at most
 // once per `recheck` (default 1 s) and reloads a file whose inode, size or mtime changed, so
 // `dirfeed api ...` takes effect without a restart. Successful password checks are cached
 // (keyed by HMAC-SHA256 of user and password under a per-process random key; the password is
-// never kept), so clients sending Basic auth on every request pay PBKDF2 once; any reload of
-// the users file and any failed check of a user drop that user's cached entries. At most one
-// PBKDF2 runs at a time. Thread-safe.
+// never kept), so clients sending Basic auth on every request pay PBKDF2 once; a reload of
+// the users file drops the cache, a failed check drops nothing (it cannot match another
+// password's entry). Failed checks are limited per client address and PBKDF2 runs per
+// kMaxConcurrentPasswordHashes (see above). A successful login with a hash of fewer than
+// kPasswordIterations re-hashes it into the users file when this process may write it (a
+// run by hand; not under the unit's read-only /etc: then `dirfeed api add-user` re-hashes).
+// Thread-safe.
 class CredentialStore {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
   // Reports malformed lines and unreadable files ("file:line: message"); default: ignored.
   using Warn = std::function<void(const std::string&)>;
 
+  // `rehash_below`: hashes of fewer iterations are re-hashed on a successful login (tests
+  // lower it to keep their fast hashes).
   CredentialStore(std::string users_file, std::string keys_file,
                   std::chrono::milliseconds recheck = std::chrono::seconds(1), Clock clock = {},
-                  Warn warn = {});
+                  Warn warn = {}, int rehash_below = kPasswordIterations);
 
-  // Whether user:password is a valid Basic credential. Unknown users cost a PBKDF2 run too.
-  bool check_password(std::string_view user, std::string_view password);
-  // The name of the key, or nullopt when it is not a known key.
-  std::optional<std::string> check_api_key(std::string_view key);
+  // Whether user:password is a valid Basic credential, from `client` (an address, for the
+  // failure limit; "" counts as one client). Unknown users cost a PBKDF2 run too.
+  LoginCheck check_password(std::string_view user, std::string_view password,
+                            std::string_view client = "");
+  // The key's entry (name, scope, tenants, products), or nullopt when it is not a known key.
+  std::optional<KeyEntry> check_api_key(std::string_view key);
 
   // Counters for tests and metrics.
   uint64_t pbkdf2_runs() const;
@@ -137,9 +204,18 @@ class CredentialStore {
     int64_t mtime_ns = 0;
     bool operator==(const FileState&) const = default;
   };
+  // Failed-login allowance of one client: kLoginFailureBurst tokens, one back per refill.
+  struct Allowance {
+    double tokens = kLoginFailureBurst;
+    std::chrono::steady_clock::time_point updated;
+  };
   void refresh_locked();
   static FileState stat_file(const std::string& path);
   std::string cache_key(std::string_view user, std::string_view password) const;
+  // The client's allowance brought up to `now` (created full; the table bounded).
+  Allowance& allowance_locked(const std::string& client, std::chrono::steady_clock::time_point now);
+  // Re-hashes `entry` with kPasswordIterations in the users file, if it is still the one there.
+  void rehash(const UserEntry& entry, std::string_view password);
 
   const std::string users_file_;
   const std::string keys_file_;
@@ -148,18 +224,17 @@ class CredentialStore {
   const Warn warn_;
   const std::string cache_secret_;  // per-process random HMAC key
   const UserEntry dummy_;           // checked for unknown users (same cost as a known one)
+  const int rehash_below_;
 
   mutable std::mutex mutex_;
-  // Held during each PBKDF2 run: a flood of wrong passwords costs at most one core, so the
-  // pollers keep the other. Such a flood can still occupy the API's threads (waiting here);
-  // there is no per-client limit.
-  std::mutex pbkdf2_gate_;
+  int hashing_ = 0;  // PBKDF2 runs under way (at most kMaxConcurrentPasswordHashes)
   std::optional<std::chrono::steady_clock::time_point> last_check_;
   FileState users_state_;
   FileState keys_state_;
   std::unordered_map<std::string, UserEntry> users_;
-  std::unordered_map<std::string, std::string> keys_;     // hash -> name
+  std::unordered_map<std::string, KeyEntry> keys_;        // hash -> entry
   std::unordered_map<std::string, std::string> cache_;    // HMAC -> user name
+  std::unordered_map<std::string, Allowance> clients_;    // client (IPv6: /64) -> allowance
   uint64_t pbkdf2_runs_ = 0;
   uint64_t reloads_ = 0;
 };

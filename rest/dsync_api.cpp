@@ -63,17 +63,40 @@ Response success(http::status status, const WriteData& write_data) {
   return json_response(status, std::move(body));
 }
 
-// nullopt when the request carries a known API key, else the 401.
-std::optional<Response> refuse_without_key(const Call& call, const ApiContext& context) {
+// The valid API key the request carries when it may use the Directory Sync API; else nullopt
+// and the 401 (no key, unknown key) or 403 (a Directory Changes key) in *refusal.
+std::optional<KeyEntry> dsync_key(const Call& call, const ApiContext& context,
+                                  Response* refusal) {
   if (!request_api_key(call.request)) {
-    return failure(http::status::unauthorized,
-                   "an API key is required (Authorization: Api-Key KEY)");
+    *refusal = failure(http::status::unauthorized,
+                       "an API key is required (Authorization: Api-Key KEY)");
+    return std::nullopt;
   }
-  if (context.credentials == nullptr ||
-      !check_request_api_key(call.request, *context.credentials)) {
-    return failure(http::status::unauthorized, "unknown API key");
+  std::optional<KeyEntry> key = context.credentials == nullptr
+                                    ? std::nullopt
+                                    : check_request_api_key(call.request, *context.credentials);
+  if (!key) {
+    *refusal = failure(http::status::unauthorized, "unknown API key");
+  } else if (!key->uses_dsync()) {
+    *refusal = failure(http::status::forbidden,
+                       "this API key is for the Directory Changes API only");
+    key.reset();
   }
-  return std::nullopt;
+  return key;
+}
+
+// 403 for a create or list naming a tenant/product the key does not cover.
+Response outside_scope() {
+  return failure(http::status::forbidden, "this API key does not cover that tenant and product");
+}
+
+// The directory of `id` when it exists and `key` covers it: outside its scope a directory is
+// absent, so a key learns nothing of other tenants' directories.
+std::optional<pb::Directory> visible_directory(const ApiContext& context, const KeyEntry& key,
+                                               const std::string& id) {
+  std::optional<pb::Directory> directory = context.store.directory(id);
+  if (directory && !key.covers(directory->tenant(), directory->product())) directory.reset();
+  return directory;
 }
 
 // ---- DNs and domains -----------------------------------------------------------------------
@@ -245,8 +268,8 @@ class BodyFields {
 };
 
 // Applies the members POST and PATCH share (name, webhook_url, webhook_secret,
-// webhook_batch_size, log_webhook_events) that `body` gives to `directory`; an empty name
-// keeps the current one. Returns what is wrong, "" when nothing is.
+// webhook_batch_size, log_webhook_events, include_api_users) that `body` gives to
+// `directory`; an empty name keeps the current one. Returns what is wrong, "" when nothing is.
 std::string apply_settings(const JsonValue& body, pb::Directory& directory) {
   BodyFields fields(body);
   const std::optional<std::string> name = fields.string("name");
@@ -254,6 +277,7 @@ std::string apply_settings(const JsonValue& body, pb::Directory& directory) {
   const std::optional<std::string> secret = fields.string("webhook_secret");
   const std::optional<uint32_t> batch = fields.count("webhook_batch_size", kMaxWebhookBatchSize);
   const std::optional<bool> log = fields.boolean("log_webhook_events");
+  const std::optional<bool> api_users = fields.boolean("include_api_users");
   if (!fields.problem().empty()) return fields.problem();
   if (url && !url->empty()) {
     // The grammar the webhook client sends to (rest/webhook_client.hpp).
@@ -265,6 +289,7 @@ std::string apply_settings(const JsonValue& body, pb::Directory& directory) {
   if (secret) directory.set_webhook_secret(*secret);
   if (batch) directory.set_webhook_batch_size(*batch);
   if (log) directory.set_log_webhook_events(*log);
+  if (api_users) directory.set_include_api_users(*api_users);
   return "";
 }
 
@@ -308,6 +333,8 @@ void write_directory(JsonWriter& json, const pb::Directory& directory) {
   }
   json.key("webhook_batch_size");
   json.number(directory.webhook_batch_size());
+  json.key("include_api_users");
+  json.boolean(directory.include_api_users());
   json.end_object();
 }
 
@@ -342,18 +369,22 @@ std::vector<pb::Directory> directories_of(const changefeed::Store& store, std::s
 // The directory a users or groups request names (see dsync_api.hpp); nullopt and *refusal
 // when it names none.
 std::optional<pb::Directory> requested_directory(const Call& call, const ApiContext& context,
-                                                 Response* refusal) {
+                                                 const KeyEntry& key, Response* refusal) {
   const std::optional<std::string_view> id = call.query_param("directoryId");
   const std::optional<std::string_view> tenant = call.query_param("tenant");
   const std::optional<std::string_view> product = call.query_param("product");
   std::optional<pb::Directory> directory;
   if (id) {
-    directory = context.store.directory(std::string(*id));
+    directory = visible_directory(context, key, std::string(*id));
     if (directory && ((tenant && *tenant != directory->tenant()) ||
                       (product && *product != directory->product()))) {
       directory.reset();
     }
   } else if (tenant && product) {
+    if (!key.covers(*tenant, *product)) {
+      *refusal = outside_scope();
+      return std::nullopt;
+    }
     std::vector<pb::Directory> found = directories_of(context.store, *tenant, *product);
     if (!found.empty()) directory = std::move(found.front());
   } else {
@@ -411,14 +442,13 @@ struct ObjectList {
 };
 
 Response object_list(const Call& call, const ApiContext& context, pb::ObjectKind kind) {
-  if (std::optional<Response> refused = refuse_without_key(call, context)) {
-    return std::move(*refused);
-  }
+  Response refusal;
+  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
+  if (!key) return refusal;
   std::string problem;
   const std::optional<Page> page = requested_page(call, &problem);
   if (!page) return bad_request(problem);
-  Response refusal;
-  std::optional<pb::Directory> directory = requested_directory(call, context, &refusal);
+  std::optional<pb::Directory> directory = requested_directory(call, context, *key, &refusal);
   if (!directory) return refusal;
 
   auto list = std::make_shared<ObjectList>(std::move(*directory), kind, *page);
@@ -467,11 +497,9 @@ std::optional<pb::DirectoryObject> requested_object(const Call& call, const ApiC
                                                     pb::ObjectKind kind,
                                                     std::optional<pb::Directory>* directory,
                                                     Response* refusal) {
-  if (std::optional<Response> refused = refuse_without_key(call, context)) {
-    *refusal = std::move(*refused);
-    return std::nullopt;
-  }
-  *directory = requested_directory(call, context, refusal);
+  const std::optional<KeyEntry> key = dsync_key(call, context, refusal);
+  if (!key) return std::nullopt;
+  *directory = requested_directory(call, context, *key, refusal);
   if (!*directory) return std::nullopt;
   std::optional<pb::DirectoryObject> object;
   if (std::optional<std::string> guid = guid_from_text(call.path_param("id"))) {
@@ -488,9 +516,9 @@ std::optional<pb::DirectoryObject> requested_object(const Call& call, const ApiC
 }  // namespace
 
 Response dsync_create_directory(const Call& call, const ApiContext& context) {
-  if (std::optional<Response> refused = refuse_without_key(call, context)) {
-    return std::move(*refused);
-  }
+  Response refusal;
+  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
+  if (!key) return refusal;
   if (context.writable_store == nullptr) return read_only();
   std::string problem;
   const std::optional<JsonValue> body = body_object(call, &problem);
@@ -510,6 +538,7 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
   if (tenant->find(':') != std::string::npos || product->find(':') != std::string::npos) {
     return bad_request("tenant and product must not contain ':'");
   }
+  if (!key->covers(*tenant, *product)) return outside_scope();
   if (type && *type != kType) {
     return bad_request("unsupported type \"" + *type + "\": the accepted type is \"" +
                        std::string(kType) + "\"");
@@ -569,14 +598,15 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
 }
 
 Response dsync_list_directories(const Call& call, const ApiContext& context) {
-  if (std::optional<Response> refused = refuse_without_key(call, context)) {
-    return std::move(*refused);
-  }
+  Response refusal;
+  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
+  if (!key) return refusal;
   const std::optional<std::string_view> tenant = call.query_param("tenant");
   const std::optional<std::string_view> product = call.query_param("product");
   if (!tenant || tenant->empty() || !product || product->empty()) {
     return bad_request("tenant and product are required");
   }
+  if (!key->covers(*tenant, *product)) return outside_scope();
   const std::vector<pb::Directory> found = directories_of(context.store, *tenant, *product);
   return success(http::status::ok, [&](JsonWriter& json) {
     json.begin_array();
@@ -586,18 +616,19 @@ Response dsync_list_directories(const Call& call, const ApiContext& context) {
 }
 
 Response dsync_get_directory(const Call& call, const ApiContext& context) {
-  if (std::optional<Response> refused = refuse_without_key(call, context)) {
-    return std::move(*refused);
-  }
-  const std::optional<pb::Directory> directory = context.store.directory(call.path_param("id"));
+  Response refusal;
+  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
+  if (!key) return refusal;
+  const std::optional<pb::Directory> directory =
+      visible_directory(context, *key, call.path_param("id"));
   if (!directory) return directory_not_found();
   return directory_response(http::status::ok, *directory);
 }
 
 Response dsync_update_directory(const Call& call, const ApiContext& context) {
-  if (std::optional<Response> refused = refuse_without_key(call, context)) {
-    return std::move(*refused);
-  }
+  Response refusal;
+  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
+  if (!key) return refusal;
   if (context.writable_store == nullptr) return read_only();
   std::string problem;
   const std::optional<JsonValue> body = body_object(call, &problem);
@@ -606,25 +637,32 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
   // interleave (no lost field, no deleted directory brought back).
   pb::Directory updated;
   bool found = false;
+  bool hidden = false;
   const changefeed::Status status = context.writable_store->update_directory(
       call.path_param("id"),
       [&](pb::Directory& directory) {
+        if (!key->covers(directory.tenant(), directory.product())) {
+          hidden = true;  // as absent: see visible_directory
+          return false;
+        }
         problem = apply_settings(*body, directory);
         updated = directory;
         return problem.empty();
       },
       &found);
   if (!status.is_ok()) return store_failure(status);
-  if (!found) return directory_not_found();
+  if (!found || hidden) return directory_not_found();
   if (!problem.empty()) return bad_request(problem);
   return directory_response(http::status::ok, updated);
 }
 
 Response dsync_delete_directory(const Call& call, const ApiContext& context) {
-  if (std::optional<Response> refused = refuse_without_key(call, context)) {
-    return std::move(*refused);
-  }
+  Response refusal;
+  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
+  if (!key) return refusal;
   if (context.writable_store == nullptr) return read_only();
+  // Tenant and product never change, so the check before the delete stays true.
+  if (!visible_directory(context, *key, call.path_param("id"))) return directory_not_found();
   bool existed = false;
   const changefeed::Status status =
       context.writable_store->delete_directory(call.path_param("id"), &existed);

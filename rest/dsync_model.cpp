@@ -48,6 +48,7 @@ std::string user_name(const pb::DirectoryObject& user) {
 }  // namespace
 
 bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& object) {
+  if (!object.from_directory() && !directory.include_api_users()) return false;
   if (lower(object.domain()) != lower(directory.domain())) return false;
   if (directory.base_dns_size() > 0 &&
       std::none_of(directory.base_dns().begin(), directory.base_dns().end(),

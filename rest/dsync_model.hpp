@@ -12,8 +12,8 @@
 
 namespace dirfeed::rest {
 
-// Whether `object` (a user or group) is in the view of `directory`: it belongs to the
-// directory's domain; when base_dns is set, its DN is one of them or under one (compared
+// Whether `object` (a user or group) is in the view of `directory`: it was read from AD, or
+// the directory has include_api_users; it belongs to the directory's domain; when base_dns is set, its DN is one of them or under one (compared
 // case-insensitively); when group_guid is set, it is that group or a direct member of it
 // (member_of, so the primary group counts).
 bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& object);

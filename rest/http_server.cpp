@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <type_traits>
@@ -94,6 +95,15 @@ ssl::context make_tls_context(const TlsFiles& files) {
   return context;
 }
 
+// IPv4-mapped IPv6 (a dual-stack listener) as IPv4, so one client is one key.
+ClientAddress client_address(const tcp::endpoint& peer) {
+  const ClientAddress address = peer.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address;
+}
+
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -146,11 +156,11 @@ Response streamed_response(http::status status, std::string content_type,
 // sessions, so it outlives every pending handler. Thread-safe: sessions end on any thread.
 class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(asio::io_context& io, const ServerOptions& options, Handler handler);
+  Listener(asio::io_context& io, const ServerOptions& options, Handler handler, Screen screen);
 
   void accept();
   void stop();
-  void forget(HttpServer::Session* session);
+  void forget(HttpServer::Session* session, const ClientAddress& client);
   // Counts a request answered before the handler (ServerOptions::on_rejected).
   void rejected(http::status status) const {
     if (options_.on_rejected) options_.on_rejected(static_cast<unsigned>(status));
@@ -158,6 +168,7 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
 
   const ServerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
+  const Screen& screen() const { return screen_; }
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
  private:
@@ -169,10 +180,12 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
 
   const ServerOptions options_;
   const Handler handler_;
+  const Screen screen_;
   std::optional<ssl::context> tls_context_;  // set: HTTPS
   tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
   std::unordered_map<HttpServer::Session*, std::weak_ptr<HttpServer::Session>> sessions_;
+  std::map<ClientAddress, size_t> per_client_;  // open sessions by client address
   bool paused_ = false;  // at max_connections: accept() again when one closes
   bool stopped_ = false;
 };
@@ -195,12 +208,13 @@ class HttpServer::BasicSession final : public HttpServer::Session {
 
  public:
   template <class... StreamArgs>
-  BasicSession(std::shared_ptr<HttpServer::Listener> listener, StreamArgs&&... stream_args)
-      : stream_(std::forward<StreamArgs>(stream_args)...), listener_(std::move(listener)) {
-    beast::error_code ignored;
-    peer_ = lowest().socket().remote_endpoint(ignored);
-  }
-  ~BasicSession() override { listener_->forget(this); }
+  BasicSession(std::shared_ptr<HttpServer::Listener> listener, const tcp::endpoint& peer,
+               StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
+        peer_(peer),
+        client_(client_address(peer)),
+        listener_(std::move(listener)) {}
+  ~BasicSession() override { listener_->forget(this, client_); }
 
   void run() override {
     asio::dispatch(lowest().get_executor(), beast::bind_front_handler(&BasicSession::start, self()));
@@ -238,13 +252,41 @@ class HttpServer::BasicSession final : public HttpServer::Session {
     read();
   }
 
+  // Reads the next request's header (within header_timeout), then screens it, then reads its
+  // body (within io_timeout).
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(listener_->options().header_limit));
     parser_->body_limit(listener_->options().body_limit);
+    lowest().expires_after(listener_->options().header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&BasicSession::on_header, self()));
+  }
+
+  void on_header(beast::error_code error, size_t) {
+    if (error) return on_read(error, 0);
+    if (const Screen& screen = listener_->screen()) {
+      std::optional<Response> refused;
+      try {
+        refused = screen(parser_->get(), client_);
+      } catch (const std::exception& e) {
+        refused = internal_error(e);
+      }
+      if (refused) {
+        refused->version(parser_->get().version());
+        return write(std::move(*refused), false);
+      }
+    }
+    if (parser_->is_done()) return on_read({}, 0);
     lowest().expires_after(listener_->options().io_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&BasicSession::on_read, self()));
+  }
+
+  // A 500 whose body says nothing of the cause; the cause goes to the log.
+  Response internal_error(const std::exception& e) {
+    BOOST_LOG_TRIVIAL(error) << "api: request from " << peer_ << " failed: " << e.what();
+    return error_response(http::status::internal_server_error, "internal error");
   }
 
   void on_read(beast::error_code error, size_t) {
@@ -266,9 +308,9 @@ class HttpServer::BasicSession final : public HttpServer::Session {
     const Request& request = parser_->get();
     Response response;
     try {
-      response = listener_->handler()(request);
+      response = listener_->handler()(request, client_);
     } catch (const std::exception& e) {
-      response = error_response(http::status::internal_server_error, e.what());
+      response = internal_error(e);
     }
     response.version(request.version());
     write(std::move(response), request.keep_alive());
@@ -331,7 +373,8 @@ class HttpServer::BasicSession final : public HttpServer::Session {
   }
 
   Stream stream_;
-  tcp::endpoint peer_;  // for the log
+  const tcp::endpoint peer_;    // for the log
+  const ClientAddress client_;  // for the handlers and the per-client cap
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<Response> response_;
@@ -341,10 +384,11 @@ class HttpServer::BasicSession final : public HttpServer::Session {
 };
 
 HttpServer::Listener::Listener(asio::io_context& io, const ServerOptions& options,
-                               Handler handler)
+                               Handler handler, Screen screen)
     : io_(io),
       options_(options),
       handler_(std::move(handler)),
+      screen_(std::move(screen)),
       tls_context_(options.tls ? std::optional<ssl::context>(make_tls_context(*options.tls))
                                : std::nullopt),
       acceptor_(io),
@@ -385,11 +429,23 @@ void HttpServer::Listener::on_accept(beast::error_code error, tcp::socket socket
       });
       return;
     }
+    beast::error_code ignored;
+    const tcp::endpoint peer = socket.remote_endpoint(ignored);
+    size_t& open = per_client_[client_address(peer)];
+    if (open >= options_.max_connections_per_client) {
+      // Closed at once (the socket goes out of scope): this client holds its share.
+      BOOST_LOG_TRIVIAL(debug) << "api: " << peer << " has " << open
+                               << " connections open; refused another";
+      accept_locked();
+      return;
+    }
+    ++open;
     if (tls_context_) {
-      session = std::make_shared<BasicSession<TlsStream>>(shared_from_this(), std::move(socket),
-                                                           *tls_context_);
+      session = std::make_shared<BasicSession<TlsStream>>(shared_from_this(), peer,
+                                                          std::move(socket), *tls_context_);
     } else {
-      session = std::make_shared<BasicSession<PlainStream>>(shared_from_this(), std::move(socket));
+      session = std::make_shared<BasicSession<PlainStream>>(shared_from_this(), peer,
+                                                            std::move(socket));
     }
     sessions_.emplace(session.get(), session);
     accept_locked();
@@ -397,9 +453,12 @@ void HttpServer::Listener::on_accept(beast::error_code error, tcp::socket socket
   session->run();
 }
 
-void HttpServer::Listener::forget(HttpServer::Session* session) {
+void HttpServer::Listener::forget(HttpServer::Session* session, const ClientAddress& client) {
   std::lock_guard lock(mutex_);
   sessions_.erase(session);
+  if (auto it = per_client_.find(client); it != per_client_.end() && --it->second == 0) {
+    per_client_.erase(it);
+  }
   if (paused_ && !stopped_) {
     paused_ = false;
     accept_locked();
@@ -424,8 +483,9 @@ void HttpServer::Listener::stop() {
   for (auto& session : open) session->close();
 }
 
-HttpServer::HttpServer(asio::io_context& io, const ServerOptions& options, Handler handler)
-    : listener_(std::make_shared<Listener>(io, options, std::move(handler))),
+HttpServer::HttpServer(asio::io_context& io, const ServerOptions& options, Handler handler,
+                       Screen screen)
+    : listener_(std::make_shared<Listener>(io, options, std::move(handler), std::move(screen))),
       endpoint_(listener_->local_endpoint()) {}
 
 HttpServer::~HttpServer() { stop(); }

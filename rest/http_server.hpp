@@ -58,10 +58,20 @@ using Response = boost::beast::http::response<ResponseBody>;
 Response streamed_response(boost::beast::http::status status, std::string content_type,
                            ResponseBody::Stream stream);
 
+// The address a connection comes from (IPv4-mapped IPv6 addresses as IPv4).
+using ClientAddress = boost::asio::ip::address;
+
 // Turns a request into a response. Runs on the connection's strand, on one of the threads
 // running the io_context: while it blocks (store reads, a PBKDF2 check), that connection
-// waits and the other threads serve the others. An exception it throws becomes a 500.
-using Handler = std::function<Response(const Request&)>;
+// waits and the other threads serve the others. An exception it throws becomes a 500 with a
+// generic message (the exception's text goes to the log only).
+using Handler = std::function<Response(const Request&, const ClientAddress&)>;
+
+// Screens a request once its header is read, before its body is (the Request's body is still
+// empty): nullopt reads the body and calls the Handler; a response is sent instead, without
+// reading the body, and the connection closes after it (the unread body cannot be skipped
+// safely). So an unauthenticated client cannot make the server read a large body.
+using Screen = std::function<std::optional<Response>(const Request&, const ClientAddress&)>;
 
 // PEM files: the certificate chain (server certificate first) and its private key.
 struct TlsFiles {
@@ -74,11 +84,18 @@ struct ServerOptions {
   uint16_t port = 0;               // 0: any free port (see HttpServer::port)
   size_t header_limit = 16 * 1024;     // larger request headers: 431
   size_t body_limit = 1024 * 1024;     // larger bodies: 413
-  std::chrono::seconds io_timeout{30};  // per request read, and per piece of a response written
+  // Reading a request's header, from the first byte (or the end of the previous response on
+  // a kept-alive connection) to its end: short, so idle or trickling clients do not hold
+  // connection slots.
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds io_timeout{30};  // per request body read, and per piece of a response written
   // A whole response must be written within this, however steadily the client reads (a
   // streamed answer may hold a store snapshot until it is written); then the connection closes.
   std::chrono::seconds response_timeout{600};
   size_t max_connections = 256;         // beyond this, new connections wait in the backlog
+  // Open connections one client address may hold; more are closed at once, so one client
+  // cannot take every slot.
+  size_t max_connections_per_client = 32;
   std::optional<TlsFiles> tls;          // nullopt: plain HTTP
   std::chrono::seconds handshake_timeout{10};  // TLS only
   // Counts requests answered before any handler saw them (400 malformed, 413, 431), by
@@ -100,7 +117,8 @@ class HttpServer {
   // Loads the TLS files (TlsSetupError when it cannot), then binds and listens on host:port at
   // once. Throws boost::system::system_error when it cannot (start-up time: the caller reports
   // it and exits). Accepting starts with start().
-  HttpServer(boost::asio::io_context& io, const ServerOptions& options, Handler handler);
+  HttpServer(boost::asio::io_context& io, const ServerOptions& options, Handler handler,
+             Screen screen = {});
   // Calls stop().
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -52,6 +52,14 @@ std::optional<RawParameters> match(std::string_view pattern, std::string_view pa
   return parameters;
 }
 
+// application/json or application/<anything>+json, parameters (charset) ignored.
+bool is_json_media_type(boost::beast::string_view value) {
+  const std::string_view text(value.data(), value.size());
+  const std::string type = lower(trim(text.substr(0, text.find(';'))));
+  return type == "application/json" ||
+         (type.starts_with("application/") && type.ends_with("+json"));
+}
+
 std::optional<Call::Parameters> parse_query(std::string_view query) {
   Call::Parameters parameters;
   if (query.empty()) return parameters;
@@ -121,17 +129,35 @@ Router::Router(std::vector<Route> routes, AuthCheck auth, Metrics* metrics)
   }
 }
 
-Response Router::handle(const Request& request) const {
+bool has_body(const Request& request) {
+  const auto length = request.find(http::field::content_length);
+  return request.chunked() ||
+         (length != request.end() && length->value().find_first_not_of("0") !=
+                                         boost::beast::string_view::npos);
+}
+
+Response Router::handle(const Request& request, const ClientAddress& client) const {
   const std::string* route = nullptr;
-  Response response = dispatch(request, route);
-  if (metrics_ != nullptr) {
-    const auto method = http::to_string(request.method());
-    metrics_->add(kHttpRequestsMetric,
-                  {{"route", route != nullptr ? *route : std::string("unmatched")},
-                   {"method", std::string(method.data(), method.size())},
-                   {"status", std::to_string(response.result_int())}});
-  }
+  Response response = *dispatch(request, client, /*screen_only=*/false, route);
+  count(request, route, response);
   return response;
+}
+
+std::optional<Response> Router::screen(const Request& header, const ClientAddress& client) const {
+  const std::string* route = nullptr;
+  std::optional<Response> response = dispatch(header, client, /*screen_only=*/true, route);
+  if (response) count(header, route, *response);
+  return response;
+}
+
+void Router::count(const Request& request, const std::string* route,
+                   const Response& response) const {
+  if (metrics_ == nullptr) return;
+  const auto method = http::to_string(request.method());
+  metrics_->add(kHttpRequestsMetric,
+                {{"route", route != nullptr ? *route : std::string("unmatched")},
+                 {"method", std::string(method.data(), method.size())},
+                 {"status", std::to_string(response.result_int())}});
 }
 
 void Router::count_rejected(unsigned status) const {
@@ -140,7 +166,8 @@ void Router::count_rejected(unsigned status) const {
                 {{"route", "unparsed"}, {"method", ""}, {"status", std::to_string(status)}});
 }
 
-Response Router::dispatch(const Request& request, const std::string*& matched) const {
+std::optional<Response> Router::dispatch(const Request& request, const ClientAddress& client,
+                                         bool screen_only, const std::string*& matched) const {
   const std::string_view target(request.target().data(), request.target().size());
   const size_t question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -159,12 +186,20 @@ Response Router::dispatch(const Request& request, const std::string*& matched) c
       continue;
     }
     matched = &route.pattern;
+    const Access access = route_access(route);
     if (auth_) {
-      if (std::optional<Response> refused = auth_(request, route_access(route))) {
+      if (std::optional<Response> refused = auth_(request, access, client)) {
         return std::move(*refused);
       }
     }
-    Call call{request, {}, {}};
+    if (access != Access::kPublic && access != Access::kRead && has_body(request) &&
+        !is_json_media_type(request[http::field::content_type])) {
+      // A cross-site form can POST with cached credentials, but not as JSON.
+      return error_response(http::status::unsupported_media_type,
+                            "the body must be JSON (Content-Type: application/json)");
+    }
+    if (screen_only) return std::nullopt;
+    Call call{request, {}, {}, client};
     for (const auto& [name, value] : *raw) {
       std::optional<std::string> decoded = percent_decode(value, false);
       if (!decoded) {

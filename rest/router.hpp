@@ -42,6 +42,7 @@ struct Call {
   const Request& request;
   Parameters path;   // pattern names (without braces and dots) -> decoded values
   Parameters query;  // decoded names and values, in request order
+  ClientAddress client = {};  // where the request came from (unspecified: tests without one)
 
   // The value of a path parameter ("" when the pattern has none of that name).
   const std::string& path_param(std::string_view name) const;
@@ -66,9 +67,14 @@ struct Route {
 // kPublic, kRead or kWrite for a route (resolves kByMethod).
 Access route_access(const Route& route);
 
-// Asked before a matched route's handler runs, with the route's resolved Access: nullopt lets
-// the request through, a response (e.g. 401) is sent instead.
-using AuthCheck = std::function<std::optional<Response>(const Request&, Access)>;
+// Asked before a matched route's handler runs, with the route's resolved Access and the
+// client's address: nullopt lets the request through, a response (401, 429, 503) is sent
+// instead. Sees the header only when called by screen().
+using AuthCheck =
+    std::function<std::optional<Response>(const Request&, Access, const ClientAddress&)>;
+
+// Whether the request announces a body (Content-Length above 0, or chunked).
+bool has_body(const Request& request);
 
 // Decodes %XX escapes (and '+' as space when plus_is_space). nullopt when a '%' is not
 // followed by two hex digits.
@@ -81,16 +87,25 @@ class Router {
   explicit Router(std::vector<Route> routes, AuthCheck auth = {}, Metrics* metrics = nullptr);
 
   // Dispatches to the first route whose method and pattern match, or answers 404/405/400 as
-  // described above. Thread-safe (const): handlers must be too when called concurrently.
-  Response handle(const Request& request) const;
+  // described above; a body on a route that is not kPublic or kRead must be JSON
+  // (Content-Type application/json or application/...+json), else 415. Thread-safe (const):
+  // handlers must be too when called concurrently.
+  Response handle(const Request& request, const ClientAddress& client = {}) const;
+  // For HttpServer's Screen: the answer handle() would give before calling a handler (404,
+  // 405, 400, the AuthCheck's 401/429/503, 415), decided on the header alone, or nullopt
+  // when the request may go on to have its body read. Counted like handle()'s answers.
+  std::optional<Response> screen(const Request& header, const ClientAddress& client) const;
 
   // Counts a request the HTTP server answered before routing (ServerOptions::on_rejected:
   // malformed, too large) under route "unparsed" and an empty method.
   void count_rejected(unsigned status) const;
 
  private:
-  // handle() without the counting; `route` is set to the pattern that matched the path.
-  Response dispatch(const Request& request, const std::string*& route) const;
+  // handle() without the counting; `route` is set to the pattern that matched the path. With
+  // screen_only, returns nullopt where handle() would call the handler.
+  std::optional<Response> dispatch(const Request& request, const ClientAddress& client,
+                                   bool screen_only, const std::string*& route) const;
+  void count(const Request& request, const std::string* route, const Response& response) const;
 
   std::vector<Route> routes_;
   AuthCheck auth_;

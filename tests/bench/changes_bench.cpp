@@ -282,7 +282,7 @@ void snapshot(const std::string& dir, int users) {
   rest::CredentialStore credentials(dir + "/users", dir + "/keys");
   const Api api(*store, credentials, key);
   boost::asio::io_context io;
-  rest::HttpServer server(io, {}, [&](const rest::Request& request) {
+  rest::HttpServer server(io, {}, [&](const rest::Request& request, const rest::ClientAddress&) {
     return api.router.handle(request);
   });
   server.start();

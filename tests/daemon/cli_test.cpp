@@ -12,6 +12,12 @@
 namespace dirfeed::daemon {
 namespace {
 
+// The name of a checked key (nullopt: refused).
+std::optional<std::string> key_name(const std::optional<rest::KeyEntry>& entry) {
+  return entry ? std::optional<std::string>(entry->name) : std::nullopt;
+}
+
+
 using dirfeed::testing::TempDir;
 
 struct Outcome {
@@ -347,16 +353,16 @@ TEST_F(ApiCommandsTest, AddListAndRemoveKeys) {
   r = api({"add-key", "--name", "sync"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_NE(r.out, key + "\n");
-  EXPECT_EQ(api({"list-keys"}).out, "proxy\nsync\n");
+  EXPECT_EQ(api({"list-keys"}).out, "proxy  scope=all\nsync  scope=all\n");
   r = api({"add-key", "--name", "proxy"});
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_TRUE(contains(r.err, "a key named proxy exists")) << r.err;
 
   rest::CredentialStore store(users_file(), keys_file());
-  EXPECT_EQ(store.check_api_key(key), "proxy");
+  EXPECT_EQ(key_name(store.check_api_key(key)), "proxy");
 
   EXPECT_EQ(api({"remove-key", "--name", "proxy"}).code, kExitOk);
-  EXPECT_EQ(api({"list-keys"}).out, "sync\n");
+  EXPECT_EQ(api({"list-keys"}).out, "sync  scope=all\n");
   EXPECT_EQ(api({"remove-key", "--name", "proxy"}).code, kExitFailure);
 }
 

@@ -33,6 +33,7 @@ namespace {
 namespace http = boost::beast::http;
 using dirfeed::rest::Access;
 using dirfeed::rest::Call;
+using dirfeed::rest::ClientAddress;
 using dirfeed::rest::JsonWriter;
 using dirfeed::rest::Request;
 using dirfeed::rest::Response;
@@ -107,8 +108,10 @@ const Router& open_router() {
 
 // No users (CredentialStore nullptr): every protected route is 401 after the header is read.
 const Router& guarded_router() {
-  static const Router router(routes(), [](const Request& request, Access access) {
-    return dirfeed::rest::check_access(request, access, nullptr, /*anonymous_read=*/false);
+  static const Router router(routes(), [](const Request& request, Access access,
+                                          const ClientAddress& client) {
+    return dirfeed::rest::check_access(request, access, client, nullptr,
+                                       /*anonymous_read=*/false);
   });
   return router;
 }

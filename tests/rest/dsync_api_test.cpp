@@ -204,7 +204,7 @@ TEST_F(DsyncApiTest, CreateAnswers201InTheDocumentsShape) {
       R"("scim":{"path":null,"secret":null,"endpoint":null},)"
       R"("webhook":{"endpoint":"https://app.example/webhook","secret":"my-secret"},)"
       R"("domain":"example.test","base_dns":["ou=Staff,dc=example,DC=test"],"group":")" +
-      id_of("staff") + R"(","webhook_batch_size":20})";
+      id_of("staff") + R"(","webhook_batch_size":20,"include_api_users":false})";
   EXPECT_EQ(reply.body, R"({"data":)" + directory + R"(,"error":null})");
 
   // Stored as answered, stamped with the clock, its webhook starting at the feed's end.

@@ -25,11 +25,22 @@ pb::DirectoryObject object(const std::string& dn, const std::vector<std::string>
   result.set_kind(pb::USER);
   result.set_domain(domain);
   result.set_dn(dn);
+  result.set_from_directory(true);
   for (const std::string& group : groups) result.add_member_of(group);
   return result;
 }
 
 const std::string kStaff = "OU=Staff,DC=example,DC=test";
+
+TEST(InDirectoryTest, ApiCreatedObjectsOnlyWithIncludeApiUsers) {
+  pb::DirectoryObject created = object("CN=a,DC=example,DC=test");
+  created.set_from_directory(false);  // POST /user: not read from AD
+  pb::Directory directory = view({});
+  EXPECT_FALSE(in_directory(directory, created));
+  directory.set_include_api_users(true);
+  EXPECT_TRUE(in_directory(directory, created));
+  EXPECT_TRUE(in_directory(directory, object("CN=b,DC=example,DC=test")));
+}
 
 TEST(InDirectoryTest, WholeDomainWithoutNarrowing) {
   EXPECT_TRUE(in_directory(view({}), object("CN=a,OU=Anywhere,DC=example,DC=test")));

@@ -38,7 +38,7 @@ class HttpServerTest : public ::testing::Test {
     ServerOptions options;
     options.body_limit = 1024;
     options.on_rejected = [this](unsigned status) { rejected_.push_back(status); };
-    server_ = std::make_unique<HttpServer>(io_, options, [this](const Request& request) {
+    server_ = std::make_unique<HttpServer>(io_, options, [this](const Request& request, const ClientAddress&) {
       ++handled_;
       if (request.target() == "/throw") throw std::runtime_error("boom");
       if (request.target() == "/stream") return counting_stream(false);
@@ -186,7 +186,7 @@ TEST_F(HttpServerTest, HandlerExceptionIs500) {
   tcp::socket socket = connect();
   Received response = exchange(socket, Request(http::verb::get, "/throw", 11));
   EXPECT_EQ(response.result(), http::status::internal_server_error);
-  EXPECT_EQ(response.body(), R"({"error":"boom"})");
+  EXPECT_EQ(response.body(), R"({"error":"internal error"})");  // "boom" goes to the log only
 }
 
 TEST_F(HttpServerTest, RequestsRejectedBeforeTheHandlerAreReported) {
@@ -237,7 +237,7 @@ TEST(HttpServerThreads, BlockedHandlerDoesNotHoldUpOtherConnections) {
   asio::io_context io;
   std::promise<void> fast_served;
   std::shared_future<void> fast_done = fast_served.get_future().share();
-  HttpServer server(io, ServerOptions{}, [&](const Request& request) {
+  HttpServer server(io, ServerOptions{}, [&](const Request& request, const ClientAddress&) {
     if (request.target() == "/slow") {
       const bool released =
           fast_done.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
@@ -276,7 +276,7 @@ TEST(HttpServerResponseTimeout, EndlessStreamIsCutOffAfterTheResponseTimeout) {
   asio::io_context io;
   ServerOptions options;
   options.response_timeout = std::chrono::seconds(1);
-  HttpServer server(io, options, [](const Request&) {
+  HttpServer server(io, options, [](const Request&, const ClientAddress&) {
     return streamed_response(http::status::ok, "text/plain", [](std::string& out) {
       out.assign(16 * 1024, 'x');
       return true;

@@ -48,7 +48,7 @@ class HttpsServerTest : public ::testing::Test {
     ServerOptions options;
     options.tls = TlsFiles{cert_.cert_file, cert_.key_file};
     options.handshake_timeout = std::chrono::seconds(5);
-    server_ = std::make_unique<HttpServer>(io_, options, [this](const Request& request) {
+    server_ = std::make_unique<HttpServer>(io_, options, [this](const Request& request, const ClientAddress&) {
       ++handled_;
       return json_response(http::status::ok,
                            "{\"target\":\"" + std::string(request.target()) + "\"}");
@@ -187,7 +187,7 @@ TEST(HttpsTimeoutTest, SilentClientIsDroppedAfterTheHandshakeTimeout) {
   ServerOptions options;
   options.tls = TlsFiles{cert.cert_file, cert.key_file};
   options.handshake_timeout = std::chrono::seconds(1);
-  HttpServer server(io, options, [](const Request&) { return Response(); });
+  HttpServer server(io, options, [](const Request&, const ClientAddress&) { return Response(); });
   server.start();
   std::thread thread([&] { io.run_for(std::chrono::seconds(5)); });
   asio::io_context client_io;
@@ -211,7 +211,7 @@ std::string start_up_error(const TlsFiles& files) {
   ServerOptions options;
   options.tls = files;
   try {
-    HttpServer server(io, options, [](const Request&) { return Response(); });
+    HttpServer server(io, options, [](const Request&, const ClientAddress&) { return Response(); });
   } catch (const TlsSetupError& e) {
     return e.what();
   }

@@ -124,7 +124,7 @@ TEST(RouterMetricsTest, CountsByRoutePatternMethodAndStatus) {
   Router router({{http::verb::get, "/a/item/{id}", ok},
                  {http::verb::delete_, "/a/item/{id}", ok},
                  {http::verb::get, "/a/secret", ok}},
-                [](const Request& request, Access) -> std::optional<Response> {
+                [](const Request& request, Access, const ClientAddress&) -> std::optional<Response> {
                   if (request.target() == "/a/secret") {
                     return Response(http::status::unauthorized, 11);
                   }
