@@ -135,10 +135,12 @@ comm -13 "$WORK/before" "$WORK/after" | tr '\n' ' ' | fold -s -w 96 | sed 's/^/ 
 step "package root: what the package installed"
 in_root "$PKG_ROOT" /usr/bin/dirfeed --version
 in_root "$PKG_ROOT" getent passwd dirfeed >/dev/null || die "no dirfeed user after install"
-[ "$(stat -c '%U:%G %a' "$PKG_ROOT/etc/dirfeed")" = "root:dirfeed 750" ] ||
-  die "/etc/dirfeed is $(stat -c '%U:%G %a' "$PKG_ROOT/etc/dirfeed"), not root:dirfeed 750"
-[ "$(stat -c '%U:%G %a' "$PKG_ROOT/var/lib/dirfeed")" = "dirfeed:dirfeed 750" ] ||
-  die "/var/lib/dirfeed is $(stat -c '%U:%G %a' "$PKG_ROOT/var/lib/dirfeed")"
+# Owners by name as the package root knows them (its ids are not this machine's).
+owner() { in_root "$PKG_ROOT" stat -c '%U:%G %a' "$1"; }
+[ "$(owner /etc/dirfeed)" = "root:dirfeed 750" ] ||
+  die "/etc/dirfeed is $(owner /etc/dirfeed), not root:dirfeed 750"
+[ "$(owner /var/lib/dirfeed)" = "dirfeed:dirfeed 750" ] ||
+  die "/var/lib/dirfeed is $(owner /var/lib/dirfeed), not dirfeed:dirfeed 750"
 in_root "$PKG_ROOT" systemd-analyze verify /usr/lib/systemd/system/dirfeed.service
 echo "   systemd-analyze verify: ok"
 
@@ -178,4 +180,7 @@ code=$(in_root "$BUILD_ROOT" curl -s -o /dev/null -w '%{http_code}' -u ops:fresh
   "http://$API/api/uid/v1.0/user/ntlm-identity/EXAMPLE%5CAdministrator")
 [ "$code" = 200 ] || { tail -n 20 "$WORK/daemon.log"; die "an authenticated PUT /user answered $code"; }
 echo "   PUT /user as ops: 200 (the users file root made is readable by the daemon)"
-[ "$(stat -c %U "$PKG_ROOT/var/lib/dirfeed/feed")" = dirfeed ] || die "the feed is not owned by dirfeed"
+[ "$(owner /var/lib/dirfeed/feed)" = "dirfeed:dirfeed 700" ] ||
+  die "the feed is $(owner /var/lib/dirfeed/feed), not dirfeed:dirfeed 700"
+[ "$(owner /etc/dirfeed/api-users)" = "root:dirfeed 640" ] ||
+  die "the users file root made is $(owner /etc/dirfeed/api-users), not root:dirfeed 640"
