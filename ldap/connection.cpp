@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "ldap/loop_guard.hpp"
+
 namespace dirfeed::ldap {
 namespace {
 
@@ -340,7 +342,7 @@ Error Connection::paged_search(const SearchRequest& request, int page_size,
                                const EntryVisitor& on_entry,
                                const std::function<bool()>& on_page_end) {
   std::string cookie;
-  while (true) {
+  for (uint64_t pages = 1;; ++pages) {
     LDAPControl* control = nullptr;
     berval cookie_value{static_cast<ber_len_t>(cookie.size()), cookie.data()};
     if (int rc = ldap_create_page_control(handle_, page_size, &cookie_value, 1, &control);
@@ -362,6 +364,10 @@ Error Connection::paged_search(const SearchRequest& request, int page_size,
     cookie.assign(next.bv_val ? next.bv_val : "", next.bv_len);
     ber_memfree(next.bv_val);
     if (cookie.empty()) return {};
+    if (std::string problem = search_pages_problem(pages, page_size); !problem.empty()) {
+      return {-1, uri_ + ": search of " + request.base + " for " + request.filter + ": " +
+                      problem};
+    }
   }
 }
 
