@@ -70,7 +70,11 @@ std::string config_path(const po::variables_map& args) {
 int run_check_config(const po::variables_map& args, std::istream&, std::ostream& out,
                      std::ostream& err) {
   const std::string path = config_path(args);
-  if (!load_checked(path, err)) return kExitFailure;
+  std::optional<Config> config = load_checked(path, err);
+  if (!config) return kExitFailure;
+  for (const std::string& warning : config_warnings(*config)) {
+    err << path << ": warning: " << warning << '\n';
+  }
   out << path << ": ok\n";
   return kExitOk;
 }

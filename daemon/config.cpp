@@ -387,7 +387,7 @@ bool split_host_port(std::string_view text, bool allow_zero_port, std::string* h
   return true;
 }
 
-// ldap://host, ldaps://host:636, ldaps://[2001:db8::1]/ and nothing more.
+// ldap://host, ldaps://host:636, ldaps://[2001:db8::1]/ and nothing more; the scheme in any case.
 bool is_ldap_uri(std::string_view uri) {
   std::string_view rest;
   if (starts_with_ci(uri, "ldaps://")) {
@@ -411,6 +411,13 @@ bool is_ldap_uri(std::string_view uri) {
   const size_t colon = rest.find(':');
   if (colon == std::string_view::npos) return true;
   return colon > 0 && is_port(rest.substr(colon + 1), false, nullptr);
+}
+
+// An LDAP URI (is_ldap_uri) with its scheme in lower case, the rest as written: the form the
+// options hold, so that no other code has to compare schemes.
+std::string with_lower_scheme(std::string_view uri) {
+  const size_t end = uri.find("://");
+  return lower(uri.substr(0, end)) + std::string(uri.substr(end));
 }
 
 // A single RFC 4515 filter: "(...)" with balanced parentheses (a literal parenthesis in a
@@ -444,7 +451,7 @@ bool leading_tab(std::string_view text, int line) {
 // is wrong; defaults stay where the file says nothing or says something wrong.
 
 void read_tls(Parser& p, const Entry& e, ldap::TlsOptions& tls) {
-  auto m = p.map(e, {"ca_file", "verify", "start_tls"});
+  auto m = p.map(e, {"ca_file", "verify", "start_tls", "allow_plaintext"});
   if (!m) return;
   if (auto v = m->take("ca_file")) {
     if (auto s = p.absolute_path(*v)) tls.ca_file = *s;
@@ -454,6 +461,9 @@ void read_tls(Parser& p, const Entry& e, ldap::TlsOptions& tls) {
   }
   if (auto v = m->take("start_tls")) {
     if (auto b = p.bool_value(*v)) tls.start_tls = *b;
+  }
+  if (auto v = m->take("allow_plaintext")) {
+    if (auto b = p.bool_value(*v)) tls.allow_plaintext = *b;
   }
 }
 
@@ -569,6 +579,7 @@ void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
       }
     }
   }
+  std::vector<Entry> controllers;  // the valid ones, for the cleartext check below
   if (auto v = m->require("controllers")) {
     if (auto items = p.list(*v)) {
       if (items->empty()) p.error(*v, "must list at least one domain controller");
@@ -576,7 +587,8 @@ void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
         auto s = p.non_empty_string(item);
         if (!s) continue;
         if (is_ldap_uri(*s)) {
-          domain.controllers.push_back(*s);
+          domain.controllers.push_back(with_lower_scheme(*s));
+          controllers.push_back(item);
         } else {
           p.error(item, quote(*s) +
                             " is not an LDAP URI (use ldaps://HOST[:PORT] or "
@@ -586,6 +598,16 @@ void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
     }
   }
   if (auto v = m->take("tls")) read_tls(p, *v, domain.tls);
+  if (!domain.tls.allow_plaintext) {
+    for (size_t i = 0; i < controllers.size(); ++i) {
+      const std::string& uri = domain.controllers[i];
+      if (!ldap::sends_cleartext(uri, domain.tls)) continue;
+      p.error(controllers[i], quote(uri) +
+                                  " would send the bind password and the directory in "
+                                  "cleartext: use ldaps://, set tls.start_tls: true, or allow "
+                                  "it for this domain with tls.allow_plaintext: true");
+    }
+  }
   if (auto v = m->require("bind")) read_bind(p, *v, domain.bind);
   if (auto v = m->take("sync")) read_sync(p, *v, domain.sync);
 }
@@ -843,6 +865,19 @@ ConfigResult load_config(const std::string& path) {
     return ConfigResult{std::nullopt, {ConfigError{path, 0, "", "cannot read: I/O error"}}};
   }
   return parse_config(text.str(), path);
+}
+
+std::vector<std::string> config_warnings(const Config& config) {
+  std::vector<std::string> warnings;
+  for (const ldap::DomainOptions& domain : config.domains) {
+    for (const std::string& uri : domain.controllers) {
+      if (!ldap::sends_cleartext(uri, domain.tls)) continue;
+      warnings.push_back("domain " + domain.name + ": controller " + uri +
+                         " is used without TLS (tls.allow_plaintext): the bind password and "
+                         "the directory cross the network in cleartext");
+    }
+  }
+  return warnings;
 }
 
 std::vector<ConfigError> check_files(const Config& config) {

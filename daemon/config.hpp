@@ -50,7 +50,8 @@ struct Config {
   std::string state_dir = "/var/lib/dirfeed";
   LogOptions log;
   // At least one. Names are lower case and unique; base_dn is always set (derived from the
-  // name when the file has none); controllers are ldap:// or ldaps:// URIs.
+  // name when the file has none); controllers are ldap:// or ldaps:// URIs, the scheme in
+  // lower case whatever the file says, and none sends_cleartext() unless tls.allow_plaintext.
   std::vector<ldap::DomainOptions> domains;
   ApiOptions api;
   FeedOptions feed;
@@ -86,6 +87,11 @@ ConfigResult parse_config(std::string_view yaml, const std::string& file_name);
 // The machine-dependent checks described above, with the same kind of messages. Readability
 // is checked as the calling user: run it as the daemon's user to be sure.
 std::vector<ConfigError> check_files(const Config& config);
+
+// What a valid `config` allows but the admin must hear about at every start (one message
+// per item, for the log and check-config): each controller used without TLS because
+// tls.allow_plaintext allows it, naming the domain and the controller.
+std::vector<std::string> config_warnings(const Config& config);
 
 // "90s", "15m", "6h", "30d", or a sum such as "1h30m". A unit is required: a bare number is
 // not a duration. nullopt when malformed or out of range.

@@ -386,6 +386,9 @@ int run_daemon(const Config& config, RunMode mode) {
   }
   BOOST_LOG_TRIVIAL(info) << "dirfeed started: " << config.domains.size()
                           << " domain(s), state in " << config.state_dir;
+  for (const std::string& warning : config_warnings(config)) {
+    BOOST_LOG_TRIVIAL(warning) << warning;
+  }
   Scheduler scheduler(config, mode, *store, clock);
   bool ok = scheduler.run();
   BOOST_LOG_TRIVIAL(info) << "dirfeed stopped";

@@ -84,7 +84,7 @@ bool has_value(const Entry& entry, std::string_view name, std::string_view value
 struct MemberValues {
   const Attribute* values = nullptr;   // plain or ranged or DirSync present values
   const Attribute* removed = nullptr;  // DirSync removed values
-  std::string_view range_end = "*";    // end of a ranged read
+  std::string_view range;              // "START-END" of a ranged read; empty: not ranged
   bool dirsync_values = false;         // values came as DirSync incremental values
   bool any() const { return values || removed; }
 };
@@ -103,8 +103,7 @@ MemberValues member_values(const Entry& entry) {
       result.removed = &attribute;
       result.dirsync_values = true;
     } else if (name.substr(0, kRanged.size()) == kRanged) {
-      size_t dash = name.find('-', kRanged.size());
-      result.range_end = dash == std::string_view::npos ? "*" : name.substr(dash + 1);
+      result.range = name.substr(kRanged.size());
       result.values = &attribute;
     }
   }
@@ -138,10 +137,24 @@ std::vector<std::string> object_attributes(int member_range_step) {
 MemberRange take_members(const Entry& entry, pb::ObservedObject& observed) {
   MemberValues members = member_values(entry);
   append_guids(members.values, *observed.mutable_members());
-  if (members.range_end == "*") return {};
-  auto end = parse_u32(members.range_end);
-  if (!end) return {};
-  return {false, static_cast<int>(*end) + 1};
+  MemberRange range;
+  if (members.range.empty()) return range;
+  range.ranged = true;
+  range.text = std::string(members.range);
+  const size_t dash = members.range.find('-');
+  const auto start = parse_u32(members.range.substr(0, dash));
+  const std::string_view end =
+      dash == std::string_view::npos ? std::string_view() : members.range.substr(dash + 1);
+  range.start = start.value_or(0);
+  if (end == "*") {
+    range.valid = start.has_value();
+    return range;
+  }
+  const auto last = parse_u32(end);
+  range.valid = start.has_value() && last.has_value();
+  range.complete = !range.valid;  // nothing to continue from (MemberRangeGuard says why)
+  if (range.valid) range.next_start = static_cast<int64_t>(*last) + 1;
+  return range;
 }
 
 bool dn_is_under(const std::string& dn, const std::string& base) {

@@ -22,15 +22,22 @@ struct DomainContext {
 // `member;range=0-(step-1)` instead of plain `member` (ranged retrieval).
 std::vector<std::string> object_attributes(int member_range_step);
 
-// Where an incomplete ranged `member` read must continue.
+// The range of `member` values an entry held (`member;range=START-END`, END a number or '*'),
+// and where an incomplete ranged read must continue. Whether the DC's range follows on from
+// the previous one is for MemberRangeGuard (ldap/loop_guard.hpp) to say.
 struct MemberRange {
-  bool complete = true;  // the last range ended in '*' (or no range was used)
-  int next_start = 0;    // first index of the next range when !complete
+  bool ranged = false;     // the values came as a range: the fields below describe it
+  bool valid = true;       // START and END are numbers (END may be '*')
+  std::string text;        // "START-END" as the DC wrote it, for messages
+  int64_t start = 0;       // START
+  bool complete = true;    // no range was used, or END is '*'
+  int64_t next_start = 0;  // END + 1 when !complete
 };
 
 // Appends the GUIDs of the `member` values of `entry` (read with the extended DN control; plain,
-// ranged, or DirSync's present values) to `observed.members` and tells whether ranged
-// retrieval must continue. Values without a GUID (no extended DN) are skipped.
+// ranged, or DirSync's present values) to `observed.members` and describes their range (ranged
+// retrieval must continue unless it is complete). Values without a GUID (no extended DN) are
+// skipped.
 MemberRange take_members(const Entry& entry, pb::ObservedObject& observed);
 
 // How an entry was read.

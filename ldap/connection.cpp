@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "ldap/loop_guard.hpp"
+
 namespace dirfeed::ldap {
 namespace {
 
@@ -110,7 +112,8 @@ std::vector<char*> attribute_array(const std::vector<std::string>& attributes) {
 // the TLS layer said something (a refused or timed-out TCP connection leaves no diagnostic),
 // a second handshake without verification tells whether the certificate was the cause. That
 // connection sends nothing (no bind) and is closed at once.
-bool tls_works_unverified(const std::string& uri, std::chrono::milliseconds timeout) {
+bool tls_works_unverified(const std::string& uri, Transport transport,
+                          std::chrono::milliseconds timeout) {
   LDAP* probe = nullptr;
   if (ldap_initialize(&probe, uri.c_str()) != LDAP_SUCCESS) return false;
   int version = LDAP_VERSION3;
@@ -125,8 +128,8 @@ bool tls_works_unverified(const std::string& uri, std::chrono::milliseconds time
   int is_server = 0;
   int rc = ldap_set_option(probe, LDAP_OPT_X_TLS_NEWCTX, &is_server);
   if (rc == LDAP_SUCCESS) {
-    rc = uri.rfind("ldaps://", 0) == 0 ? ldap_connect(probe)
-                                       : ldap_start_tls_s(probe, nullptr, nullptr);
+    rc = transport == Transport::kLdaps ? ldap_connect(probe)
+                                        : ldap_start_tls_s(probe, nullptr, nullptr);
   }
   ldap_unbind_ext_s(probe, nullptr, nullptr);
   return rc == LDAP_SUCCESS;
@@ -136,14 +139,14 @@ bool tls_works_unverified(const std::string& uri, std::chrono::milliseconds time
 // when tls_works_unverified() says so.
 void explain_tls_failure(LDAP* handle, const std::string& uri, const TlsOptions& tls,
                          std::chrono::milliseconds timeout, Error& error) {
-  bool uses_tls = uri.rfind("ldaps://", 0) == 0 || (tls.start_tls && uri.rfind("ldap://", 0) == 0);
-  if (!uses_tls || !tls.verify) return;
+  const Transport transport = transport_of(uri, tls);
+  if (transport == Transport::kPlain || !tls.verify) return;
   if (error.code != LDAP_SERVER_DOWN && error.code != LDAP_CONNECT_ERROR) return;
   char* diagnostic = nullptr;
   ldap_get_option(handle, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic);
   bool tls_said_something = diagnostic && *diagnostic;
   if (diagnostic) ldap_memfree(diagnostic);
-  if (!tls_said_something || !tls_works_unverified(uri, timeout)) return;
+  if (!tls_said_something || !tls_works_unverified(uri, transport, timeout)) return;
   error.message += "; TLS: the DC's certificate could not be verified with " +
                    (tls.ca_file.empty() ? std::string("the system CAs")
                                         : "ca_file " + tls.ca_file) +
@@ -182,6 +185,15 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
                                              const BindOptions& bind,
                                              std::chrono::milliseconds timeout, Error& error) {
   error = {};
+  // Checked before anything is sent: the password must not cross the network in cleartext
+  // unless the admin allowed it for this domain (the config refuses it too).
+  const Transport transport = transport_of(uri, tls);
+  if (sends_cleartext(uri, tls) && !tls.allow_plaintext) {
+    error = {LDAP_CONFIDENTIALITY_REQUIRED,
+             uri + ": refusing to bind without TLS (use ldaps://, tls.start_tls, or "
+                   "tls.allow_plaintext)"};
+    return nullptr;
+  }
   if (bind.method != BindMethod::kSimple) {
     error = {LDAP_AUTH_METHOD_NOT_SUPPORTED, uri + ": only simple binds are implemented"};
     return nullptr;
@@ -226,7 +238,7 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
     return nullptr;
   }
 
-  if (tls.start_tls && uri.rfind("ldap://", 0) == 0) {
+  if (transport == Transport::kStartTls) {
     if (int rc = ldap_start_tls_s(handle, nullptr, nullptr); rc != LDAP_SUCCESS) {
       error = connection->error_from(rc, "StartTLS");
       explain_tls_failure(handle, uri, tls, timeout, error);
@@ -330,7 +342,7 @@ Error Connection::paged_search(const SearchRequest& request, int page_size,
                                const EntryVisitor& on_entry,
                                const std::function<bool()>& on_page_end) {
   std::string cookie;
-  while (true) {
+  for (uint64_t pages = 1;; ++pages) {
     LDAPControl* control = nullptr;
     berval cookie_value{static_cast<ber_len_t>(cookie.size()), cookie.data()};
     if (int rc = ldap_create_page_control(handle_, page_size, &cookie_value, 1, &control);
@@ -352,6 +364,10 @@ Error Connection::paged_search(const SearchRequest& request, int page_size,
     cookie.assign(next.bv_val ? next.bv_val : "", next.bv_len);
     ber_memfree(next.bv_val);
     if (cookie.empty()) return {};
+    if (std::string problem = search_pages_problem(pages, page_size); !problem.empty()) {
+      return {-1, uri_ + ": search of " + request.base + " for " + request.filter + ": " +
+                      problem};
+    }
   }
 }
 

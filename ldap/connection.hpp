@@ -58,9 +58,11 @@ using EntryVisitor = std::function<bool(Entry&&)>;
 
 class Connection {
  public:
-  // Connects to `uri` (ldap:// or ldaps://), sets up TLS per `tls` (CA verification on unless
-  // tls.verify is false; StartTLS for ldap:// when tls.start_tls), and binds per `bind` with the
-  // password read from bind.password_file now. Returns nullptr and fills `error` on failure.
+  // Connects to `uri` (ldap:// or ldaps://, the scheme in any case), sets up TLS per `tls` (CA
+  // verification on unless tls.verify is false; StartTLS for ldap:// when tls.start_tls), and
+  // binds per `bind` with the password read from bind.password_file now. A URI that
+  // sends_cleartext() is refused before anything is sent unless tls.allow_plaintext.
+  // Returns nullptr and fills `error` on failure.
   static std::unique_ptr<Connection> open(const std::string& uri, const TlsOptions& tls,
                                           const BindOptions& bind,
                                           std::chrono::milliseconds timeout, Error& error);

@@ -1,7 +1,17 @@
 #include "ldap/options.hpp"
 
+#include <cctype>
+
 namespace dirfeed::ldap {
 namespace {
+
+bool starts_with_ci(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+  }
+  return true;
+}
 
 // RFC 4514 escaping of one attribute value. DNS labels never need it; it keeps the result a
 // valid DN whatever the input.
@@ -17,6 +27,16 @@ void append_escaped(std::string& out, std::string_view value) {
 }
 
 }  // namespace
+
+Transport transport_of(std::string_view uri, const TlsOptions& tls) {
+  if (starts_with_ci(uri, "ldaps://")) return Transport::kLdaps;
+  if (starts_with_ci(uri, "ldap://") && tls.start_tls) return Transport::kStartTls;
+  return Transport::kPlain;
+}
+
+bool sends_cleartext(std::string_view uri, const TlsOptions& tls) {
+  return transport_of(uri, tls) == Transport::kPlain;
+}
 
 std::string base_dn_from_domain(const std::string& domain) {
   std::string_view rest = domain;

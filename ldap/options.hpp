@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dirfeed::ldap {
@@ -12,7 +13,26 @@ struct TlsOptions {
   std::string ca_file;     // PEM bundle to verify DC certificates; empty: system default CAs
   bool verify = true;      // false only when the admin wrote `verify: false`
   bool start_tls = false;  // StartTLS on ldap:// URIs
+  // ldap:// without StartTLS may be used (`allow_plaintext: true`, for this domain only):
+  // otherwise such a controller is a config error, and Connection::open refuses it.
+  bool allow_plaintext = false;
 };
+
+// How the connection to a controller is protected. The URI's scheme is compared without
+// regard to case (the config stores it in lower case).
+enum class Transport {
+  kLdaps,     // ldaps://: TLS from the first byte
+  kStartTls,  // ldap:// upgraded with StartTLS before the bind
+  kPlain,     // ldap:// without StartTLS, or any other scheme: nothing protects it
+};
+Transport transport_of(std::string_view uri, const TlsOptions& tls);
+
+// Whether a session with the controller at `uri` would cross the network readable: the bind
+// password (a simple bind) and every object read. The one rule that the config check, the
+// start-up warning and Connection::open share. Today that is exactly a kPlain transport; a
+// GSSAPI bind with signing and sealing (not implemented: check_files rejects method gssapi)
+// protects a plain transport too and is to be decided here, from the bind options, when it is.
+bool sends_cleartext(std::string_view uri, const TlsOptions& tls);
 
 enum class BindMethod { kSimple, kGssapi };
 

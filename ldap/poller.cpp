@@ -6,6 +6,7 @@
 #include <future>
 
 #include "ldap/ad_object.hpp"
+#include "ldap/loop_guard.hpp"
 #include "ldap/values.hpp"
 
 namespace dirfeed::ldap {
@@ -232,7 +233,7 @@ class Pass {
     request.attributes = object_attributes(0);
     request.extended_dn = true;
     bool more = true;
-    while (more && !stopped()) {
+    for (uint64_t round = 1; more && !stopped(); ++round) {
       std::string next_cookie;
       Error error = connection_.dirsync_search(
           request, kDirSyncIncrementalValues, cookie,
@@ -240,8 +241,10 @@ class Pass {
       if (error) return error;
       if (stopped()) return {};  // the search was abandoned: no cookie to keep
       if (!range_error_.message.empty()) return range_error_;
-      if (next_cookie.empty()) {
-        return {-1, connection_.uri() + ": DirSync returned an empty cookie"};
+      // This round's objects are not committed then: the stream goes on from the last cookie.
+      if (std::string problem = dirsync_round_problem(round, cookie, next_cookie, more);
+          !problem.empty()) {
+        return {-1, connection_.uri() + ": " + problem + " (filter " + filter + ")"};
       }
       cookie = next_cookie;
       if (!commit_page(/*cursor_moved=*/true)) return stopped() ? Error{} : sink_error();
@@ -249,15 +252,24 @@ class Pass {
     return {};
   }
 
-  // Decodes one entry into the page, following ranged `member` retrieval to the end.
+  // Decodes one entry into the page, following ranged `member` retrieval to the end. Each
+  // range must start where the last one ended (MemberRangeGuard): a DC that answers the same
+  // range again cannot keep the pass here.
   bool take(const Entry& entry, ReadMode mode) {
     ++result_.objects;
     MemberRange range;
     auto observed = decode_object(entry, context_, mode, &range);
     if (!observed) return true;
     if (!observed->deleted()) seen_.insert(observed->object().guid());
-    while (!range.complete) {
-      if (Error error = read_member_range(entry.dn, *observed, range)) {
+    MemberRangeGuard guard;
+    while (true) {
+      if (std::string problem = guard.check(range); !problem.empty()) {
+        range_error_ = {-1, connection_.uri() + ": group " + parse_extended_dn(entry.dn).dn +
+                                ": " + problem};
+        return false;
+      }
+      if (range.complete) break;
+      if (Error error = read_member_range(entry.dn, guard.next_start(), *observed, range)) {
         range_error_ = std::move(error);
         return false;
       }
@@ -269,11 +281,12 @@ class Pass {
     return true;
   }
 
-  Error read_member_range(const std::string& extended_dn, pb::ObservedObject& observed,
-                          MemberRange& range) {
+  // Reads the values of the group from index `start` on into `observed` and their range.
+  Error read_member_range(const std::string& extended_dn, int64_t start,
+                          pb::ObservedObject& observed, MemberRange& range) {
     int step = options_.sync.member_range_step;
-    std::string attribute = "member;range=" + std::to_string(range.next_start) + "-" +
-                            (step > 0 ? std::to_string(range.next_start + step - 1) : "*");
+    std::string attribute = "member;range=" + std::to_string(start) + "-" +
+                            (step > 0 ? std::to_string(start + step - 1) : "*");
     std::optional<Entry> entry;
     SearchRequest request{parse_extended_dn(extended_dn).dn, Scope::kBase, "(objectClass=*)",
                           {attribute}};

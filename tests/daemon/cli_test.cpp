@@ -1,5 +1,7 @@
 #include "daemon/cli.hpp"
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -192,6 +194,32 @@ TEST_F(CheckConfigTest, MissingPasswordFile) {
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, path + ":7: domains[0].bind.password_file: cannot read " + dir_.path() +
                        "/pw: No such file or directory\n" + path + ": 1 error\n");
+}
+
+TEST_F(CheckConfigTest, PlainLdapFailsAndAllowPlaintextWarns) {
+  dir_.write("pw", "secret\n");
+  const std::string path = write_config();
+  std::ifstream in(path);
+  std::string plain((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  plain.replace(plain.find("ldaps://dc1.example.test"), 8, "LDAP://");
+  dir_.write("dirfeed.yaml", plain);
+  Outcome r = cli({"check-config", "--config", path});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, path + ":4: domains[0].controllers[0]: \"ldap://dc1.example.test\" would send "
+                          "the bind password and the directory in cleartext: use ldaps://, set "
+                          "tls.start_tls: true, or allow it for this domain with "
+                          "tls.allow_plaintext: true\n" +
+                       path + ": 1 error\n");
+
+  plain.replace(plain.find("    bind:"), 0, "    tls: {allow_plaintext: true}\n");
+  dir_.write("dirfeed.yaml", plain);
+  r = cli({"check-config", "--config", path});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, path + ": ok\n");
+  EXPECT_EQ(r.err, path + ": warning: domain example.test: controller ldap://dc1.example.test is "
+                          "used without TLS (tls.allow_plaintext): the bind password and the "
+                          "directory cross the network in cleartext\n");
 }
 
 TEST_F(CheckConfigTest, MissingConfigFile) {

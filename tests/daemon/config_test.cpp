@@ -214,7 +214,7 @@ feed:
   EXPECT_EQ(d.name, "corp.example.com");
   EXPECT_EQ(d.base_dn, "DC=corp,DC=example,DC=com");
   EXPECT_EQ(d.controllers,
-            (std::vector<std::string>{"ldap://10.0.0.1:389", "LDAPS://[2001:db8::1]:636/"}));
+            (std::vector<std::string>{"ldap://10.0.0.1:389", "ldaps://[2001:db8::1]:636/"}));
   EXPECT_FALSE(d.tls.verify);
   EXPECT_TRUE(d.tls.start_tls);
   EXPECT_EQ(d.bind.dn, "CN=svc,OU=Service Accounts,DC=corp,DC=example,DC=com");
@@ -366,7 +366,7 @@ TEST(ConfigTest, MissingRequiredKeys) {
             "4: domains[0].bind.dn: required key is missing");
   EXPECT_EQ(one_error(replace(kMinimal, "      password_file: /etc/dirfeed/pw\n", "")),
             "4: domains[0].bind.password_file: required key is missing");
-  EXPECT_EQ(one_error("domains:\n  - name: example.test\n    controllers: [ldap://dc]\n"),
+  EXPECT_EQ(one_error("domains:\n  - name: example.test\n    controllers: [ldaps://dc]\n"),
             "2: domains[0].bind: required key is missing");
   EXPECT_EQ(one_error(replace(kMinimal, "[ldaps://dc1.example.test]", "[]")),
             "3: domains[0].controllers: must list at least one domain controller");
@@ -409,6 +409,85 @@ TEST(ConfigTest, BadControllers) {
               "\"" + std::string(bad[i]) +
                   "\" is not an LDAP URI (use ldaps://HOST[:PORT] or ldap://HOST[:PORT])");
   }
+}
+
+// The scheme is stored in lower case: the connection code (and every later comparison) sees
+// one spelling, so "LDAP://" with start_tls gets StartTLS like "ldap://" does.
+TEST(ConfigTest, ControllerSchemesAreStoredInLowerCase) {
+  const ConfigResult result = parse(R"(domains:
+  - name: example.test
+    controllers: [LDAP://DC1.example.test, LdApS://dc2.Example.test:636/, ldap://dc3]
+    tls: {start_tls: true}
+    bind: {dn: svc, password_file: /pw}
+)");
+  ASSERT_TRUE(result.ok()) << all_errors(result);
+  const ldap::DomainOptions& d = result.config->domains.at(0);
+  EXPECT_EQ(d.controllers, (std::vector<std::string>{"ldap://DC1.example.test",
+                                                      "ldaps://dc2.Example.test:636/",
+                                                      "ldap://dc3"}));
+  for (const std::string& uri : d.controllers) {
+    EXPECT_FALSE(ldap::sends_cleartext(uri, d.tls)) << uri;
+  }
+  EXPECT_EQ(ldap::transport_of(d.controllers[0], d.tls), ldap::Transport::kStartTls);
+  EXPECT_TRUE(config_warnings(*result.config).empty());
+}
+
+// ldap:// without StartTLS would send the bind password (and every object read) in cleartext:
+// an error at the controller's line, whatever the scheme's case, unless allow_plaintext.
+TEST(ConfigTest, PlainLdapWithoutStartTlsIsAnError) {
+  const std::string message =
+      " would send the bind password and the directory in cleartext: use ldaps://, set "
+      "tls.start_tls: true, or allow it for this domain with tls.allow_plaintext: true";
+  EXPECT_EQ(one_error(replace(kMinimal, "[ldaps://dc1.example.test]", "[ldap://dc1.example.test]")),
+            "3: domains[0].controllers[0]: \"ldap://dc1.example.test\"" + message);
+  EXPECT_EQ(one_error(replace(kMinimal, "[ldaps://dc1.example.test]", "[LDAP://dc1.example.test]")),
+            "3: domains[0].controllers[0]: \"ldap://dc1.example.test\"" + message);
+  EXPECT_EQ(one_error(R"(domains:
+  - name: example.test
+    controllers:
+      - ldaps://dc1.example.test
+      - ldap://dc2.example.test
+    tls:
+      start_tls: false
+      allow_plaintext: false
+    bind: {dn: svc, password_file: /pw}
+)"),
+            "5: domains[0].controllers[1]: \"ldap://dc2.example.test\"" + message);
+  // Allowed in one domain is not allowed in the next.
+  const ConfigResult two = parse(std::string(kMinimal) + R"(    tls: {allow_plaintext: true}
+  - name: other.test
+    controllers: [ldap://dc.other.test]
+    bind: {dn: svc@other.test, password_file: /etc/dirfeed/other}
+)");
+  ASSERT_EQ(two.errors.size(), 1u) << all_errors(two);
+  EXPECT_EQ(two.errors[0].line, 9);
+  EXPECT_EQ(two.errors[0].key, "domains[1].controllers[0]");
+}
+
+TEST(ConfigTest, AllowPlaintextIsAcceptedWithAWarningPerPlainController) {
+  const ConfigResult result = parse(R"(domains:
+  - name: example.test
+    controllers: [LDAP://dc1.example.test, ldaps://dc2.example.test, ldap://dc3.example.test]
+    tls: {allow_plaintext: true}
+    bind: {dn: svc, password_file: /pw}
+  - name: other.test
+    controllers: [ldap://dc.other.test]
+    tls: {start_tls: true, allow_plaintext: true}
+    bind: {dn: svc, password_file: /pw}
+)");
+  ASSERT_TRUE(result.ok()) << all_errors(result);
+  EXPECT_TRUE(result.config->domains[0].tls.allow_plaintext);
+  EXPECT_FALSE(result.config->domains[0].tls.start_tls);
+  EXPECT_EQ(config_warnings(*result.config),
+            (std::vector<std::string>{
+                "domain example.test: controller ldap://dc1.example.test is used without TLS "
+                "(tls.allow_plaintext): the bind password and the directory cross the network "
+                "in cleartext",
+                "domain example.test: controller ldap://dc3.example.test is used without TLS "
+                "(tls.allow_plaintext): the bind password and the directory cross the network "
+                "in cleartext"}));
+  EXPECT_EQ(one_error(std::string(kMinimal) + "    tls: {allow_plaintext: maybe}\n"),
+            "7: domains[0].tls.allow_plaintext: \"maybe\" is not a boolean (use true or false)");
 }
 
 TEST(ConfigTest, PageSizeRange) {

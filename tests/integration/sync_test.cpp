@@ -318,26 +318,40 @@ TEST_P(SyncTest, FullResyncReconcilesWithoutRecordingUnchangedObjects) {
   }
 }
 
-// StartTLS on ldap:// works; a simple bind over plain ldap:// is refused by AD and says so.
+// StartTLS on ldap:// works, whatever the case of the scheme; a plain ldap:// bind is refused by
+// dirfeed before it sends the password, and (when tls.allow_plaintext lets dirfeed try) by AD.
+// Samba, like AD, refuses simple binds without TLS: a bind that succeeds went through StartTLS.
 TEST(Transport, StartTlsBindsAndPlainLdapIsRefused) {
   SambaDc& dc = shared_dc();
   dc.reset();
   SyncHarness harness(dc, ldap::Strategy::kUsn);
-  harness.options().controllers = {"ldap://dc1.example.test"};
   harness.options().tls.start_tls = true;
+  harness.options().controllers = {"LDAP://dc1.example.test"};
   harness.reopen();
-  EXPECT_FALSE(harness.pass().empty());
+  EXPECT_FALSE(harness.pass().empty());  // the first sync
+  harness.options().controllers = {"ldap://dc1.example.test"};
+  harness.reopen();
+  harness.pass();
 
+  auto failed_pass = [&] {
+    harness.reopen();
+    std::atomic<bool> stop{false};
+    SystemClock clock;
+    daemon::StoreSink sink(harness.store(), false);
+    ldap::DomainPoller poller(harness.options(), sink, clock);
+    ldap::PassResult result = poller.run_pass(stop);
+    EXPECT_FALSE(result.ok);
+    return result.error;
+  };
   harness.options().tls.start_tls = false;
-  harness.reopen();
-  std::atomic<bool> stop{false};
-  SystemClock clock;
-  daemon::StoreSink sink(harness.store(), false);
-  ldap::DomainPoller poller(harness.options(), sink, clock);
-  ldap::PassResult result = poller.run_pass(stop);
-  EXPECT_FALSE(result.ok);
-  EXPECT_NE(result.error.find("ldap://dc1.example.test"), std::string::npos) << result.error;
-  EXPECT_NE(result.error.find("Strong"), std::string::npos) << result.error;
+  harness.options().controllers = {"ldap://dc1.example.test"};
+  std::string error = failed_pass();
+  EXPECT_EQ(error, "ldap://dc1.example.test: refusing to bind without TLS (use ldaps://, "
+                   "tls.start_tls, or tls.allow_plaintext)");
+  harness.options().tls.allow_plaintext = true;
+  error = failed_pass();
+  EXPECT_NE(error.find("ldap://dc1.example.test"), std::string::npos) << error;
+  EXPECT_NE(error.find("Strong"), std::string::npos) << error;
 }
 
 INSTANTIATE_TEST_SUITE_P(Strategies, SyncTest,

@@ -2,7 +2,9 @@
 // and comma placement.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "rest/json.hpp"
 
@@ -135,6 +137,74 @@ TEST(JsonParseTest, RejectsMalformedDocumentsWithTheReason) {
   for (const char* bad : {"01", "-", "1.", ".5", "1e", "+1", "NaN", "Infinity", "tru", "nul",
                           "[1 2]", "{\"a\":1 \"b\":2}", "// c\n{}", "'a'", "[", "{"}) {
     parse_error(bad);
+  }
+}
+
+// {"k0": 0, "k1": 1, ...} with `count` members; `duplicate_at` >= 0 names that member "k0"
+// again (0: "k0" twice at the start). `offset` receives where the parser must stop: after the
+// closing quote of the second "k0".
+std::string large_object(int count, int duplicate_at = -1, size_t* offset = nullptr) {
+  std::string text = "{";
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) text += ", ";
+    const int key = i == duplicate_at + 1 && duplicate_at >= 0 ? 0 : i;
+    text += "\"k" + std::to_string(key) + "\"";
+    if (i == duplicate_at + 1 && offset) *offset = text.size();
+    text += ": " + std::to_string(i);
+  }
+  return text + "}";
+}
+
+TEST(JsonParseTest, DuplicateNamesAnywhereInALargeObjectAreRejected) {
+  constexpr int kMembers = 40'000;
+  std::string error;
+  ASSERT_TRUE(parse_json(large_object(kMembers), &error).has_value()) << error;
+  for (int at : {0, kMembers / 2, kMembers - 2}) {
+    SCOPED_TRACE(at);
+    size_t offset = 0;
+    const std::string text = large_object(kMembers, at, &offset);
+    EXPECT_EQ(parse_error(text), "malformed JSON at offset " + std::to_string(offset) +
+                                     ": duplicate member name \"k0\"");
+  }
+  // Names are compared decoded; the first problem found is the one reported.
+  EXPECT_EQ(parse_error(R"({"a": 1, "\u0061": 2, "b" 3})"),
+            "malformed JSON at offset 17: duplicate member name \"a\"");
+  EXPECT_EQ(parse_error(R"({"a": 1, "b": 2, "a" 3})"),
+            "malformed JSON at offset 20: duplicate member name \"a\"");
+  // Prefixes and case differ: not duplicates.
+  EXPECT_TRUE(parse_json(R"({"a": 1, "ab": 2, "A": 3, "": 4, "a ": 5})", &error)) << error;
+}
+
+TEST(JsonParseTest, DuplicateNamesAreCheckedPerObject) {
+  std::string error;
+  EXPECT_TRUE(parse_json(R"({"a": {"a": 1, "b": {"a": 2}}, "b": [{"a": 3}, {"a": 4}]})", &error))
+      << error;
+  EXPECT_EQ(parse_error(R"({"a": {"b": 1, "c": {"d": 2, "d": 3}}})"),
+            "malformed JSON at offset 32: duplicate member name \"d\"");
+  EXPECT_EQ(parse_error(R"([{"x": 1}, {"y": 1, "y": 2}])"),
+            "malformed JSON at offset 23: duplicate member name \"y\"");
+  EXPECT_EQ(parse_error(R"({"a": {"b": 1}, "a": 2})"),
+            "malformed JSON at offset 19: duplicate member name \"a\"");
+}
+
+TEST(JsonParseTest, MembersKeepTheirDocumentOrder) {
+  std::string error;
+  std::optional<JsonValue> value =
+      parse_json(R"({"z": 1, "a": {"y": 2, "b": 3}, "m": 4, "": 5})", &error);
+  ASSERT_TRUE(value.has_value()) << error;
+  std::vector<std::string> names;
+  for (const auto& [name, member] : value->object()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"z", "a", "m", ""}));
+  EXPECT_EQ(value->find("a")->object()[0].first, "y");
+  EXPECT_EQ(value->find("a")->object()[1].second.text(), "3");
+  EXPECT_EQ(value->find("m")->text(), "4");
+
+  const std::optional<JsonValue> large = parse_json(large_object(10'000), &error);
+  ASSERT_TRUE(large.has_value()) << error;
+  ASSERT_EQ(large->object().size(), 10'000u);
+  for (int i : {0, 1, 9, 10, 4'999, 9'999}) {
+    EXPECT_EQ(large->object()[i].first, "k" + std::to_string(i));
+    EXPECT_EQ(large->object()[i].second.text(), std::to_string(i));
   }
 }
 
