@@ -177,6 +177,7 @@ class WebhookDispatcher::Impl {
         clock_(clock),
         metrics_(metrics),
         options_(std::move(options)),
+        client_context_(std::make_shared<const ClientContext>(options_.client)),
         pool_(std::max<size_t>(1, options_.threads)) {
     if (!options_.jitter) {
       options_.jitter = [random = std::make_shared<Random>()] { return random->next(); };
@@ -218,8 +219,9 @@ class WebhookDispatcher::Impl {
   // One directory's delivery. `client` and `events` are used only by the job running for it
   // (one at a time: `busy`); the rest is guarded by mutex_.
   struct Consumer {
-    Consumer(const std::string& id, const ClientOptions& options, const changefeed::Store& store)
-        : id(id), client(options), events(store) {}
+    Consumer(const std::string& id, std::shared_ptr<const ClientContext> context,
+             const changefeed::Store& store)
+        : id(id), client(std::move(context)), events(store) {}
     const std::string id;
     WebhookClient client;
     EventBuilder events;
@@ -235,8 +237,8 @@ class WebhookDispatcher::Impl {
     metrics.describe("dirfeed_webhook_events_delivered_total", Type::kCounter,
                      "Webhook events delivered (answered 2xx), by directory.");
     metrics.describe("dirfeed_webhook_failed_attempts_total", Type::kCounter,
-                     "Webhook deliveries that failed (connection, TLS, timeout or non-2xx), by "
-                     "directory.");
+                     "Webhook deliveries that failed (refused address, connection, TLS, timeout "
+                     "or non-2xx), by directory.");
     metrics.describe("dirfeed_webhook_backlog", Type::kGauge,
                      "Feed entries after the directory's webhook cursor: an upper bound of the "
                      "events waiting (not every entry is an event for the directory).");
@@ -269,10 +271,10 @@ class WebhookDispatcher::Impl {
     std::map<std::string, std::shared_ptr<Consumer>> current;
     for (const pb::Directory& directory : directories) {
       auto it = consumers_.find(directory.id());
-      current[directory.id()] = it != consumers_.end() && !it->second->removed
-                                    ? it->second
-                                    : std::make_shared<Consumer>(directory.id(), options_.client,
-                                                                 store_);
+      current[directory.id()] =
+          it != consumers_.end() && !it->second->removed
+              ? it->second
+              : std::make_shared<Consumer>(directory.id(), client_context_, store_);
     }
     for (auto& [id, consumer] : consumers_) {
       if (current.count(id) != 0) continue;
@@ -455,6 +457,7 @@ class WebhookDispatcher::Impl {
   const Clock& clock_;
   Metrics* metrics_;
   DispatcherOptions options_;
+  const std::shared_ptr<const ClientContext> client_context_;  // every consumer's client's
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool woken_ = false;     // mutex_: a job finished

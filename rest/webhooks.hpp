@@ -88,7 +88,9 @@ struct DispatcherOptions {
   std::chrono::milliseconds retry_base{1000};            // first retry delay
   std::chrono::milliseconds retry_cap{5 * 60 * 1000};    // longest retry delay
   size_t max_entries_per_read = 1000;                    // feed entries read per batch
-  ClientOptions client;                                  // timeout, CA file
+  // Timeout, CA file (read once, at construction), allowed networks: one ClientContext for
+  // every directory's client.
+  ClientOptions client;
   // Jitter source in [0, 1), called from delivery threads (must be thread-safe); empty: a
   // random number generator of its own.
   std::function<double()> jitter;
