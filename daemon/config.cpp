@@ -592,7 +592,8 @@ void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
 
 void read_api(Parser& p, const Entry& e, ApiOptions& api) {
   auto m = p.map(e, {"listen", "tls", "anonymous_read", "users_file", "keys_file",
-                     "ip_mapping_timeout", "webhook_allowed_networks", "max_directories"});
+                     "ip_mapping_timeout", "webhook_allowed_networks", "max_directories",
+                     "metrics_detail"});
   if (!m) return;
   if (auto v = m->take("listen")) {
     if (auto s = p.string_value(*v)) {
@@ -640,6 +641,9 @@ void read_api(Parser& p, const Entry& e, ApiOptions& api) {
     if (auto n = p.int_value(*v, 1, std::numeric_limits<long long>::max())) {
       api.max_directories = static_cast<size_t>(*n);
     }
+  }
+  if (auto v = m->take("metrics_detail")) {
+    if (auto b = p.bool_value(*v)) api.metrics_detail = *b;
   }
 }
 

@@ -45,6 +45,8 @@ struct ApiOptions {
   // rest/webhook_target.hpp).
   std::vector<rest::IpNetwork> webhook_allowed_networks;
   size_t max_directories = rest::kDefaultMaxDirectories;  // Directory Sync API directories
+  // /metrics with series by directory (ids): off, since /metrics is public.
+  bool metrics_detail = false;
 };
 
 struct FeedOptions {

@@ -34,6 +34,7 @@ using std::chrono::milliseconds;
 rest::DispatcherOptions dispatcher_options(const Config& config) {
   rest::DispatcherOptions options;
   options.client.targets = rest::WebhookTargetPolicy(config.api.webhook_allowed_networks);
+  options.metrics_detail = config.api.metrics_detail;
   return options;
 }
 

@@ -176,6 +176,7 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c.api.ip_mapping_timeout, 6h);
   EXPECT_TRUE(c.api.webhook_allowed_networks.empty());
   EXPECT_EQ(c.api.max_directories, 1000u);
+  EXPECT_FALSE(c.api.metrics_detail);
   EXPECT_EQ(c.feed.retention, 720h);
 }
 
@@ -207,6 +208,7 @@ api:
   ip_mapping_timeout: 90s
   webhook_allowed_networks: [127.0.0.0/8, "::1", 10.1.0.0/16, "::ffff:192.0.2.0/120"]
   max_directories: 50
+  metrics_detail: true
 feed:
   retention: 1d
 )");
@@ -246,6 +248,7 @@ feed:
   EXPECT_EQ(networks, (std::vector<std::string>{"127.0.0.0/8", "::1/128", "10.1.0.0/16",
                                                 "192.0.2.0/24"}));
   EXPECT_EQ(c.api.max_directories, 50u);
+  EXPECT_TRUE(c.api.metrics_detail);
   EXPECT_EQ(c.feed.retention, 24h);
 }
 
@@ -531,6 +534,8 @@ TEST(ConfigTest, BadWebhookSettings) {
             "7: api.max_directories: 0 is out of range (at least 1)");
   EXPECT_EQ(one_error(std::string(kMinimal) + "api: {max_directories: many}\n"),
             "7: api.max_directories: \"many\" is not an integer");
+  EXPECT_EQ(one_error(std::string(kMinimal) + "api: {metrics_detail: ids}\n"),
+            "7: api.metrics_detail: \"ids\" is not a boolean (use true or false)");
 }
 
 TEST(ConfigTest, DuplicateDomainNames) {

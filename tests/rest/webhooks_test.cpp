@@ -302,7 +302,9 @@ TEST_F(DispatcherTest, DeliversSignedEventsInFeedOrder) {
   WebhookReceiver receiver;
   const pb::Directory dir = hooked(receiver.url());
   five_events();
-  WebhookDispatcher dispatcher(*store_, clock_, &metrics_, fast_options());
+  DispatcherOptions detailed = fast_options();
+  detailed.metrics_detail = true;  // series by directory
+  WebhookDispatcher dispatcher(*store_, clock_, &metrics_, detailed);
   dispatcher.start();
   ASSERT_TRUE(wait_until([&] { return state().after_sequence() == store_->last_sequence(); },
                          10s));
@@ -373,8 +375,9 @@ TEST_F(DispatcherTest, RetriesAfterErrorsAndDeliversEverythingOnceInOrder) {
   EXPECT_EQ(states_seen[4].after_sequence(), start + 1);
   EXPECT_EQ(states_seen[4].failures(), 0u);
   EXPECT_EQ(state().last_error(), "HTTP 500") << "the last error stays for `dirfeed status`";
-  EXPECT_EQ(metrics_.value("dirfeed_webhook_failed_attempts_total", {{"directory", "d1"}}), 3);
-  EXPECT_EQ(metrics_.value("dirfeed_webhook_events_delivered_total", {{"directory", "d1"}}), 5);
+  EXPECT_EQ(metrics_.value("dirfeed_webhook_failed_attempts_total", {}), 3);
+  EXPECT_EQ(metrics_.value("dirfeed_webhook_events_delivered_total", {}), 5);
+  EXPECT_EQ(metrics_.value("dirfeed_webhook_directories_failing", {}), 0);
 }
 
 TEST_F(DispatcherTest, BatchesAreJsonArraysSignedTheSameWay) {
@@ -466,7 +469,9 @@ TEST_F(DispatcherTest, DirectoriesAreIndependentAndPickedUpWhileRunning) {
   WebhookReceiver down([](const ReceivedRequest&, size_t) { return 503u; });
   WebhookReceiver up;
   hooked(down.url(), kSecret, 0, "d1");
-  WebhookDispatcher dispatcher(*store_, clock_, &metrics_, fast_options());
+  DispatcherOptions detailed = fast_options();
+  detailed.metrics_detail = true;  // series by directory
+  WebhookDispatcher dispatcher(*store_, clock_, &metrics_, detailed);
   dispatcher.start();
   five_events();
   ASSERT_TRUE(down.wait_for_count(2, 10s));
@@ -539,7 +544,8 @@ TEST_F(DispatcherTest, ANameResolvingToARefusedAddressIsNotContacted) {
       << state().last_error();
   EXPECT_NE(state().last_error().find("api.webhook_allowed_networks"), std::string::npos);
   EXPECT_EQ(state().after_sequence(), 0u) << "nothing counts as delivered";
-  EXPECT_GE(metrics_.value("dirfeed_webhook_failed_attempts_total", {{"directory", "d1"}}), 2);
+  EXPECT_GE(metrics_.value("dirfeed_webhook_failed_attempts_total", {}), 2);
+  EXPECT_EQ(metrics_.value("dirfeed_webhook_directories_failing", {}), 1);
 
   // Allowed, the same directory delivers what waited.
   WebhookDispatcher dispatcher(*store_, clock_, nullptr, fast_options());
