@@ -613,8 +613,9 @@ void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
 }
 
 void read_api(Parser& p, const Entry& e, ApiOptions& api) {
-  auto m = p.map(
-      e, {"listen", "tls", "anonymous_read", "users_file", "keys_file", "ip_mapping_timeout"});
+  auto m = p.map(e, {"listen", "tls", "anonymous_read", "users_file", "keys_file",
+                     "ip_mapping_timeout", "webhook_allowed_networks", "max_directories",
+                     "metrics_detail"});
   if (!m) return;
   if (auto v = m->take("listen")) {
     if (auto s = p.string_value(*v)) {
@@ -643,6 +644,28 @@ void read_api(Parser& p, const Entry& e, ApiOptions& api) {
   }
   if (auto v = m->take("ip_mapping_timeout")) {
     if (auto d = p.duration_value(*v)) api.ip_mapping_timeout = *d;
+  }
+  if (auto v = m->take("webhook_allowed_networks")) {
+    if (auto items = p.list(*v)) {
+      for (const Entry& item : *items) {
+        auto s = p.non_empty_string(item);
+        if (!s) continue;
+        std::string error;
+        if (auto network = rest::IpNetwork::parse(*s, &error)) {
+          api.webhook_allowed_networks.push_back(*network);
+        } else {
+          p.error(item, error);
+        }
+      }
+    }
+  }
+  if (auto v = m->take("max_directories")) {
+    if (auto n = p.int_value(*v, 1, std::numeric_limits<long long>::max())) {
+      api.max_directories = static_cast<size_t>(*n);
+    }
+  }
+  if (auto v = m->take("metrics_detail")) {
+    if (auto b = p.bool_value(*v)) api.metrics_detail = *b;
   }
 }
 

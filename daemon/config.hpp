@@ -19,6 +19,8 @@
 
 #include "daemon/logging.hpp"
 #include "ldap/options.hpp"
+#include "rest/api.hpp"
+#include "rest/webhook_target.hpp"
 
 namespace dirfeed::daemon {
 
@@ -39,6 +41,12 @@ struct ApiOptions {
   std::string users_file = "/etc/dirfeed/api-users";  // may not exist yet: no users
   std::string keys_file = "/etc/dirfeed/api-keys";    // may not exist yet: no keys
   std::chrono::seconds ip_mapping_timeout{std::chrono::hours(6)};
+  // Networks webhooks may be sent to although refused by default (loopback, link-local, ...:
+  // rest/webhook_target.hpp).
+  std::vector<rest::IpNetwork> webhook_allowed_networks;
+  size_t max_directories = rest::kDefaultMaxDirectories;  // Directory Sync API directories
+  // /metrics with series by directory (ids): off, since /metrics is public.
+  bool metrics_detail = false;
 };
 
 struct FeedOptions {

@@ -31,6 +31,13 @@ namespace {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
+rest::DispatcherOptions dispatcher_options(const Config& config) {
+  rest::DispatcherOptions options;
+  options.client.targets = rest::WebhookTargetPolicy(config.api.webhook_allowed_networks);
+  options.metrics_detail = config.api.metrics_detail;
+  return options;
+}
+
 std::vector<rest::DomainInfo> api_domains(const Config& config) {
   std::vector<rest::DomainInfo> domains;
   for (const auto& domain : config.domains) {
@@ -87,9 +94,12 @@ class Scheduler {
                          std::chrono::duration_cast<std::chrono::microseconds>(
                              config.api.ip_mapping_timeout)
                              .count(),
-                     .metrics = &metrics_},
+                     .metrics = &metrics_,
+                     .webhook_targets =
+                         rest::WebhookTargetPolicy(config.api.webhook_allowed_networks),
+                     .max_directories = config.api.max_directories},
         api_router_(rest::make_router(api_context_)),
-        webhooks_(store, clock, &metrics_) {
+        webhooks_(store, clock, &metrics_, dispatcher_options(config)) {
     describe_pass_metrics(metrics_);
     for (const auto& domain : config.domains) {
       slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));

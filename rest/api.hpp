@@ -9,6 +9,7 @@
 #include "rest/credentials.hpp"
 #include "rest/metrics.hpp"
 #include "rest/router.hpp"
+#include "rest/webhook_target.hpp"
 
 namespace dirfeed::rest {
 
@@ -18,6 +19,9 @@ struct DomainInfo {
   std::string base_dn;       // e.g. DC=example,DC=test
   std::string netbios_name;  // may be empty (then read from AD; objects carry their own)
 };
+
+// api.max_directories when the config says nothing.
+inline constexpr size_t kDefaultMaxDirectories = 1000;
 
 // Read-only state shared by the handlers; must outlive the router made from it.
 struct ApiContext {
@@ -35,6 +39,12 @@ struct ApiContext {
   // Stamps Directory Sync API directories when they are created (created_us orders them);
   // nullptr: the system clock.
   const Clock* clock = nullptr;
+  // Where a directory's webhook_url may point (api.webhook_allowed_networks); checked at
+  // create and PATCH, after resolving the host.
+  WebhookTargetPolicy webhook_targets{};
+  // Directories the Directory Sync API holds at most (api.max_directories): each has its
+  // delivery state, consumer and client in the dispatcher.
+  size_t max_directories = kDefaultMaxDirectories;
 };
 
 // Every endpoint, in one table, with the access rule of rest/auth.hpp (health checks public).

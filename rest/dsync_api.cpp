@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -291,6 +292,19 @@ std::string apply_settings(const JsonValue& body, pb::Directory& directory) {
   if (log) directory.set_log_webhook_events(*log);
   if (api_users) directory.set_include_api_users(*api_users);
   return "";
+}
+
+// What refuses the receiver that `body`'s webhook_url names (rest/webhook_target.hpp), ""
+// when nothing does or there is no such URL (a malformed one is apply_settings' to report).
+// Resolves the host: call it outside the store's lock.
+std::string webhook_target_problem(const JsonValue& body, const ApiContext& context) {
+  const JsonValue* url = body.find("webhook_url");
+  if (url == nullptr || !url->is_string() || url->text().empty()) return "";
+  std::string error;
+  const std::optional<WebhookUrl> parsed = WebhookUrl::parse(url->text(), &error);
+  if (!parsed) return "";
+  const std::string refusal = webhook_host_refusal(parsed->host, context.webhook_targets);
+  return refusal.empty() ? "" : "webhook_url: " + refusal;
 }
 
 std::string new_directory_id() {
@@ -586,12 +600,27 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
     }
     directory.set_group_guid(found->guid());
   }
-  problem = apply_settings(*body, directory);
+  problem = webhook_target_problem(*body, context);
+  if (problem.empty()) problem = apply_settings(*body, directory);
   if (!problem.empty()) return bad_request(problem);
   if (directory.name().empty()) directory.set_name(*tenant + "-" + *product);
   static const SystemClock kSystemClock;
   directory.set_created_us((context.clock != nullptr ? *context.clock : kSystemClock).now_us());
 
+  // One create at a time, so that concurrent ones cannot pass the cap together. 409 Conflict:
+  // the request is valid and allowed but conflicts with the current state (the cap is reached),
+  // and deleting a directory resolves it; not 403 (nothing is wrong with who asks) nor 429
+  // (no rate is exceeded: asking again later does not help).
+  static std::mutex creating;
+  const std::lock_guard lock(creating);
+  size_t count = 0;
+  context.store.directories(
+      [&](const pb::Directory&) { return ++count < context.max_directories; });
+  if (count >= context.max_directories) {
+    return failure(http::status::conflict,
+                   "there are already " + std::to_string(count) +
+                       " directories, the most api.max_directories allows: delete one first");
+  }
   const changefeed::Status status = context.writable_store->put_directory(directory);
   if (!status.is_ok()) return store_failure(status);
   return directory_response(http::status::created, directory);
@@ -633,6 +662,11 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
   std::string problem;
   const std::optional<JsonValue> body = body_object(call, &problem);
   if (!body) return bad_request(problem);
+  problem = webhook_target_problem(*body, context);
+  if (!problem.empty()) {
+    return context.store.directory(call.path_param("id")) ? bad_request(problem)
+                                                          : directory_not_found();
+  }
   // Read, changed and written under the store's lock: a concurrent PATCH or DELETE cannot
   // interleave (no lost field, no deleted directory brought back).
   pb::Directory updated;

@@ -23,6 +23,7 @@
 #include <cctype>
 #include <charconv>
 #include <functional>
+#include <vector>
 
 #include "rest/text.hpp"
 
@@ -121,28 +122,45 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
+struct ClientContext::Tls {
+  // Mutable: streams take it by non-const reference, though making an SSL from it (all they
+  // do) changes nothing and is thread-safe.
+  mutable ssl::context context{ssl::context::tls_client};
+  std::string setup_error;  // https:// posts fail with this when set
+};
+
+ClientContext::ClientContext(ClientOptions options)
+    : options_(std::move(options)), tls_(std::make_unique<Tls>()) {
+  ssl::context& context = tls_->context;
+  context.set_verify_mode(ssl::verify_peer);
+  SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
+  boost::system::error_code error;
+  if (options_.ca_file.empty()) {
+    context.set_default_verify_paths(error);
+    if (error) tls_->setup_error = "cannot load the system CA store: " + error.message();
+  } else {
+    context.load_verify_file(options_.ca_file, error);
+    if (error) {
+      tls_->setup_error = "cannot load CA file " + options_.ca_file + ": " + error.message();
+    }
+  }
+  ERR_clear_error();
+}
+
+ClientContext::~ClientContext() = default;
+
 // One connection at a time (plain or TLS), driven by a private io_context that post() runs
 // until each step completes. A deadline timer, armed per post, closes the socket when it
 // fires, which ends the pending step with an error reported as a timeout.
 class WebhookClient::Impl {
  public:
-  explicit Impl(ClientOptions options)
-      : options_(std::move(options)),
-        tls_context_(ssl::context::tls_client),
+  Impl(std::shared_ptr<const ClientContext> context, const ClientContext::Tls& tls)
+      : context_(std::move(context)),
+        options_(context_->options()),
+        tls_context_(tls.context),
+        tls_setup_error_(tls.setup_error),
         resolver_(io_),
-        deadline_(io_) {
-    tls_context_.set_verify_mode(ssl::verify_peer);
-    SSL_CTX_set_min_proto_version(tls_context_.native_handle(), TLS1_2_VERSION);
-    boost::system::error_code error;
-    if (options_.ca_file.empty()) {
-      tls_context_.set_default_verify_paths(error);
-      if (error) tls_setup_error_ = "cannot load the system CA store: " + error.message();
-    } else {
-      tls_context_.load_verify_file(options_.ca_file, error);
-      if (error) tls_setup_error_ = "cannot load CA file " + options_.ca_file + ": " + error.message();
-    }
-    ERR_clear_error();
-  }
+        deadline_(io_) {}
 
   PostResult post(const WebhookUrl& url, const std::string& body, const std::string& signature) {
     if (aborted_) return aborted();
@@ -243,6 +261,21 @@ class WebhookClient::Impl {
                               });
     });
     if (error) return "resolve " + url.host + ": " + error.message();
+    // Only to the addresses the policy allows: checked on what was resolved, just before the
+    // connection, so no byte goes to a refused one.
+    std::vector<tcp::endpoint> allowed;
+    std::string refused;
+    for (const auto& entry : endpoints) {
+      const asio::ip::address address = entry.endpoint().address();
+      const IpAddress ip = address.is_v4() ? IpAddress::v4(address.to_v4().to_bytes())
+                                           : IpAddress::v6(address.to_v6().to_bytes());
+      if (std::optional<std::string> reason = options_.targets.refusal(ip)) {
+        if (refused.empty()) refused = "refused: " + refusal_message(url.host, ip, *reason);
+      } else {
+        allowed.push_back(entry.endpoint());
+      }
+    }
+    if (allowed.empty()) return refused.empty() ? "resolve " + url.host + ": no address" : refused;
     plain_.reset();
     tls_.reset();
     beast::tcp_stream* tcp_layer = nullptr;
@@ -254,8 +287,8 @@ class WebhookClient::Impl {
       tcp_layer = &*plain_;
     }
     error = run([&](Done done) {
-      tcp_layer->async_connect(endpoints, [done](const boost::system::error_code& e,
-                                                 const tcp::endpoint&) { done(e); });
+      tcp_layer->async_connect(
+          allowed, [done](const boost::system::error_code& e, const tcp::endpoint&) { done(e); });
     });
     if (error) return "connect: " + error.message();
     if (!url.tls) return "";
@@ -316,10 +349,11 @@ class WebhookClient::Impl {
     origin_.clear();
   }
 
-  ClientOptions options_;
+  const std::shared_ptr<const ClientContext> context_;  // keeps the references below valid
+  const ClientOptions& options_;
   asio::io_context io_;
-  ssl::context tls_context_;
-  std::string tls_setup_error_;  // https:// posts fail with this when set
+  ssl::context& tls_context_;
+  const std::string& tls_setup_error_;  // https:// posts fail with this when set
   tcp::resolver resolver_;
   asio::steady_timer deadline_;
   bool timed_out_ = false;
@@ -330,8 +364,11 @@ class WebhookClient::Impl {
   std::atomic<bool> aborted_{false};
 };
 
+WebhookClient::WebhookClient(std::shared_ptr<const ClientContext> context)
+    : impl_(std::make_unique<Impl>(context, *context->tls_)) {}
+
 WebhookClient::WebhookClient(ClientOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options))) {}
+    : WebhookClient(std::make_shared<const ClientContext>(std::move(options))) {}
 
 WebhookClient::~WebhookClient() = default;
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "rest/webhook_target.hpp"
+
 namespace dirfeed::rest {
 
 // An http:// or https:// URL, split for a request.
@@ -35,6 +37,31 @@ struct ClientOptions {
   // names, not IP literals).
   std::string ca_file;
   size_t response_limit = 64 * 1024;  // larger response bodies fail the request
+  // The addresses a connection may go to (api.webhook_allowed_networks): of the addresses a
+  // host resolves to, only those `targets` does not refuse are tried; none: the post fails
+  // before connecting ("refused: ...").
+  WebhookTargetPolicy targets{};
+};
+
+// What the clients of one dispatcher share: their options and one TLS client context (peer
+// verification, TLS 1.2 at least, the CAs of options.ca_file or of the system store), so the
+// CA store is read once when this is made, not once per directory. Immutable once made:
+// clients on any threads use it at once.
+class ClientContext {
+ public:
+  explicit ClientContext(ClientOptions options);
+  ~ClientContext();
+  ClientContext(const ClientContext&) = delete;
+  ClientContext& operator=(const ClientContext&) = delete;
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  friend class WebhookClient;
+  struct Tls;  // Asio's TLS context stays in the .cpp
+
+  ClientOptions options_;
+  std::unique_ptr<Tls> tls_;
 };
 
 // What a POST got: an HTTP status, or an error before there was one.
@@ -48,7 +75,9 @@ struct PostResult {
 // Not thread-safe, except abort(). Errors never contain the body or the signature.
 class WebhookClient {
  public:
-  explicit WebhookClient(ClientOptions options = {});
+  // `context` must not be null.
+  explicit WebhookClient(std::shared_ptr<const ClientContext> context);
+  explicit WebhookClient(ClientOptions options = {});  // with a context of its own
   ~WebhookClient();
   WebhookClient(const WebhookClient&) = delete;
   WebhookClient& operator=(const WebhookClient&) = delete;

@@ -177,11 +177,16 @@ class WebhookDispatcher::Impl {
         clock_(clock),
         metrics_(metrics),
         options_(std::move(options)),
+        client_context_(std::make_shared<const ClientContext>(options_.client)),
         pool_(std::max<size_t>(1, options_.threads)) {
     if (!options_.jitter) {
       options_.jitter = [random = std::make_shared<Random>()] { return random->next(); };
     }
-    if (metrics_ != nullptr) describe_metrics(*metrics_);
+    if (metrics_ != nullptr) {
+      describe_metrics(*metrics_, options_.metrics_detail);
+      metrics_->set("dirfeed_webhook_directories_failing", {}, 0);
+      if (!options_.metrics_detail) metrics_->set("dirfeed_webhook_backlog", {}, 0);
+    }
   }
 
   ~Impl() { stop(); }
@@ -218,30 +223,67 @@ class WebhookDispatcher::Impl {
   // One directory's delivery. `client` and `events` are used only by the job running for it
   // (one at a time: `busy`); the rest is guarded by mutex_.
   struct Consumer {
-    Consumer(const std::string& id, const ClientOptions& options, const changefeed::Store& store)
-        : id(id), client(options), events(store) {}
+    Consumer(const std::string& id, std::shared_ptr<const ClientContext> context,
+             const changefeed::Store& store)
+        : id(id), client(std::move(context)), events(store) {}
     const std::string id;
     WebhookClient client;
     EventBuilder events;
     bool busy = false;
     bool removed = false;  // the directory is gone
     SteadyClock::time_point next_attempt{};
+    uint64_t backlog = 0;  // feed entries after the cursor, when last looked at
+    bool failing = false;  // the last attempt failed
   };
 
   enum class Outcome { kCaughtUp, kMore, kFailed, kStopped };
 
-  static void describe_metrics(Metrics& metrics) {
+  static void describe_metrics(Metrics& metrics, bool detail) {
     using Type = Metrics::Type;
+    const std::string by = detail ? ", by directory" : "";
     metrics.describe("dirfeed_webhook_events_delivered_total", Type::kCounter,
-                     "Webhook events delivered (answered 2xx), by directory.");
+                     "Webhook events delivered (answered 2xx)" + by + ".");
     metrics.describe("dirfeed_webhook_failed_attempts_total", Type::kCounter,
-                     "Webhook deliveries that failed (connection, TLS, timeout or non-2xx), by "
-                     "directory.");
+                     "Webhook deliveries that failed (refused address, connection, TLS, timeout "
+                     "or non-2xx)" + by + ".");
     metrics.describe("dirfeed_webhook_backlog", Type::kGauge,
-                     "Feed entries after the directory's webhook cursor: an upper bound of the "
-                     "events waiting (not every entry is an event for the directory).");
-    metrics.describe("dirfeed_webhook_last_success_timestamp_seconds", Type::kGauge,
-                     "When the directory's receiver last answered 2xx (Unix time).");
+                     "Feed entries after the webhook cursors" + by +
+                         ": an upper bound of the events waiting (not every entry is an event "
+                         "for a directory).");
+    metrics.describe("dirfeed_webhook_directories_failing", Type::kGauge,
+                     "Directories whose last webhook attempt failed.");
+    if (detail) {
+      metrics.describe("dirfeed_webhook_last_success_timestamp_seconds", Type::kGauge,
+                       "When the directory's receiver last answered 2xx (Unix time).");
+    }
+  }
+
+  // The labels of a directory's series: none unless options.metrics_detail.
+  Metrics::Labels labels(const std::string& id) const {
+    return options_.metrics_detail ? Metrics::Labels{{"directory", id}} : Metrics::Labels{};
+  }
+
+  // mutex_ held. Record a live consumer's backlog and whether it is failing, in the totals
+  // and the gauges (its backlog series with metrics_detail).
+  void set_backlog(Consumer& consumer, uint64_t backlog) {
+    if (consumer.removed) return;
+    total_backlog_ = total_backlog_ - consumer.backlog + backlog;
+    consumer.backlog = backlog;
+    if (metrics_ == nullptr) return;
+    metrics_->set("dirfeed_webhook_backlog", labels(consumer.id),
+                  static_cast<double>(options_.metrics_detail ? backlog : total_backlog_));
+  }
+  void set_failing(Consumer& consumer, bool failing) {
+    if (consumer.removed || consumer.failing == failing) return;
+    consumer.failing = failing;
+    if (failing) {
+      ++failing_directories_;
+    } else {
+      --failing_directories_;
+    }
+    if (metrics_ == nullptr) return;
+    metrics_->set("dirfeed_webhook_directories_failing", {},
+                  static_cast<double>(failing_directories_));
   }
 
   // The scheduler thread: every poll (or when a job finishes) starts a job for each directory
@@ -269,14 +311,16 @@ class WebhookDispatcher::Impl {
     std::map<std::string, std::shared_ptr<Consumer>> current;
     for (const pb::Directory& directory : directories) {
       auto it = consumers_.find(directory.id());
-      current[directory.id()] = it != consumers_.end() && !it->second->removed
-                                    ? it->second
-                                    : std::make_shared<Consumer>(directory.id(), options_.client,
-                                                                 store_);
+      current[directory.id()] =
+          it != consumers_.end() && !it->second->removed
+              ? it->second
+              : std::make_shared<Consumer>(directory.id(), client_context_, store_);
     }
     for (auto& [id, consumer] : consumers_) {
       if (current.count(id) != 0) continue;
       if (!consumer->removed) {
+        set_backlog(*consumer, 0);  // out of the totals
+        set_failing(*consumer, false);
         consumer->removed = true;  // its running job, if any, stops after its batch
         if (metrics_ != nullptr) remove_metrics(id);
       }
@@ -291,17 +335,17 @@ class WebhookDispatcher::Impl {
       if (!state) continue;
       const uint64_t backlog =
           last_sequence > state->after_sequence() ? last_sequence - state->after_sequence() : 0;
-      if (metrics_ != nullptr) {
-        metrics_->set("dirfeed_webhook_backlog", {{"directory", id}},
-                      static_cast<double>(backlog));
-      }
+      set_backlog(*consumer, backlog);
+      set_failing(*consumer, state->failures() > 0);
       if (backlog == 0 || now < consumer->next_attempt) continue;
       consumer->busy = true;
       boost::asio::post(pool_, [this, consumer] { run_job(consumer); });
     }
   }
 
+  // The series of a deleted directory (with metrics_detail; totals keep what it counted).
   void remove_metrics(const std::string& id) {
+    if (!options_.metrics_detail) return;
     for (const char* name :
          {"dirfeed_webhook_events_delivered_total", "dirfeed_webhook_failed_attempts_total",
           "dirfeed_webhook_backlog", "dirfeed_webhook_last_success_timestamp_seconds"}) {
@@ -335,6 +379,7 @@ class WebhookDispatcher::Impl {
             ? SteadyClock::now() +
                   retry_delay(failures, options_.retry_base, options_.retry_cap, options_.jitter())
             : SteadyClock::time_point{};
+    if (outcome != Outcome::kStopped) set_failing(*consumer, outcome == Outcome::kFailed);
     woken_ = true;  // more to send (kMore), or a new look at the feed is due soon anyway
     wake_.notify_all();
   }
@@ -406,11 +451,12 @@ class WebhookDispatcher::Impl {
       state->set_last_success_us(clock_.now_us());
       state->set_failures(0);
       if (metrics_ != nullptr) {
-        metrics_->add("dirfeed_webhook_events_delivered_total", {{"directory", consumer.id}},
+        metrics_->add("dirfeed_webhook_events_delivered_total", labels(consumer.id),
                       static_cast<double>(events.size()));
-        metrics_->set("dirfeed_webhook_last_success_timestamp_seconds",
-                      {{"directory", consumer.id}},
-                      static_cast<double>(state->last_success_us()) / 1e6);
+        if (options_.metrics_detail) {
+          metrics_->set("dirfeed_webhook_last_success_timestamp_seconds", labels(consumer.id),
+                        static_cast<double>(state->last_success_us()) / 1e6);
+        }
       }
     }
     state->set_after_sequence(covered);
@@ -419,10 +465,10 @@ class WebhookDispatcher::Impl {
       BOOST_LOG_TRIVIAL(error) << "webhook " << consumer.id << ": " << status.message();
       return Outcome::kFailed;
     }
-    if (metrics_ != nullptr) {
+    {
       const uint64_t last = store_.last_sequence();
-      metrics_->set("dirfeed_webhook_backlog", {{"directory", consumer.id}},
-                    static_cast<double>(last > covered ? last - covered : 0));
+      std::lock_guard lock(mutex_);
+      set_backlog(consumer, last > covered ? last - covered : 0);
     }
     // A full batch or a full read may have more after it.
     return events.size() < batch_size && read < options_.max_entries_per_read
@@ -447,7 +493,7 @@ class WebhookDispatcher::Impl {
       BOOST_LOG_TRIVIAL(error) << "webhook " << directory.id() << ": " << status.message();
     }
     if (metrics_ != nullptr) {
-      metrics_->add("dirfeed_webhook_failed_attempts_total", {{"directory", directory.id()}});
+      metrics_->add("dirfeed_webhook_failed_attempts_total", labels(directory.id()));
     }
   }
 
@@ -455,11 +501,14 @@ class WebhookDispatcher::Impl {
   const Clock& clock_;
   Metrics* metrics_;
   DispatcherOptions options_;
+  const std::shared_ptr<const ClientContext> client_context_;  // every consumer's client's
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool woken_ = false;     // mutex_: a job finished
   bool stopping_ = false;  // mutex_
   std::map<std::string, std::shared_ptr<Consumer>> consumers_;  // mutex_; by directory id
+  uint64_t total_backlog_ = 0;      // mutex_; of the consumers not removed
+  size_t failing_directories_ = 0;  // mutex_; likewise
   boost::asio::thread_pool pool_;
   std::jthread scheduler_;
 };

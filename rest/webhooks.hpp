@@ -88,7 +88,12 @@ struct DispatcherOptions {
   std::chrono::milliseconds retry_base{1000};            // first retry delay
   std::chrono::milliseconds retry_cap{5 * 60 * 1000};    // longest retry delay
   size_t max_entries_per_read = 1000;                    // feed entries read per batch
-  ClientOptions client;                                  // timeout, CA file
+  // Timeout, CA file (read once, at construction), allowed networks: one ClientContext for
+  // every directory's client.
+  ClientOptions client;
+  // api.metrics_detail: series by directory (label directory=<id>); false: totals only, since
+  // /metrics is public (see Metrics below).
+  bool metrics_detail = false;
   // Jitter source in [0, 1), called from delivery threads (must be thread-safe); empty: a
   // random number generator of its own.
   std::function<double()> jitter;
@@ -110,10 +115,13 @@ struct DispatcherOptions {
 // delivery finishing after a DELETE does not bring the directory's state back
 // (Store::put_webhook_state). A restart resumes from the stored states.
 //
-// Metrics (label directory=<id>): dirfeed_webhook_events_delivered_total,
+// Metrics, without labels by default (totals over the directories, so /metrics names no
+// directory, tenant, product or URL): dirfeed_webhook_events_delivered_total,
 // dirfeed_webhook_failed_attempts_total, dirfeed_webhook_backlog (feed entries after the
-// cursor: an upper bound of the events waiting, since not every entry is an event for the
-// directory), dirfeed_webhook_last_success_timestamp_seconds.
+// cursors, summed: an upper bound of the events waiting, since not every entry is an event for
+// a directory), and dirfeed_webhook_directories_failing (directories whose last attempt
+// failed). With options.metrics_detail the first three are by directory (label
+// directory=<id>), plus dirfeed_webhook_last_success_timestamp_seconds by directory.
 //
 // Threads: start() starts the scheduler thread and options.threads delivery threads; stop()
 // (any thread but those) ends them: a delivery in flight is abandoned without storing

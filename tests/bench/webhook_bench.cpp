@@ -185,7 +185,10 @@ int main(int argc, char** argv) {
     directory.set_webhook_batch_size(static_cast<uint32_t>(settings.batch));
     if (!store->put_directory(directory).is_ok()) return 1;
   }
-  rest::WebhookDispatcher dispatcher(*store, clock, nullptr);
+  rest::DispatcherOptions options;  // the receiver is on 127.0.0.1, refused by default
+  options.client.targets =
+      rest::WebhookTargetPolicy({*rest::IpNetwork::parse("127.0.0.0/8", &error)});
+  rest::WebhookDispatcher dispatcher(*store, clock, nullptr, options);
   dispatcher.start();
   std::printf("webhook_bench: %d directories, batch size %d, %d changes per Store write\n",
               settings.directories, settings.batch, settings.page);

@@ -174,6 +174,9 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_FALSE(c.api.tls.has_value());
   EXPECT_TRUE(c.api.anonymous_read);
   EXPECT_EQ(c.api.ip_mapping_timeout, 6h);
+  EXPECT_TRUE(c.api.webhook_allowed_networks.empty());
+  EXPECT_EQ(c.api.max_directories, 1000u);
+  EXPECT_FALSE(c.api.metrics_detail);
   EXPECT_EQ(c.feed.retention, 720h);
 }
 
@@ -203,6 +206,9 @@ api:
   users_file: /var/lib/dirfeed/users
   keys_file: /var/lib/dirfeed/keys
   ip_mapping_timeout: 90s
+  webhook_allowed_networks: [127.0.0.0/8, "::1", 10.1.0.0/16, "::ffff:192.0.2.0/120"]
+  max_directories: 50
+  metrics_detail: true
 feed:
   retention: 1d
 )");
@@ -235,6 +241,14 @@ feed:
   EXPECT_EQ(c.api.users_file, "/var/lib/dirfeed/users");
   EXPECT_EQ(c.api.keys_file, "/var/lib/dirfeed/keys");
   EXPECT_EQ(c.api.ip_mapping_timeout, 90s);
+  std::vector<std::string> networks;
+  for (const rest::IpNetwork& network : c.api.webhook_allowed_networks) {
+    networks.push_back(network.to_string());
+  }
+  EXPECT_EQ(networks, (std::vector<std::string>{"127.0.0.0/8", "::1/128", "10.1.0.0/16",
+                                                "192.0.2.0/24"}));
+  EXPECT_EQ(c.api.max_directories, 50u);
+  EXPECT_TRUE(c.api.metrics_detail);
   EXPECT_EQ(c.feed.retention, 24h);
 }
 
@@ -581,6 +595,26 @@ TEST(ConfigTest, BadValues) {
             "7: domains[0].sync.group_filter: \"(a=1)(b=2)\"" + filter_hint);
   EXPECT_EQ(one_error(std::string(kMinimal) + "    sync: {group_filter: \"(&(a=1)\"}\n"),
             "7: domains[0].sync.group_filter: \"(&(a=1)\"" + filter_hint);
+}
+
+TEST(ConfigTest, BadWebhookSettings) {
+  EXPECT_EQ(one_error(std::string(kMinimal) +
+                      "api:\n  webhook_allowed_networks:\n    - 10.0.0.0/8\n    - 10.0.0.1/8\n"),
+            "10: api.webhook_allowed_networks[1]: \"10.0.0.1/8\" has bits set after the prefix "
+            "(did you mean 10.0.0.0/8?)");
+  EXPECT_EQ(one_error(std::string(kMinimal) + "api: {webhook_allowed_networks: [localhost]}\n"),
+            "7: api.webhook_allowed_networks[0]: \"localhost\" is not a network (use CIDR "
+            "notation such as 10.0.0.0/8 or fd00::/8)");
+  EXPECT_EQ(one_error(std::string(kMinimal) + "api: {webhook_allowed_networks: [\"::/200\"]}\n"),
+            "7: api.webhook_allowed_networks[0]: \"::/200\": the prefix length must be 0 to 128");
+  EXPECT_EQ(one_error(std::string(kMinimal) + "api: {webhook_allowed_networks: 127.0.0.0/8}\n"),
+            "7: api.webhook_allowed_networks: expected a list, got \"127.0.0.0/8\"");
+  EXPECT_EQ(one_error(std::string(kMinimal) + "api: {max_directories: 0}\n"),
+            "7: api.max_directories: 0 is out of range (at least 1)");
+  EXPECT_EQ(one_error(std::string(kMinimal) + "api: {max_directories: many}\n"),
+            "7: api.max_directories: \"many\" is not an integer");
+  EXPECT_EQ(one_error(std::string(kMinimal) + "api: {metrics_detail: ids}\n"),
+            "7: api.metrics_detail: \"ids\" is not a boolean (use true or false)");
 }
 
 TEST(ConfigTest, DuplicateDomainNames) {

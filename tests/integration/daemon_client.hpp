@@ -127,6 +127,9 @@ struct DaemonConfig {
   std::optional<bool> anonymous_read{};  // api.anonymous_read
   std::string tls_cert_file{};           // api.tls (HTTPS) when set, with tls_key_file
   std::string tls_key_file{};
+  // api.webhook_allowed_networks, when not empty (webhook receivers of tests are on 127.0.0.1,
+  // refused by default).
+  std::vector<std::string> webhook_allowed_networks{};
 };
 
 // Writes the daemon's config into `dir` as `dir`/dirfeed.yaml, and the DC's bind password
@@ -157,6 +160,12 @@ inline std::string write_config(const TempDir& dir, const SambaDc& dc,
   if (!options.tls_cert_file.empty()) {
     yaml += "  tls:\n    cert_file: " + options.tls_cert_file + "\n"
             "    key_file: " + options.tls_key_file + "\n";
+  }
+  if (!options.webhook_allowed_networks.empty()) {
+    yaml += "  webhook_allowed_networks:\n";
+    for (const std::string& network : options.webhook_allowed_networks) {
+      yaml += "    - \"" + network + "\"\n";
+    }
   }
   const std::string config = dir.path() + "/dirfeed.yaml";
   write_text(config, yaml);

@@ -35,8 +35,10 @@ const std::string kApi = "/api/v1/directory-sync";
 constexpr char kSecret[] = "whsec-test";
 
 // The daemon's config: usn polled every second, no change notifications (Samba's come late
-// with several LDAP workers, see notify_test.cpp).
-const DaemonConfig kConfig{.interval = "1s", .notifications = false};
+// with several LDAP workers, see notify_test.cpp), webhooks allowed to the receivers on
+// 127.0.0.1.
+const DaemonConfig kConfig{
+    .interval = "1s", .notifications = false, .webhook_allowed_networks = {"127.0.0.0/8"}};
 
 // POSTs a directory of OU=Staff with a webhook to `url`; its id ("" on failure, reported).
 std::string create_directory(uint16_t port, const std::string& key, const std::string& url,

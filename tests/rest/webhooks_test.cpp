@@ -1,9 +1,11 @@
 // Directory Sync API webhooks (rest/webhooks.hpp): events per feed entry and directory view,
-// the BoxyHQ signature, retry delays, URLs, and the dispatcher delivering to a real receiver on
-// 127.0.0.1 (HTTP and HTTPS) over a real store in a temp dir.
+// the BoxyHQ signature, retry delays, and the dispatcher delivering to a real receiver on
+// 127.0.0.1 (HTTP and HTTPS; allowed by the options) over a real store in a temp dir. The
+// client alone: webhook_client_test.cpp.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,46 +54,6 @@ TEST(WebhookRetry, DoublesFromTheBaseUpToTheCapWithJitterTakingUpToHalf) {
   EXPECT_EQ(retry_delay(9, base, cap, 0.0), 128'000ms);
   EXPECT_EQ(retry_delay(10, base, cap, 0.0), 150'000ms);  // 512 s capped at 300 s
   EXPECT_EQ(retry_delay(4'000'000'000u, base, cap, 0.5), 225'000ms);
-}
-
-TEST(WebhookUrlTest, ParsesHttpAndHttpsUrls) {
-  std::string error;
-  std::optional<WebhookUrl> url = WebhookUrl::parse("HTTPS://Hooks.example.com/in?x=1#frag", &error);
-  ASSERT_TRUE(url) << error;
-  EXPECT_TRUE(url->tls);
-  EXPECT_EQ(url->host, "Hooks.example.com");
-  EXPECT_EQ(url->port, "443");
-  EXPECT_EQ(url->target, "/in?x=1");
-  EXPECT_EQ(url->host_header, "Hooks.example.com");
-
-  url = WebhookUrl::parse("http://127.0.0.1:8080", &error);
-  ASSERT_TRUE(url) << error;
-  EXPECT_FALSE(url->tls);
-  EXPECT_EQ(url->port, "8080");
-  EXPECT_EQ(url->target, "/");
-  EXPECT_EQ(url->host_header, "127.0.0.1:8080");
-
-  url = WebhookUrl::parse("http://[::1]:9/x", &error);
-  ASSERT_TRUE(url) << error;
-  EXPECT_EQ(url->host, "::1");
-  EXPECT_EQ(url->host_header, "[::1]:9");
-
-  url = WebhookUrl::parse("https://example.com?q", &error);
-  ASSERT_TRUE(url) << error;
-  EXPECT_EQ(url->target, "/?q");
-
-  for (const char* bad : {"ftp://example.com/", "example.com/hook", "http://user:pw@example.com/",
-                          "http:///path", "http://example.com:0/", "http://example.com:99999/",
-                          "http://example.com:8x/", "http://[::1/"}) {
-    EXPECT_FALSE(WebhookUrl::parse(bad, &error)) << bad;
-    EXPECT_FALSE(error.empty()) << bad;
-  }
-}
-
-TEST(WebhookUrlTest, RedactionHidesUserinfoAndQuery) {
-  EXPECT_EQ(redact_url("https://u:p@hooks.example.com/in?token=abc#x"),
-            "https://...@hooks.example.com/in?...");
-  EXPECT_EQ(redact_url("http://127.0.0.1:9/hook"), "http://127.0.0.1:9/hook");
 }
 
 // ---- events ------------------------------------------------------------------------------
@@ -266,6 +228,9 @@ class DispatcherTest : public WebhooksTest {
     options.retry_base = 20ms;
     options.retry_cap = 100ms;
     options.jitter = [] { return 0.5; };
+    // The receivers listen on loopback addresses, refused by default.
+    std::string error;
+    options.client.targets = WebhookTargetPolicy({*IpNetwork::parse("127.0.0.0/8", &error)});
     return options;
   }
 
@@ -341,7 +306,9 @@ TEST_F(DispatcherTest, DeliversSignedEventsInFeedOrder) {
   WebhookReceiver receiver;
   const pb::Directory dir = hooked(receiver.url());
   five_events();
-  WebhookDispatcher dispatcher(*store_, clock_, &metrics_, fast_options());
+  DispatcherOptions detailed = fast_options();
+  detailed.metrics_detail = true;  // series by directory
+  WebhookDispatcher dispatcher(*store_, clock_, &metrics_, detailed);
   dispatcher.start();
   ASSERT_TRUE(wait_until([&] { return state().after_sequence() == store_->last_sequence(); },
                          10s));
@@ -412,8 +379,9 @@ TEST_F(DispatcherTest, RetriesAfterErrorsAndDeliversEverythingOnceInOrder) {
   EXPECT_EQ(states_seen[4].after_sequence(), start + 1);
   EXPECT_EQ(states_seen[4].failures(), 0u);
   EXPECT_EQ(state().last_error(), "HTTP 500") << "the last error stays for `dirfeed status`";
-  EXPECT_EQ(metrics_.value("dirfeed_webhook_failed_attempts_total", {{"directory", "d1"}}), 3);
-  EXPECT_EQ(metrics_.value("dirfeed_webhook_events_delivered_total", {{"directory", "d1"}}), 5);
+  EXPECT_EQ(metrics_.value("dirfeed_webhook_failed_attempts_total", {}), 3);
+  EXPECT_EQ(metrics_.value("dirfeed_webhook_events_delivered_total", {}), 5);
+  EXPECT_EQ(metrics_.value("dirfeed_webhook_directories_failing", {}), 0);
 }
 
 TEST_F(DispatcherTest, BatchesAreJsonArraysSignedTheSameWay) {
@@ -505,7 +473,9 @@ TEST_F(DispatcherTest, DirectoriesAreIndependentAndPickedUpWhileRunning) {
   WebhookReceiver down([](const ReceivedRequest&, size_t) { return 503u; });
   WebhookReceiver up;
   hooked(down.url(), kSecret, 0, "d1");
-  WebhookDispatcher dispatcher(*store_, clock_, &metrics_, fast_options());
+  DispatcherOptions detailed = fast_options();
+  detailed.metrics_detail = true;  // series by directory
+  WebhookDispatcher dispatcher(*store_, clock_, &metrics_, detailed);
   dispatcher.start();
   five_events();
   ASSERT_TRUE(down.wait_for_count(2, 10s));
@@ -561,88 +531,53 @@ TEST_F(DispatcherTest, HttpsReceiversAreVerified) {
                               receiver.received().front().body, kSecret));
 }
 
-// ---- the client alone --------------------------------------------------------------------
-
-TEST(WebhookClientTest, HttpsNeedsTheCertificateToNameTheHost) {
-  dirfeed::testing::TempDir dir;
-  const dirfeed::testing::CertFiles cert = dirfeed::testing::make_self_signed_cert(dir.path());
-  ClientOptions options;
-  options.ca_file = cert.cert_file;
-  WebhookClient client(options);
-  std::string error;
+TEST_F(DispatcherTest, ANameResolvingToARefusedAddressIsNotContacted) {
+  WebhookReceiver receiver;
+  hooked("http://localhost:" + std::to_string(receiver.port()) + "/hook");
+  apply({user("u1")});
+  DispatcherOptions refusing = fast_options();
+  refusing.client.targets = WebhookTargetPolicy();  // the default: loopback refused
   {
-    // Trusted, and names 127.0.0.1 and localhost (the name is sent as SNI).
-    WebhookReceiver receiver({}, cert.cert_file, cert.key_file);
-    EXPECT_TRUE(client.post(*WebhookUrl::parse(receiver.url(), &error), "{}", "").ok());
-    const std::string by_name = "https://localhost:" + std::to_string(receiver.port()) + "/";
-    EXPECT_TRUE(client.post(*WebhookUrl::parse(by_name, &error), "{}", "").ok());
+    WebhookDispatcher dispatcher(*store_, clock_, &metrics_, refusing);
+    dispatcher.start();
+    // Failed attempts, retried with the backoff like any other failure.
+    ASSERT_TRUE(wait_until([&] { return state().failures() >= 2; }, 10s));
   }
-  // Trusted, but it does not name 127.0.0.2.
-  WebhookReceiver elsewhere({}, cert.cert_file, cert.key_file, true, "127.0.0.2");
-  const PostResult result = client.post(*WebhookUrl::parse(elsewhere.url(), &error), "{}", "");
-  EXPECT_FALSE(result.ok());
-  EXPECT_NE(result.error.find("certificate verify failed"), std::string::npos) << result.error;
-  EXPECT_EQ(elsewhere.count(), 0u);
+  EXPECT_EQ(receiver.connections(), 0u);
+  EXPECT_TRUE(state().last_error().starts_with("refused: localhost resolves to "))
+      << state().last_error();
+  EXPECT_NE(state().last_error().find("api.webhook_allowed_networks"), std::string::npos);
+  EXPECT_EQ(state().after_sequence(), 0u) << "nothing counts as delivered";
+  EXPECT_GE(metrics_.value("dirfeed_webhook_failed_attempts_total", {}), 2);
+  EXPECT_EQ(metrics_.value("dirfeed_webhook_directories_failing", {}), 1);
+
+  // Allowed, the same directory delivers what waited.
+  WebhookDispatcher dispatcher(*store_, clock_, nullptr, fast_options());
+  dispatcher.start();
+  ASSERT_TRUE(wait_until([&] { return state().after_sequence() == store_->last_sequence(); },
+                         10s));
+  EXPECT_EQ(receiver.count(), 1u);
 }
 
-TEST(WebhookClientTest, ReportsHttpStatusesConnectionErrorsAndTimeouts) {
-  WebhookReceiver* self = nullptr;
-  WebhookReceiver receiver([&](const ReceivedRequest& request, size_t) {
-    if (request.target == "/slow") self->wait_released();
-    return request.target == "/missing" ? 404u : 204u;
-  });
-  self = &receiver;
-  std::string error;
-  ClientOptions options;
-  options.timeout = 300ms;
-  WebhookClient client(options);
-  auto url = [&](const std::string& path) {
-    return *WebhookUrl::parse(receiver.url(path), &error);
-  };
-  PostResult result = client.post(url("/ok"), "{}", "");
-  EXPECT_TRUE(result.ok());
-  EXPECT_EQ(result.status, 204u);
-  result = client.post(url("/missing"), "{}", "");
-  EXPECT_FALSE(result.ok());
-  EXPECT_EQ(result.error, "HTTP 404");
-  EXPECT_EQ(receiver.connections(), 1u);
-
-  const auto started = std::chrono::steady_clock::now();
-  result = client.post(url("/slow"), "{}", "");
-  EXPECT_EQ(result.status, 0u);
-  EXPECT_EQ(result.error, "timeout after 300 ms");
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
-  receiver.release();
-  // The timed-out connection is dropped; the next request opens a new one.
-  EXPECT_TRUE(client.post(url("/ok"), "{}", "").ok());
-  EXPECT_EQ(receiver.connections(), 2u);
-
-  const uint16_t port = receiver.port();
-  receiver.stop();
-  result = client.post(*WebhookUrl::parse("http://127.0.0.1:" + std::to_string(port) + "/", &error),
-                       "{}", "");
-  EXPECT_EQ(result.status, 0u);
-  EXPECT_NE(result.error.find("connect: "), std::string::npos) << result.error;
-}
-
-TEST(WebhookClientTest, AbortEndsAPostInFlightAndEveryLaterOne) {
-  WebhookReceiver* self = nullptr;
-  WebhookReceiver receiver([&](const ReceivedRequest&, size_t) {
-    self->wait_released();
-    return 200u;
-  });
-  self = &receiver;
-  std::string error;
-  WebhookClient client;
-  std::thread aborter([&] {
-    receiver.wait_for_count(1, 10s);
-    client.abort();
-  });
-  const PostResult result = client.post(*WebhookUrl::parse(receiver.url(), &error), "{}", "");
-  aborter.join();
-  EXPECT_TRUE(result.aborted);
-  EXPECT_TRUE(client.post(*WebhookUrl::parse(receiver.url(), &error), "{}", "").aborted);
-  receiver.release();
+TEST_F(DispatcherTest, EveryDirectorySharesOneTlsContext) {
+  const dirfeed::testing::CertFiles cert = dirfeed::testing::make_self_signed_cert(temp_.path());
+  WebhookReceiver receiver({}, cert.cert_file, cert.key_file);
+  hooked(receiver.url(), kSecret, 0, "d1");
+  apply({user("u1")});
+  DispatcherOptions trusting = fast_options();
+  trusting.client.ca_file = temp_.path() + "/ca.pem";
+  std::filesystem::copy_file(cert.cert_file, trusting.client.ca_file);
+  WebhookDispatcher dispatcher(*store_, clock_, nullptr, trusting);
+  dispatcher.start();
+  ASSERT_TRUE(receiver.wait_for_count(1, 10s)) << state("d1").last_error();
+  // The CA file was read once: a directory added after it is gone verifies its receiver too.
+  std::filesystem::remove(trusting.client.ca_file);
+  hooked(receiver.url(), kSecret, 0, "d2");
+  apply({user("u2")});
+  ASSERT_TRUE(wait_until(
+      [&] { return state("d2").after_sequence() == store_->last_sequence(); }, 10s))
+      << state("d2").last_error();
+  EXPECT_EQ(state("d2").failures(), 0u);
 }
 
 }  // namespace
