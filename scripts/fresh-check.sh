@@ -70,7 +70,14 @@ cleanup() {
     [ -d "$root" ] && umount -R "$root/proc" "$root/sys" "$root/dev" "$root/run" \
       "$root/var/cache/apt/archives" 2>/dev/null
   done
-  if [ "${FRESH_KEEP:-0}" = 1 ]; then echo "fresh-check: roots kept in $WORK"; else rm -rf "$WORK"; fi
+  if [ "${FRESH_KEEP:-0}" = 1 ]; then
+    echo "fresh-check: roots kept in $WORK"
+  elif grep -q " $WORK/" /proc/self/mountinfo; then
+    # rm -rf would go through a bind mount into this machine's /dev or apt cache.
+    echo "fresh-check: something is still mounted under $WORK; left in place" >&2
+  else
+    rm -rf "$WORK"
+  fi
   [ "$rc" -eq 0 ] && step "passed" || echo "fresh-check: FAILED (exit $rc)" >&2
   exit "$rc"
 }
