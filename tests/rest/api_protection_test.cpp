@@ -29,6 +29,7 @@
 #include "rest/credentials.hpp"
 #include "rest/http_server.hpp"
 #include "rest/response.hpp"
+#include "tests/rest/http_exchange.hpp"
 #include "tests/changefeed/store_fixture.hpp"
 
 namespace dirfeed::rest {
@@ -37,7 +38,8 @@ namespace {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
-using Received = http::response<http::string_body>;
+using testing::exchange;
+using testing::Received;
 using Clock = std::chrono::steady_clock;
 
 // A server on 127.0.0.1 with `threads` threads; stopped and joined on destruction.
@@ -69,16 +71,6 @@ tcp::socket connect_from(asio::io_context& io, uint16_t port,
   socket.bind(tcp::endpoint(asio::ip::make_address(source), 0));
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   return socket;
-}
-
-Received exchange(tcp::socket& socket, Request request) {
-  request.set(http::field::host, "localhost");
-  request.prepare_payload();
-  http::write(socket, request);
-  boost::beast::flat_buffer buffer;
-  Received response;
-  http::read(socket, buffer, response);
-  return response;
 }
 
 // Whether the server closes `socket` (EOF or reset) within `within`, and how long it took.

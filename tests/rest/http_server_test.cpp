@@ -22,6 +22,7 @@
 
 #include "rest/http_server.hpp"
 #include "rest/response.hpp"
+#include "tests/rest/http_exchange.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -29,8 +30,8 @@ namespace {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
-// A response as the client reads it.
-using Received = http::response<http::string_body>;
+using testing::exchange;
+using testing::Received;
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -71,16 +72,6 @@ class HttpServerTest : public ::testing::Test {
     tcp::socket socket(client_io_);
     socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
     return socket;
-  }
-
-  Received exchange(tcp::socket& socket, Request request) {
-    request.set(http::field::host, "localhost");
-    request.prepare_payload();
-    http::write(socket, request);
-    boost::beast::flat_buffer buffer;
-    Received response;
-    http::read(socket, buffer, response);
-    return response;
   }
 
   // Sends raw bytes and reads one response.
