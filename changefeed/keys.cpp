@@ -28,7 +28,7 @@ const char* table_name(Table table) {
       "objects",         "dn_index",        "ntlm_index",       "sid_index",
       "domain_index",    "group_members",   "member_groups",    "primary_members",
       "user_primary",    "feed_by_sequence", "feed_by_time",    "state",
-      "ip_mappings",     "ip_expiry",       "api_group_members",
+      "ip_mappings",     "ip_expiry",       "api_group_members", "ip_owners",
   };
   return kNames[static_cast<size_t>(table)];
 }

@@ -34,6 +34,8 @@ enum class Table : size_t {
   kIpExpiry,        // big-endian expiry + user guid + IP text -> empty
   kApiGroupMembers, // group guid + user guid -> empty: exactly the api_groups of live users,
                     // reversed (entries of a deleted group stay while its users name it)
+  kIpOwners,        // IP text -> guid of the user the IP was mapped to last (IP sources: one
+                    // user per IP); kept exactly for the rows of kIpMappings
   kCount,
 };
 inline constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
@@ -89,6 +91,8 @@ std::string webhook_state(std::string_view id);
 inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
 // Present (empty value) once kApiGroupMembers has been built from the stored users.
 inline constexpr std::string_view kApiGroupIndexKey = "meta/api_group_index";
+// Present (empty value) once kIpOwners has been built from the stored IP mappings.
+inline constexpr std::string_view kIpOwnerIndexKey = "meta/ip_owner_index";
 // FeedPosition is stored as 16 bytes: big-endian sequence, big-endian timestamp.
 std::string encode_position(const FeedPosition& position);
 std::optional<FeedPosition> decode_position(std::string_view value);

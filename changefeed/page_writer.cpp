@@ -426,6 +426,15 @@ void PageWriter::change_api_data(const std::string& guid, const std::vector<std:
 
   bool added = false;
   for (const std::string& ip : add) {
+    // One user per IP: mapping it here takes it from the user that had it.
+    if (std::optional<std::string> owner = ip_owner(ip); owner && *owner != guid) {
+      if (live(*owner) != nullptr) {
+        change_api_data(*owner, {}, {ip}, 0, std::nullopt);
+      } else {
+        unmap_ip(*owner, ip);
+      }
+      user = live(guid);
+    }
     map_ip(guid, ip, expires_us);
     auto* list = list_of(ip);
     auto position = std::lower_bound(list->begin(), list->end(), ip);
@@ -494,6 +503,7 @@ void PageWriter::map_ip(const std::string& user, const std::string& ip, int64_t 
   }
   put(Table::kIpMappings, key, keys::encode_time(expires_us));
   put(Table::kIpExpiry, keys::ip_expiry(expires_us, user, ip), "");
+  put(Table::kIpOwners, ip, user);
 }
 
 bool PageWriter::unmap_ip(const std::string& user, const std::string& ip) {
@@ -502,6 +512,7 @@ bool PageWriter::unmap_ip(const std::string& user, const std::string& ip) {
   if (!old) return false;
   erase(Table::kIpExpiry, keys::ip_expiry(keys::decode_time_value(*old), user, ip));
   erase(Table::kIpMappings, key);
+  if (get(Table::kIpOwners, ip) == user) erase(Table::kIpOwners, ip);
   return true;
 }
 

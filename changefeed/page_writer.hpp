@@ -52,13 +52,16 @@ class PageWriter {
   const pb::DirectoryObject* find(const std::string& guid) { return live(guid); }
   // Whether a name index (kDnIndex, kNtlmIndex) holds `key`.
   bool index_taken(Table table, const std::string& key) { return exists(table, key); }
+  // The user the IP (canonical text) is mapped to, if any.
+  std::optional<std::string> ip_owner(const std::string& ip) { return get(Table::kIpOwners, ip); }
   // Stores a new API user (not from AD) and maps its ipv4/ipv6_addresses until
   // now + lifetime_us: ADD, then IP_ADD when it has addresses.
   void create_user(pb::DirectoryObject user, int64_t lifetime_us);
   // Unmaps `remove` (IP_DELETE when any was mapped), maps `add` until expires_us (IP_ADD for
   // the new ones; mapped ones are renewed silently) and, when `groups` is given, makes it the
-  // user's api_groups (stored groups only; MODIFY when that changed). A no-op for an unknown
-  // GUID.
+  // user's api_groups (stored groups only; MODIFY when that changed). One user per IP: an IP
+  // of `add` mapped to another user is unmapped there first (its IP_DELETE comes first). A
+  // no-op for an unknown GUID.
   void change_api_data(const std::string& guid, const std::vector<std::string>& add,
                        const std::vector<std::string>& remove, int64_t expires_us,
                        const std::optional<std::vector<std::string>>& groups);

@@ -331,6 +331,31 @@ class RocksStore final : public Store {
     return commit(writer, CommitStats(), nullptr);
   }
 
+  Status apply_ip_events(const std::vector<IpEvent>& events, IpEventStats* stats) override {
+    std::lock_guard lock(write_mutex_);
+    const int64_t now_us = clock_.now_us();
+    PageWriter writer(*database_, "", now_us, position_);
+    IpEventStats result;
+    for (const IpEvent& event : events) {
+      const pb::DirectoryObject* user = writer.find(event.user_guid);
+      if (user == nullptr || user->kind() != pb::USER) {
+        ++result.skipped;
+      } else if (event.kind == IpEvent::Kind::kLogon) {
+        writer.change_api_data(event.user_guid, {event.ip}, {}, now_us + event.lifetime_us,
+                               std::nullopt);
+        ++result.mapped;
+      } else if (writer.ip_owner(event.ip) == event.user_guid) {
+        writer.change_api_data(event.user_guid, {}, {event.ip}, 0, std::nullopt);
+        ++result.unmapped;
+      } else {
+        ++result.skipped;
+      }
+    }
+    if (stats != nullptr) *stats = result;
+    if (result.mapped + result.unmapped == 0) return Status::ok();
+    return commit(writer, CommitStats(), nullptr);
+  }
+
   Status expire_ip_mappings(int64_t now_us, size_t limit, size_t* expired) override {
     std::lock_guard lock(write_mutex_);
     PageWriter writer(*database_, "", clock_.now_us(), position_);
@@ -591,6 +616,33 @@ rocksdb::Status build_api_group_index(const Database& database) {
   return status;
 }
 
+// Builds kIpOwners from kIpMappings when the database has not got it yet (as
+// build_api_group_index): an IP mapped to several users (possible before the index) is owned
+// by the one whose mapping expires last.
+rocksdb::Status build_ip_owner_index(const Database& database) {
+  rocksdb::ColumnFamilyHandle* state = database.table(Table::kState);
+  std::string value;
+  rocksdb::Status status =
+      database.db()->Get(rocksdb::ReadOptions(), state, keys::kIpOwnerIndexKey, &value);
+  if (!status.IsNotFound()) return status;
+
+  // Oldest expiry first: the last Put of an IP wins.
+  rocksdb::ColumnFamilyHandle* owners = database.table(Table::kIpOwners);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(
+      database.db()->NewIterator(rocksdb::ReadOptions(), database.table(Table::kIpExpiry)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    if (key.size() <= 8 + kGuidSize) continue;
+    status = batch.Put(owners, key.substr(8 + kGuidSize), key.substr(8, kGuidSize));
+    if (!status.ok()) return status;
+  }
+  if (!it->status().ok()) return it->status();
+  status = batch.Put(state, keys::kIpOwnerIndexKey, "");
+  if (status.ok()) status = database.db()->Write(rocksdb::WriteOptions(), &batch);
+  return status;
+}
+
 }  // namespace
 
 std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clock,
@@ -616,6 +668,12 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clo
     status = build_api_group_index(*database);
     if (!status.ok()) {
       *error = "database " + options.path + ": building the API group index failed: " +
+               status.ToString();
+      return nullptr;
+    }
+    status = build_ip_owner_index(*database);
+    if (!status.ok()) {
+      *error = "database " + options.path + ": building the IP owner index failed: " +
                status.ToString();
       return nullptr;
     }

@@ -77,6 +77,22 @@ struct UserChange {
   int64_t default_lifetime_us = 0;  // used when the user has no ip_timeout_s of its own
 };
 
+// One IP mapping change learned from a logon event (an IP source, DESIGN.md section 5).
+struct IpEvent {
+  enum class Kind { kLogon, kLogoff };
+  Kind kind = Kind::kLogon;
+  std::string user_guid;
+  std::string ip;            // canonical text form (inet_ntop)
+  int64_t lifetime_us = 0;   // logon: mapped until now + lifetime_us
+};
+
+// What one apply_ip_events call did.
+struct IpEventStats {
+  size_t mapped = 0;    // logons that mapped or renewed an IP
+  size_t unmapped = 0;  // logoffs that removed a mapping of their user
+  size_t skipped = 0;   // events naming no live user; logoffs of an IP the user does not have
+};
+
 // Called per result; return false to stop early.
 template <typename T>
 using Visitor = std::function<bool(const T&)>;
@@ -110,9 +126,10 @@ class StoreView {
 class Store {
  public:
   // Opens (creating when missing, with its missing parents, owner-only: 0700) the database at
-  // options.path. Read-write, a database of an older dirfeed gets the tables it lacks, and the
-  // API group index (api_members) is built from its users once (one read of all objects). On
-  // failure returns nullptr and sets *error to a message naming the path and the cause.
+  // options.path. Read-write, a database of an older dirfeed gets the tables it lacks, the API
+  // group index (api_members) is built from its users once (one read of all objects) and the
+  // IP owner index (one user per IP) from its mappings once. On failure returns nullptr and
+  // sets *error to a message naming the path and the cause.
   static std::unique_ptr<Store> open(const StoreOptions& options, const Clock& clock,
                                      std::string* error);
   virtual ~Store() = default;
@@ -181,7 +198,8 @@ class Store {
                              ApiOutcome* outcome) = 0;
 
   // Applies PUT /user to any live user (AD or API). add: maps the IPs (re-adding a mapped
-  // IP only renews its expiry, no entry) and adds the groups to api_groups; modify: each
+  // IP only renews its expiry, no entry; an IP mapped to another user leaves that one, with
+  // an IP_DELETE there first: one user per IP) and adds the groups to api_groups; modify: each
   // given list replaces that family's IPs / the api_groups; delete: unmaps the IPs and
   // removes the groups from api_groups (absent ones are ignored). Groups the user is in
   // through AD (member_of) are not api_groups and stay. Feed, in this order: IP_DELETE when
@@ -193,6 +211,16 @@ class Store {
   // with it). A user from AD is not deleted (AD owns it): its API data goes, its IP mappings
   // (IP_DELETE) and api_groups (MODIFY). kNotFound when no live user has the GUID.
   virtual Status delete_user(const std::string& guid, ApiOutcome* outcome) = 0;
+
+  // ---- writes from IP sources -------------------------------------------------------------
+
+  // Applies `events` in order in one WriteBatch (WAL on), with their feed entries, to live
+  // users of any source. A logon maps the IP to the user as change_user's add does (IP_ADD;
+  // a mapped IP only gets its new expiry, the last writer's) and so takes it from any other
+  // user (IP_DELETE there first): one user per IP. A logoff unmaps the IP (IP_DELETE) when it
+  // is mapped to that user, and does nothing otherwise (another user's logon took it since).
+  virtual Status apply_ip_events(const std::vector<IpEvent>& events,
+                                 IpEventStats* stats = nullptr) = 0;
 
   // Removes IP mappings whose expiry is <= now_us (at most `limit` per call), one IP_DELETE
   // per user. Reports how many mappings went.

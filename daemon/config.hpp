@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "daemon/logging.hpp"
+#include "ipsource/options.hpp"
 #include "ldap/options.hpp"
 #include "rest/api.hpp"
 #include "rest/webhook_target.hpp"
@@ -63,6 +64,8 @@ struct Config {
   std::vector<ldap::DomainOptions> domains;
   ApiOptions api;
   FeedOptions feed;
+  // Logon-event receivers (ip_sources); names unique, regexes checked, tls set for tls://.
+  std::vector<ipsource::SourceOptions> ip_sources;
   // 1-based line of every key the file sets, by key path ("domains[0].bind.password_file"),
   // so later checks can point at the line too.
   std::map<std::string, int, std::less<>> lines;

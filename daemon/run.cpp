@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "daemon/store_sink.hpp"
+#include "ipsource/sources.hpp"
 #include "ldap/notifier.hpp"
 #include "ldap/poller.hpp"
 #include "rest/api.hpp"
@@ -36,6 +37,12 @@ rest::DispatcherOptions dispatcher_options(const Config& config) {
   options.client.targets = rest::WebhookTargetPolicy(config.api.webhook_allowed_networks);
   options.metrics_detail = config.api.metrics_detail;
   return options;
+}
+
+std::vector<ipsource::DomainName> source_domains(const Config& config) {
+  std::vector<ipsource::DomainName> domains;
+  for (const auto& domain : config.domains) domains.push_back({domain.name, domain.netbios_name});
+  return domains;
 }
 
 std::vector<rest::DomainInfo> api_domains(const Config& config) {
@@ -101,6 +108,14 @@ class Scheduler {
         api_router_(rest::make_router(api_context_)),
         webhooks_(store, clock, &metrics_, dispatcher_options(config)) {
     describe_pass_metrics(metrics_);
+    describe_ip_source_metrics(metrics_);
+    if (mode == RunMode::kForever && !config.ip_sources.empty()) {
+      ip_sources_ = std::make_unique<ipsource::IpSources>(
+          config.ip_sources,
+          std::chrono::duration_cast<std::chrono::microseconds>(config.api.ip_mapping_timeout)
+              .count(),
+          store, source_domains(config));
+    }
     for (const auto& domain : config.domains) {
       slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));
     }
@@ -110,6 +125,10 @@ class Scheduler {
   // after its current page. Returns false when a kOnce pass failed or the API cannot listen.
   bool run() {
     if (mode_ == RunMode::kForever && !start_api()) return false;
+    if (ip_sources_ && !ip_sources_->start()) {
+      stop_api();
+      return false;
+    }
     signals_.async_wait([this](const boost::system::error_code& error, int signal) {
       if (error) return;
       BOOST_LOG_TRIVIAL(info) << "signal " << signal << ": stopping after the current page";
@@ -117,6 +136,7 @@ class Scheduler {
       stop_ = true;
       prune_timer_.cancel();
       expiry_timer_.cancel();
+      if (ip_sources_) ip_sources_->stop();
       if (api_server_) api_server_->stop();
       for (auto& slot : slots_) {
         slot->timer.cancel();
@@ -179,6 +199,13 @@ class Scheduler {
     BOOST_LOG_TRIVIAL(info) << "api: listening on " << (options.tls ? "https://" : "http://")
                             << api_server_->local_endpoint();
     return true;
+  }
+
+  // Stops a started API before run() gives up.
+  void stop_api() {
+    api_server_->stop();
+    api_work_.reset();
+    for (std::thread& thread : api_threads_) thread.join();
   }
 
   void start_notifiers() {
@@ -327,8 +354,41 @@ class Scheduler {
     });
   }
 
-  // Removes expired IP mappings (ip-delete entries) now and every 5 seconds.
+  // The IP sources' counters as metrics (totals since start: counters set, not added).
+  void publish_ip_source_metrics() {
+    if (!ip_sources_) return;
+    for (const ipsource::SourceStatus& source : ip_sources_->status()) {
+      for (auto [what, value] : {std::pair{"received", source.received},
+                                 std::pair{"parsed", source.parsed},
+                                 std::pair{"mapped", source.mapped},
+                                 std::pair{"unknown_user", source.unknown_user},
+                                 std::pair{"ignored", source.ignored},
+                                 std::pair{"dropped", source.dropped}}) {
+        metrics_.set(std::string("dirfeed_ip_source_") + what + "_total",
+                     {{"source", source.name}}, static_cast<double>(value));
+      }
+    }
+  }
+
+  static void describe_ip_source_metrics(rest::Metrics& metrics) {
+    using Type = rest::Metrics::Type;
+    for (auto [what, help] : {
+             std::pair{"received", "Syslog messages an IP source received."},
+             std::pair{"parsed", "Received messages that were a logon or logoff event."},
+             std::pair{"mapped", "Logon and logoff events written as IP mappings."},
+             std::pair{"unknown_user", "Events naming no user of the store (never created)."},
+             std::pair{"ignored", "Events left out by ignore_users or the networks."},
+             std::pair{"dropped", "Messages lost: too long, sender not allowed, queue full, "
+                                  "store write failed."}}) {
+      metrics.describe(std::string("dirfeed_ip_source_") + what + "_total", Type::kCounter,
+                       help);
+    }
+  }
+
+  // Removes expired IP mappings (ip-delete entries) now and every 5 seconds, and publishes the
+  // IP sources' metrics as often.
   void expire_ip_mappings() {
+    publish_ip_source_metrics();
     size_t expired = 0;
     changefeed::Status status = store_.expire_ip_mappings(clock_.now_us(), 10000, &expired);
     if (!status.is_ok()) {
@@ -376,6 +436,8 @@ class Scheduler {
       api_io_.get_executor()};
   std::vector<std::thread> api_threads_;
   std::unique_ptr<rest::HttpServer> api_server_;  // kForever only
+  // Logon-event receivers (kForever with ip_sources): threads of their own.
+  std::unique_ptr<ipsource::IpSources> ip_sources_;
   std::vector<std::unique_ptr<DomainSlot>> slots_;
   std::atomic<bool> stop_{false};
 };

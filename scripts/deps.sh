@@ -5,12 +5,12 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libldap-dev libboost-dev libboost-log-dev libboost-program-options-dev
+  libldap-dev libboost-dev libboost-log-dev libboost-program-options-dev libboost-regex-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev
   libgtest-dev libssl-dev libsystemd-dev
   clang libclang-rt-14-dev
   lintian mmdebstrap curl
-  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils iproute2
+  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils iproute2 rsyslog
 )
 
 missing=()

@@ -13,7 +13,7 @@ ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 SECONDS_EACH=${1:-20}
 CMAKE_BUILD=$(readlink -f "${2:-$ROOT/build}")
 OUT=$CMAKE_BUILD/fuzz
-TARGETS=${FUZZ_TARGETS:-json request uid_body}
+TARGETS=${FUZZ_TARGETS:-json request uid_body ipsource}
 CXX=${FUZZ_CXX:-clang++}
 
 if ! command -v "$CXX" >/dev/null; then
@@ -47,6 +47,10 @@ SOURCES[request]="$ROOT/tests/fuzz/request_fuzz.cpp $ROUTER $REST/auth.cpp $REST
 SOURCES[uid_body]="$ROOT/tests/fuzz/uid_body_fuzz.cpp $ROUTER $REST/uid_write.cpp $ROOT/proto/guid.cpp -I$CMAKE_BUILD/proto
   $CMAKE_BUILD/changefeed/libdirfeed_changefeed.a $CMAKE_BUILD/proto/libdirfeed_proto.a
   -lrocksdb -lprotobuf"
+
+IPS=$ROOT/ipsource
+SOURCES[ipsource]="$ROOT/tests/fuzz/ipsource_fuzz.cpp $IPS/syslog.cpp $IPS/fields.cpp $IPS/parsers.cpp
+  $IPS/windows_security.cpp $IPS/network.cpp $IPS/options.cpp -lboost_regex"
 
 started=$(date +%s)
 pids=()

@@ -29,7 +29,9 @@
 # owner has exited (a crashed test), and fails while its owner still runs.
 #
 # Environment: SAMBA_ADMIN_PASS, SAMBA_DC_START_TIMEOUT (seconds, default 60),
-# SAMBA_DC_OWNER_PID.
+# SAMBA_DC_OWNER_PID, SAMBA_DC_OPTIONS: smb.conf settings for this start of the DC only, one
+# "name=value" per line, given to samba as --option (e.g. "log level=1 auth_json_audit:3");
+# never used for the template.
 set -euo pipefail
 
 readonly REALM=EXAMPLE.TEST NETBIOS=EXAMPLE HOST=dc1 DOMAIN=example.test
@@ -245,8 +247,14 @@ fail_start() {
   exit 1
 }
 
-start_samba() {  # starts samba for DIR and waits until LDAPS answers
-  local t0 pgid deadline
+start_samba() {  # starts samba for DIR and waits until LDAPS answers; $1 extra: with SAMBA_DC_OPTIONS
+  local t0 pgid deadline line
+  local options=()
+  if [ "${1:-}" = extra ]; then
+    while IFS= read -r line; do
+      [ -z "$line" ] || options+=("--option=$line")
+    done <<<"${SAMBA_DC_OPTIONS:-}"
+  fi
   t0=$(now)
   free_ip
   rm -f "$DIR/samba.pid" "$DIR/samba.pgid" "$DIR/probe.out"
@@ -262,7 +270,7 @@ start_samba() {  # starts samba for DIR and waits until LDAPS answers
     cd "$DIR"
     # not a process group leader here, so setsid(1) execs samba without forking:
     # $! is samba's pid and its process group id
-    exec setsid samba -i -s "$DIR/etc/smb.conf" < /dev/null > "$DIR/samba.out" 2>&1
+    exec setsid samba -i -s "$DIR/etc/smb.conf" "${options[@]}" < /dev/null > "$DIR/samba.out" 2>&1
   ) &
   pgid=$!
   echo "$pgid" > "$DIR/samba.pgid"
@@ -354,7 +362,7 @@ case $CMD in
       [ ! -e "$DIR" ] || log "$DIR was made by another script version or for another IP: replacing it"
       fresh_copy
     fi
-    start_samba
+    start_samba extra
     ;;
   stop)
     stop_dc
@@ -367,7 +375,7 @@ case $CMD in
     free_ip
     ensure_template
     fresh_copy
-    start_samba
+    start_samba extra
     log "reset done in $(elapsed "$t0") s"
     ;;
   status)

@@ -347,9 +347,12 @@ void SambaDc::run_script(const char* command) {
     argv.push_back(ip_);
   }
   const auto t0 = std::chrono::steady_clock::now();
+  std::string options;
+  for (const std::string& option : options_) options += option + "\n";
   Result r;
   try {
-    r = run(argv, {{"SAMBA_DC_OWNER_PID", std::to_string(getpid())}}, std::chrono::seconds(300));
+    r = run(argv, {{"SAMBA_DC_OWNER_PID", std::to_string(getpid())}, {"SAMBA_DC_OPTIONS", options}},
+            std::chrono::seconds(300));
   } catch (const std::exception& e) {
     fail(std::string("SambaDc ") + command + " failed: " + e.what());
   }

@@ -34,6 +34,10 @@ class SambaDc {
   SambaDc(const SambaDc&) = delete;
   SambaDc& operator=(const SambaDc&) = delete;
 
+  // smb.conf settings ("name=value", e.g. "log level=1 auth_json_audit:3") that later
+  // reset() and start() give samba on its command line (never the template); {} for none.
+  void set_options(std::vector<std::string> options) { options_ = std::move(options); }
+
   // Fresh domain from the cached template (provisioned on first use, ~6 s; then ~1 s), started.
   void reset();
   // Starts the DC with its current data (creates it from the template when dir is missing).
@@ -82,6 +86,7 @@ class SambaDc {
   std::string ip_;
   std::string uri_;
   bool used_ = false;  // start/reset/stop ran: the destructor stops the DC
+  std::vector<std::string> options_;
 };
 
 // The DC shared by one test binary: reset once at first use (lazily), stopped at exit.

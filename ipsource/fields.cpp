@@ -1,0 +1,254 @@
+#include "ipsource/fields.hpp"
+
+#include <cctype>
+#include <cstdint>
+
+namespace dirfeed::ipsource {
+namespace {
+
+constexpr int kMaxDepth = 16;
+
+bool iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void append_utf8(std::string& out, uint32_t code) {
+  if (code < 0x80) {
+    out.push_back(static_cast<char>(code));
+  } else if (code < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | (code >> 6)));
+    out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
+  } else if (code < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | (code >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | (code >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
+  }
+}
+
+class JsonReader {
+ public:
+  JsonReader(std::string_view text, size_t pos, Fields& fields)
+      : text_(text), fields_(fields), pos_(pos) {}
+
+  bool object(const std::string& prefix, int depth) {
+    if (depth > kMaxDepth || !take('{')) return false;
+    space();
+    if (take('}')) return true;
+    while (true) {
+      space();
+      std::string key;
+      if (!string(key)) return false;
+      space();
+      if (!take(':')) return false;
+      space();
+      if (!value(prefix.empty() ? key : prefix + "." + key, depth)) return false;
+      space();
+      if (take('}')) return true;
+      if (!take(',')) return false;
+    }
+  }
+
+ private:
+  bool value(const std::string& path, int depth) {
+    if (pos_ >= text_.size()) return false;
+    const char c = text_[pos_];
+    if (c == '{') return object(path, depth + 1);
+    if (c == '[') return array(path, depth + 1);
+    if (c == '"') {
+      std::string s;
+      if (!string(s)) return false;
+      add(path, std::move(s));
+      return true;
+    }
+    for (std::string_view word : {"true", "false", "null"}) {
+      if (text_.substr(pos_, word.size()) == word) {
+        pos_ += word.size();
+        if (word != "null") add(path, std::string(word));
+        return true;
+      }
+    }
+    const size_t start = pos_;
+    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
+    while (pos_ < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[pos_])) ||
+                                   text_[pos_] == '.' || text_[pos_] == 'e' ||
+                                   text_[pos_] == 'E' || text_[pos_] == '+' ||
+                                   text_[pos_] == '-')) {
+      ++pos_;
+    }
+    if (pos_ == start) return false;
+    add(path, std::string(text_.substr(start, pos_ - start)));
+    return true;
+  }
+
+  // Arrays are read but not kept: no event field this reads is a list.
+  bool array(const std::string& path, int depth) {
+    if (depth > kMaxDepth || !take('[')) return false;
+    ++skipping_;
+    space();
+    if (!take(']')) {
+      while (true) {
+        space();
+        if (!value(path, depth)) return false;
+        space();
+        if (take(']')) break;
+        if (!take(',')) return false;
+      }
+    }
+    --skipping_;
+    return true;
+  }
+
+  void add(const std::string& path, std::string value) {
+    if (skipping_ == 0) fields_.add(path, std::move(value));
+  }
+
+  bool string(std::string& out) {
+    if (!take('"')) return false;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_++];
+      if (c == '"') return true;
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
+      if (pos_ >= text_.size()) return false;
+      const char e = text_[pos_++];
+      switch (e) {
+        case '"': case '\\': case '/': out.push_back(e); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          uint32_t code = 0;
+          if (!hex4(code)) return false;
+          if (code >= 0xd800 && code < 0xdc00 && text_.substr(pos_, 2) == "\\u") {
+            pos_ += 2;
+            uint32_t low = 0;
+            if (!hex4(low) || low < 0xdc00 || low > 0xdfff) return false;
+            code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+          }
+          append_utf8(out, code);
+          break;
+        }
+        default: return false;
+      }
+    }
+    return false;
+  }
+
+  bool hex4(uint32_t& code) {
+    if (pos_ + 4 > text_.size()) return false;
+    for (int i = 0; i < 4; ++i) {
+      const char h = text_[pos_++];
+      code <<= 4;
+      if (h >= '0' && h <= '9') code |= static_cast<uint32_t>(h - '0');
+      else if (h >= 'a' && h <= 'f') code |= static_cast<uint32_t>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F') code |= static_cast<uint32_t>(h - 'A' + 10);
+      else return false;
+    }
+    return true;
+  }
+
+  void space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool take(char c) {
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+
+  std::string_view text_;
+  Fields& fields_;
+  size_t pos_;
+  int skipping_ = 0;  // inside an array
+};
+
+bool is_key_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+}
+
+}  // namespace
+
+const std::string* Fields::find(std::string_view path) const {
+  for (const auto& [key, value] : entries_) {
+    if (iequal(key, path)) return &value;
+  }
+  return nullptr;
+}
+
+std::string_view Fields::get(std::string_view path) const {
+  const std::string* value = find(path);
+  return value == nullptr ? std::string_view() : std::string_view(*value);
+}
+
+bool parse_json_fields(std::string_view text, Fields* fields) {
+  const size_t start = text.find('{');
+  if (start == std::string_view::npos) return false;
+  Fields parsed;
+  JsonReader reader(text, start, parsed);
+  if (!reader.object("", 0)) return false;
+  *fields = std::move(parsed);
+  return true;
+}
+
+bool parse_kv_fields(std::string_view text, Fields* fields) {
+  Fields parsed;
+  size_t i = 0;
+  while (i < text.size()) {
+    // A key: a run of key characters right before '='.
+    if (!is_key_char(text[i]) || (i > 0 && is_key_char(text[i - 1]))) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && is_key_char(text[end])) ++end;
+    if (end >= text.size() || text[end] != '=') {
+      i = end;
+      continue;
+    }
+    std::string key(text.substr(i, end - i));
+    size_t v = end + 1;
+    std::string value;
+    if (v < text.size() && (text[v] == '"' || text[v] == '\'')) {
+      const char quote = text[v++];
+      while (v < text.size() && text[v] != quote) {
+        if (text[v] == '\\' && v + 1 < text.size()) ++v;
+        value.push_back(text[v++]);
+      }
+      if (v < text.size()) ++v;
+    } else {
+      while (v < text.size() && text[v] != ' ' && text[v] != ',' && text[v] != ';' &&
+             text[v] != '\t') {
+        value.push_back(text[v++]);
+      }
+    }
+    parsed.add(std::move(key), std::move(value));
+    i = v;
+  }
+  if (parsed.size() == 0) return false;
+  *fields = std::move(parsed);
+  return true;
+}
+
+}  // namespace dirfeed::ipsource

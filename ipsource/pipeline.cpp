@@ -1,0 +1,132 @@
+#include "ipsource/pipeline.hpp"
+
+#include <boost/log/trivial.hpp>
+
+#include "ipsource/syslog.hpp"
+
+namespace dirfeed::ipsource {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+UserResolver::UserResolver(const changefeed::Store& store, std::vector<DomainName> domains)
+    : store_(store), domains_(std::move(domains)) {}
+
+std::string UserResolver::netbios_of(std::string_view name) const {
+  for (const DomainName& domain : domains_) {
+    std::string netbios = domain.netbios;
+    if (netbios.empty()) {
+      std::optional<pb::Cursor> cursor = store_.cursor(domain.dns);
+      if (cursor) netbios = cursor->netbios_name();
+    }
+    if (iequals(name, domain.dns) || (!netbios.empty() && iequals(name, netbios))) return netbios;
+  }
+  return "";
+}
+
+std::optional<std::string> UserResolver::resolve(std::string_view user, std::string_view domain,
+                                                 std::string_view source_domain,
+                                                 std::string* account) const {
+  std::string_view sam = user;
+  std::string_view in = domain;
+  if (const size_t slash = user.find('\\'); slash != std::string_view::npos) {
+    in = user.substr(0, slash);
+    sam = user.substr(slash + 1);
+  } else if (const size_t at = user.rfind('@'); at != std::string_view::npos) {
+    sam = user.substr(0, at);
+    in = user.substr(at + 1);
+  }
+  *account = std::string(sam);
+  if (sam.empty()) return std::nullopt;
+  std::string netbios;
+  if (!in.empty()) {
+    netbios = netbios_of(in);
+  } else if (!source_domain.empty()) {
+    netbios = netbios_of(source_domain);
+  } else if (domains_.size() == 1) {
+    netbios = netbios_of(domains_.front().dns);
+  }
+  if (netbios.empty()) return std::nullopt;
+  std::optional<pb::DirectoryObject> object =
+      store_.object_by_ntlm(netbios + "\\" + std::string(sam));
+  if (!object || object->kind() != pb::USER) return std::nullopt;
+  return object->guid();
+}
+
+Pipeline::Pipeline(const SourceOptions& options, int64_t lifetime_us,
+                   const UserResolver& resolver, SourceCounters& counters)
+    : options_(options),
+      lifetime_us_(lifetime_us),
+      resolver_(resolver),
+      counters_(counters),
+      parser_(make_parser(options)) {}
+
+bool Pipeline::ignored_user(const std::string& account) const {
+  for (const std::string& pattern : options_.ignore_users) {
+    if (wildcard_match(pattern, account)) return true;
+  }
+  return false;
+}
+
+bool Pipeline::ignored_address(const Address& address) const {
+  bool included = options_.include_networks.empty();
+  for (const Network& network : options_.include_networks) {
+    if (network.contains(address)) included = true;
+  }
+  if (!included) return true;
+  for (const Network& network : options_.exclude_networks) {
+    if (network.contains(address)) return true;
+  }
+  return false;
+}
+
+void Pipeline::add(std::string_view message, std::vector<changefeed::IpEvent>* events) {
+  std::optional<LogonEvent> event = parser_->parse(syslog_msg(message));
+  if (!event) return;
+  counters_.parsed.fetch_add(1, std::memory_order_relaxed);
+  std::optional<Address> address = parse_address(event->ip);
+  std::string account;
+  std::optional<std::string> guid =
+      resolver_.resolve(event->user, event->domain, options_.domain, &account);
+  if (!address || ignored_address(*address) || ignored_user(account)) {
+    counters_.ignored.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (!guid) {
+    counters_.unknown_user.fetch_add(1, std::memory_order_relaxed);
+    BOOST_LOG_TRIVIAL(debug) << "ip source " << options_.name << ": unknown user \""
+                             << event->user << "\" (domain \"" << event->domain << "\") at "
+                             << event->ip;
+    return;
+  }
+  const auto kind = event->kind == LogonEvent::Kind::kLogon ? changefeed::IpEvent::Kind::kLogon
+                                                            : changefeed::IpEvent::Kind::kLogoff;
+  events->push_back(changefeed::IpEvent{kind, std::move(*guid), to_text(*address), lifetime_us_});
+}
+
+void Pipeline::write(changefeed::Store& store, std::vector<changefeed::IpEvent>* events) {
+  if (events->empty()) return;
+  changefeed::IpEventStats stats;
+  const changefeed::Status status = store.apply_ip_events(*events, &stats);
+  if (!status.is_ok()) {
+    counters_.dropped.fetch_add(events->size(), std::memory_order_relaxed);
+    BOOST_LOG_TRIVIAL(error) << "ip source " << options_.name << ": " << events->size()
+                             << " events lost: " << status.message();
+  } else {
+    counters_.mapped.fetch_add(stats.mapped + stats.unmapped, std::memory_order_relaxed);
+    // Skipped: a user deleted since it was resolved, or a logoff of an IP it lost.
+    counters_.ignored.fetch_add(stats.skipped, std::memory_order_relaxed);
+  }
+  events->clear();
+}
+
+}  // namespace dirfeed::ipsource

@@ -1,0 +1,86 @@
+#pragma once
+// From a source's syslog messages to IP mappings in the store: the parse profile, the
+// source's filters (ignore_users, include/exclude_networks), the user an event names, and one
+// store write per batch (DESIGN.md section 5: IP sources).
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "changefeed/store.hpp"
+#include "ipsource/options.hpp"
+#include "ipsource/parsers.hpp"
+
+namespace dirfeed::ipsource {
+
+// What a source did since the daemon started. Written by the receiving and writer threads,
+// read by anyone (relaxed atomics: each counter is exact, a snapshot of all is not).
+struct SourceCounters {
+  std::atomic<uint64_t> received{0};      // messages read (after allowed_senders)
+  std::atomic<uint64_t> parsed{0};        // messages that are a logon or logoff
+  std::atomic<uint64_t> mapped{0};        // events written: IPs mapped, renewed or unmapped
+  std::atomic<uint64_t> unknown_user{0};  // events naming no user in the store
+  std::atomic<uint64_t> ignored{0};       // events ignore_users or the networks leave out,
+                                          // logoffs of an IP the user no longer has
+  std::atomic<uint64_t> dropped{0};       // messages lost: too long, a sender not allowed,
+                                          // the queue full, a failed store write
+};
+
+// A configured AD domain as users name it.
+struct DomainName {
+  std::string dns;      // lower case, e.g. example.test
+  std::string netbios;  // e.g. EXAMPLE; empty: the one its poller stored in the domain's cursor
+};
+
+// Finds the AD user (any live user of the store) an account name names, ASCII
+// case-insensitively: DOMAIN\sam (DOMAIN NetBIOS or DNS), sam@domain (a configured domain's
+// DNS or NetBIOS name, or a Kerberos realm of it), or sam in `domain` (from the event, else
+// the source's `domain`, else the only configured domain). Thread-safe.
+class UserResolver {
+ public:
+  UserResolver(const changefeed::Store& store, std::vector<DomainName> domains);
+  // The user's GUID, or nullopt. `account` is set to the bare account name (for
+  // ignore_users) even when no user is found.
+  std::optional<std::string> resolve(std::string_view user, std::string_view domain,
+                                     std::string_view source_domain, std::string* account) const;
+
+ private:
+  // The NetBIOS name of the configured domain `name` (DNS or NetBIOS), or "" when unknown.
+  std::string netbios_of(std::string_view name) const;
+
+  const changefeed::Store& store_;
+  std::vector<DomainName> domains_;
+};
+
+// One source's processing. Not thread-safe: its writer thread owns it.
+class Pipeline {
+ public:
+  // `lifetime_us`: how long a logon maps its IP (the source's timeout, or the API default).
+  Pipeline(const SourceOptions& options, int64_t lifetime_us, const UserResolver& resolver,
+           SourceCounters& counters);
+
+  // Parses one syslog message (header included) and appends its IP event to *events, or
+  // counts why it has none.
+  void add(std::string_view message, std::vector<changefeed::IpEvent>* events);
+
+  // Writes `events` in one store write and counts the outcome; clears `events`.
+  void write(changefeed::Store& store, std::vector<changefeed::IpEvent>* events);
+
+  const SourceOptions& options() const { return options_; }
+  SourceCounters& counters() { return counters_; }
+
+ private:
+  bool ignored_user(const std::string& account) const;
+  bool ignored_address(const Address& address) const;
+
+  const SourceOptions options_;
+  const int64_t lifetime_us_;
+  const UserResolver& resolver_;
+  SourceCounters& counters_;
+  std::unique_ptr<MessageParser> parser_;
+};
+
+}  // namespace dirfeed::ipsource

@@ -1,0 +1,347 @@
+#include "ipsource/sources.hpp"
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/log/trivial.hpp>
+#include <chrono>
+#include <optional>
+
+#include "ipsource/syslog.hpp"
+
+namespace dirfeed::ipsource {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
+
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);  // TLS handshake of a new sender
+constexpr size_t kReadSize = 64 * 1024;                       // bytes per stream read
+
+const char* scheme(Transport transport) {
+  switch (transport) {
+    case Transport::kUdp: return "udp";
+    case Transport::kTcp: return "tcp";
+    case Transport::kTls: return "tls";
+  }
+  return "";
+}
+
+std::string endpoint_text(Transport transport, const asio::ip::address& address, uint16_t port) {
+  const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return std::string(scheme(transport)) + "://" + host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+struct IpSources::Io {
+  asio::io_context context;
+};
+
+// One source's socket(s): a UDP socket, or a TCP acceptor and its connections (TLS or not).
+// Its handlers run on the io_context threads; stop() stops them before the listener goes, and
+// the connections still pending then are destroyed with the io_context, after the listener.
+class IpSources::Listener {
+ public:
+  Listener(IpSources& owner, size_t index, const SourceOptions& options, asio::io_context& io)
+      : owner_(owner), index_(index), options_(options), io_(io), udp_(io), acceptor_(io),
+        tls_(asio::ssl::context::tls_server) {}
+
+  // Opens the socket; false with the reason logged.
+  bool open() {
+    boost::system::error_code error;
+    const asio::ip::address address = asio::ip::make_address(options_.host, error);
+    if (error) return fail("bad address " + options_.host, error);
+    try {
+      if (options_.transport == Transport::kTls) setup_tls();
+    } catch (const boost::system::system_error& e) {
+      BOOST_LOG_TRIVIAL(error) << "ip source " << options_.name << ": TLS files ("
+                               << options_.tls.cert_file << ", " << options_.tls.key_file
+                               << "): " << e.code().message();
+      return false;
+    }
+    if (options_.transport == Transport::kUdp) {
+      const udp::endpoint endpoint(address, options_.port);
+      udp_.open(endpoint.protocol(), error);
+      if (!error) udp_.set_option(udp::socket::reuse_address(true), error);
+      if (!error) {
+        boost::system::error_code ignored;  // the kernel may cap it (net.core.rmem_max)
+        udp_.set_option(asio::socket_base::receive_buffer_size(kUdpReceiveBuffer), ignored);
+        udp_.bind(endpoint, error);
+      }
+      if (error) return fail("cannot listen", error);
+      listen_ = endpoint_text(Transport::kUdp, address, udp_.local_endpoint().port());
+    } else {
+      const tcp::endpoint endpoint(address, options_.port);
+      acceptor_.open(endpoint.protocol(), error);
+      if (!error) acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
+      if (!error) acceptor_.bind(endpoint, error);
+      if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+      if (error) return fail("cannot listen", error);
+      listen_ = endpoint_text(options_.transport, address, acceptor_.local_endpoint().port());
+    }
+    BOOST_LOG_TRIVIAL(info) << "ip source " << options_.name << ": listening on " << listen_;
+    return true;
+  }
+
+  void start() {
+    if (options_.transport == Transport::kUdp) {
+      receive_datagram();
+    } else {
+      accept();
+    }
+  }
+
+  const std::string& listen() const { return listen_; }
+
+ private:
+  bool fail(const std::string& what, const boost::system::error_code& error) {
+    BOOST_LOG_TRIVIAL(error) << "ip source " << options_.name << ": " << what << " on "
+                             << scheme(options_.transport) << "://" << options_.host << ":"
+                             << options_.port << ": " << error.message();
+    return false;
+  }
+
+  void setup_tls() {
+    tls_.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    tls_.use_certificate_chain_file(options_.tls.cert_file);
+    tls_.use_private_key_file(options_.tls.key_file, asio::ssl::context::pem);
+    if (!options_.tls.client_ca_file.empty()) {
+      tls_.load_verify_file(options_.tls.client_ca_file);
+      tls_.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    }
+  }
+
+  bool allowed(const asio::ip::address& sender) const {
+    if (options_.allowed_senders.empty()) return true;
+    std::optional<Address> address = parse_address(sender.to_string());
+    if (!address) return false;
+    for (const Network& network : options_.allowed_senders) {
+      if (network.contains(*address)) return true;
+    }
+    return false;
+  }
+
+  SourceCounters& counters() { return *owner_.counters_[index_]; }
+
+  void receive_datagram() {
+    udp_.async_receive_from(
+        asio::buffer(datagram_), sender_, [this](boost::system::error_code error, size_t size) {
+          if (error == asio::error::operation_aborted) return;
+          if (!error) {
+            if (!allowed(sender_.address())) {
+              counters().dropped.fetch_add(1, std::memory_order_relaxed);
+            } else {
+              counters().received.fetch_add(1, std::memory_order_relaxed);
+              owner_.push(index_, std::string_view(datagram_.data(), size));
+            }
+          }
+          receive_datagram();
+        });
+  }
+
+  // A stream connection: plain TCP or TLS over it.
+  template <class Stream>
+  class Session : public std::enable_shared_from_this<Session<Stream>> {
+   public:
+    template <class... Args>
+    Session(Listener& listener, Args&&... args)
+        : listener_(listener), connections_(listener.connections_),
+          stream_(std::forward<Args>(args)...) {}
+    // May run after the listener is gone (when the io_context is destroyed).
+    ~Session() { --*connections_; }
+
+    Stream& stream() { return stream_; }
+
+    void read() {
+      stream_.async_read_some(
+          asio::buffer(buffer_), [self = this->shared_from_this()](boost::system::error_code error,
+                                                                   size_t size) {
+            if (error) return;  // closed, reset or stopped: the session ends
+            SourceCounters& counters = self->listener_.counters();
+            const size_t oversized = self->framer_.oversized();
+            self->framer_.feed(std::string_view(self->buffer_.data(), size),
+                               [&](std::string_view message) {
+                                 counters.received.fetch_add(1, std::memory_order_relaxed);
+                                 self->listener_.owner_.push(self->listener_.index_, message);
+                               });
+            counters.dropped.fetch_add(self->framer_.oversized() - oversized,
+                                       std::memory_order_relaxed);
+            self->read();
+          });
+    }
+
+   private:
+    Listener& listener_;  // used by handlers, which only run while the listener lives
+    std::shared_ptr<std::atomic<size_t>> connections_;
+    Stream stream_;
+    StreamFramer framer_;
+    std::array<char, kReadSize> buffer_;
+  };
+
+  void accept() {
+    acceptor_.async_accept([this](boost::system::error_code error, tcp::socket socket) {
+      if (error == asio::error::operation_aborted) return;
+      if (!error) on_connection(std::move(socket));
+      accept();
+    });
+  }
+
+  void on_connection(tcp::socket socket) {
+    boost::system::error_code error;
+    const tcp::endpoint peer = socket.remote_endpoint(error);
+    if (error) return;
+    if (!allowed(peer.address()) || *connections_ >= kMaxConnections) {
+      counters().dropped.fetch_add(1, std::memory_order_relaxed);
+      BOOST_LOG_TRIVIAL(debug) << "ip source " << options_.name << ": connection from "
+                               << peer.address().to_string() << " refused ("
+                               << (*connections_ >= kMaxConnections ? "too many connections"
+                                                                   : "not in allowed_senders")
+                               << ")";
+      return;  // closes it
+    }
+    ++*connections_;
+    if (options_.transport == Transport::kTcp) {
+      auto session = std::make_shared<Session<tcp::socket>>(*this, std::move(socket));
+      session->read();
+      return;
+    }
+    using TlsStream = asio::ssl::stream<tcp::socket>;
+    auto session = std::make_shared<Session<TlsStream>>(*this, std::move(socket), tls_);
+    auto timer = std::make_shared<asio::steady_timer>(io_, kHandshakeTimeout);
+    timer->async_wait([session](boost::system::error_code error) {
+      if (!error) session->stream().lowest_layer().close();
+    });
+    session->stream().async_handshake(
+        asio::ssl::stream_base::server,
+        [this, session, timer, peer](boost::system::error_code error) {
+          timer->cancel();
+          if (error) {
+            BOOST_LOG_TRIVIAL(debug) << "ip source " << options_.name << ": TLS handshake with "
+                                     << peer.address().to_string() << " failed: "
+                                     << error.message();
+            return;
+          }
+          session->read();
+        });
+  }
+
+  IpSources& owner_;
+  const size_t index_;
+  const SourceOptions& options_;
+  asio::io_context& io_;
+  udp::socket udp_;
+  udp::endpoint sender_;
+  std::array<char, 65536> datagram_;
+  tcp::acceptor acceptor_;
+  asio::ssl::context tls_;
+  std::shared_ptr<std::atomic<size_t>> connections_ =
+      std::make_shared<std::atomic<size_t>>(0);
+  std::string listen_;
+};
+
+IpSources::IpSources(std::vector<SourceOptions> sources, int64_t default_lifetime_us,
+                     changefeed::Store& store, std::vector<DomainName> domains)
+    : store_(store), resolver_(store, std::move(domains)), io_(std::make_unique<Io>()) {
+  for (SourceOptions& options : sources) {
+    counters_.push_back(std::make_unique<SourceCounters>());
+    const int64_t lifetime_us =
+        options.timeout ? std::chrono::duration_cast<std::chrono::microseconds>(*options.timeout)
+                              .count()
+                        : default_lifetime_us;
+    pipelines_.push_back(
+        std::make_unique<Pipeline>(options, lifetime_us, resolver_, *counters_.back()));
+  }
+  for (size_t i = 0; i < pipelines_.size(); ++i) {
+    listeners_.push_back(
+        std::make_unique<Listener>(*this, i, pipelines_[i]->options(), io_->context));
+  }
+}
+
+IpSources::~IpSources() { stop(); }
+
+bool IpSources::start() {
+  bool ok = true;
+  for (auto& listener : listeners_) ok = listener->open() && ok;
+  if (!ok) return false;
+  for (auto& listener : listeners_) listener->start();
+  started_ = true;
+  writer_ = std::thread([this] { write_loop(); });
+  for (size_t i = 0; i < kReceiveThreads; ++i) {
+    receive_threads_.emplace_back([this] { io_->context.run(); });
+  }
+  return true;
+}
+
+void IpSources::stop() {
+  if (!started_) return;
+  started_ = false;
+  io_->context.stop();
+  for (std::thread& thread : receive_threads_) thread.join();
+  receive_threads_.clear();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  writer_.join();
+}
+
+std::vector<SourceStatus> IpSources::status() const {
+  std::vector<SourceStatus> result;
+  for (size_t i = 0; i < pipelines_.size(); ++i) {
+    const SourceCounters& c = *counters_[i];
+    auto get = [](const std::atomic<uint64_t>& n) { return n.load(std::memory_order_relaxed); };
+    result.push_back(SourceStatus{pipelines_[i]->options().name, listeners_[i]->listen(),
+                                  get(c.received), get(c.parsed), get(c.mapped),
+                                  get(c.unknown_user), get(c.ignored), get(c.dropped)});
+  }
+  return result;
+}
+
+void IpSources::push(size_t source, std::string_view text) {
+  {
+    std::lock_guard lock(mutex_);
+    while (!queue_.empty() &&
+           (queue_.size() >= kQueueMessages || queued_bytes_ + text.size() > kQueueBytes)) {
+      const Message& oldest = queue_.front();
+      counters_[oldest.source]->dropped.fetch_add(1, std::memory_order_relaxed);
+      queued_bytes_ -= oldest.text.size();
+      queue_.pop_front();
+    }
+    queued_bytes_ += text.size();
+    queue_.push_back(Message{source, std::string(text)});
+  }
+  wake_.notify_one();
+}
+
+void IpSources::write_loop() {
+  std::vector<Message> batch;
+  std::vector<std::vector<changefeed::IpEvent>> events(pipelines_.size());
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is written
+      const size_t n = std::min(queue_.size(), kBatchMessages);
+      for (size_t i = 0; i < n; ++i) {
+        queued_bytes_ -= queue_.front().text.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    for (const Message& message : batch) {
+      pipelines_[message.source]->add(message.text, &events[message.source]);
+    }
+    for (size_t i = 0; i < pipelines_.size(); ++i) pipelines_[i]->write(store_, &events[i]);
+    batch.clear();
+  }
+}
+
+}  // namespace dirfeed::ipsource
