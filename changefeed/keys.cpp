@@ -130,6 +130,8 @@ std::string directory(std::string_view id) { return std::string(kDirectoryPrefix
 
 std::string webhook_state(std::string_view id) { return "webhook/" + std::string(id); }
 
+std::string ip_source_state(std::string_view name) { return "ipsource/" + std::string(name); }
+
 std::string encode_position(const FeedPosition& position) {
   std::string value;
   append_big_endian(value, position.sequence);

@@ -29,7 +29,8 @@ enum class Table : size_t {
   kFeedBySequence,  // big-endian u64 sequence -> pb::Change
   kFeedByTime,      // big-endian timestamp + big-endian sequence -> empty
   kState,           // "cursor/" + domain -> pb::Cursor; kFeedPositionKey -> FeedPosition;
-                    // "directory/" + id -> pb::Directory; "webhook/" + id -> pb::WebhookState
+                    // "directory/" + id -> pb::Directory; "webhook/" + id -> pb::WebhookState;
+                    // "ipsource/" + name -> pb::IpSourceState
   kIpMappings,      // user guid + IP text -> big-endian expiry (microseconds since the epoch)
   kIpExpiry,        // big-endian expiry + user guid + IP text -> empty
   kApiGroupMembers, // group guid + user guid -> empty: exactly the api_groups of live users,
@@ -88,6 +89,7 @@ std::string cursor(std::string_view domain);
 inline constexpr std::string_view kDirectoryPrefix = "directory/";
 std::string directory(std::string_view id);
 std::string webhook_state(std::string_view id);
+std::string ip_source_state(std::string_view name);
 inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
 // Present (empty value) once kApiGroupMembers has been built from the stored users.
 inline constexpr std::string_view kApiGroupIndexKey = "meta/api_group_index";

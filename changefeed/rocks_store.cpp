@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 #include <mutex>
+#include <unordered_map>
 
 #include "changefeed/database.hpp"
 #include "changefeed/keys.hpp"
@@ -336,7 +337,21 @@ class RocksStore final : public Store {
     const int64_t now_us = clock_.now_us();
     PageWriter writer(*database_, "", now_us, position_);
     IpEventStats result;
+    // IP -> the logon this call mapped it with last: a repeat (same user, same lifetime) would
+    // set the same expiry again, so it is counted and skipped.
+    std::unordered_map<std::string, const IpEvent*> last_logon;
     for (const IpEvent& event : events) {
+      if (event.kind == IpEvent::Kind::kLogon) {
+        auto [it, inserted] = last_logon.try_emplace(event.ip, &event);
+        if (!inserted && it->second->user_guid == event.user_guid &&
+            it->second->lifetime_us == event.lifetime_us) {
+          ++result.mapped;
+          continue;
+        }
+        it->second = &event;
+      } else {
+        last_logon.erase(event.ip);
+      }
       const pb::DirectoryObject* user = writer.find(event.user_guid);
       if (user == nullptr || user->kind() != pb::USER) {
         ++result.skipped;
@@ -354,6 +369,23 @@ class RocksStore final : public Store {
     if (stats != nullptr) *stats = result;
     if (result.mapped + result.unmapped == 0) return Status::ok();
     return commit(writer, CommitStats(), nullptr);
+  }
+
+  Status put_ip_source_state(const pb::IpSourceState& state) override {
+    // Outside write_mutex_: one Put of its own, no feed position involved.
+    rocksdb::Status status = database_->db()->Put(
+        rocksdb::WriteOptions(), database_->table(Table::kState),
+        keys::ip_source_state(state.name()), state.SerializeAsString());
+    if (!status.ok()) {
+      return Status::error("storing the state of IP source " + state.name() + " failed: " +
+                           status.ToString());
+    }
+    return Status::ok();
+  }
+
+  std::optional<pb::IpSourceState> ip_source_state(const std::string& name) const override {
+    return SnapshotReader(*database_).get_message<pb::IpSourceState>(Table::kState,
+                                                                     keys::ip_source_state(name));
   }
 
   Status expire_ip_mappings(int64_t now_us, size_t limit, size_t* expired) override {

@@ -222,6 +222,11 @@ class Store {
   virtual Status apply_ip_events(const std::vector<IpEvent>& events,
                                  IpEventStats* stats = nullptr) = 0;
 
+  // Stores what IP source state.name() did (for `dirfeed status`; no feed entry), replacing
+  // the last state of that name.
+  virtual Status put_ip_source_state(const pb::IpSourceState& state) = 0;
+  virtual std::optional<pb::IpSourceState> ip_source_state(const std::string& name) const = 0;
+
   // Removes IP mappings whose expiry is <= now_us (at most `limit` per call), one IP_DELETE
   // per user. Reports how many mappings went.
   virtual Status expire_ip_mappings(int64_t now_us, size_t limit = 10000,

@@ -414,6 +414,23 @@ int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
     print_field(out, "last pass", format_time(cursor->last_pass_us()));
     print_field(out, "full sync done", cursor->full_sync_done() ? "yes" : "no");
   }
+  for (const ipsource::SourceOptions& source : config->ip_sources) {
+    out << "ip source " << source.name << '\n';
+    std::optional<pb::IpSourceState> state = store->ip_source_state(source.name);
+    if (!state) {
+      out << "  not run yet\n";
+      continue;
+    }
+    print_field(out, "listen", state->listen());
+    print_field(out, "counts since", format_time(state->started_us()) + " (as of " +
+                                         format_time(state->updated_us()) + ")");
+    print_field(out, "received", std::to_string(state->received()));
+    print_field(out, "parsed", std::to_string(state->parsed()));
+    print_field(out, "mapped", std::to_string(state->mapped()));
+    print_field(out, "unknown user", std::to_string(state->unknown_user()));
+    print_field(out, "ignored", std::to_string(state->ignored()));
+    print_field(out, "dropped", std::to_string(state->dropped()));
+  }
   store->directories([&](const pb::Directory& directory) {
     out << "directory " << directory.id() << ' ' << directory.name() << '\n';
     print_field(out, "tenant/product", directory.tenant() + "/" + directory.product());
@@ -458,13 +475,16 @@ const Command kCommands[] = {
      "then prints \"FILE: ok\" and exits 0, or prints every error to stderr and exits 1.\n"
      "Files are checked as the calling user: run it as the daemon's user to be sure.",
      add_config_option, run_check_config},
-    {"status", "[--config FILE]", "Show each domain's sync and each directory's webhook.",
+    {"status", "[--config FILE]",
+     "Show each domain's sync, each IP source and each directory's webhook.",
      "Reads the store under state_dir (read-only, also while the daemon runs) and prints,\n"
      "per configured domain, its sync strategy, the controller of its last pass, when that\n"
      "pass ended and whether a full sync has completed; per Directory Sync API directory,\n"
      "its tenant and product, webhook URL (userinfo and query hidden), how far delivery\n"
      "stands in the feed with its backlog (an upper bound: not every change is an event for\n"
-     "the directory), the last success and the last error.",
+     "the directory), the last success and the last error; per IP source, where it listens\n"
+     "and its counters since the daemon started (received, parsed, mapped, unknown user,\n"
+     "ignored, dropped), as of the daemon's last update (every 5 s).",
      add_config_option, run_status},
     {"api add-user", "[--config FILE] --user NAME", "Add an API user, or change its password.",
      "Reads the password from stdin (one line; typed twice without echo on a terminal) and\n"

@@ -129,6 +129,7 @@ class Scheduler {
       stop_api();
       return false;
     }
+    started_us_ = clock_.now_us();
     signals_.async_wait([this](const boost::system::error_code& error, int signal) {
       if (error) return;
       BOOST_LOG_TRIVIAL(info) << "signal " << signal << ": stopping after the current page";
@@ -136,7 +137,10 @@ class Scheduler {
       stop_ = true;
       prune_timer_.cancel();
       expiry_timer_.cancel();
-      if (ip_sources_) ip_sources_->stop();
+      if (ip_sources_) {
+        ip_sources_->stop();
+        publish_ip_source_metrics();
+      }
       if (api_server_) api_server_->stop();
       for (auto& slot : slots_) {
         slot->timer.cancel();
@@ -354,10 +358,24 @@ class Scheduler {
     });
   }
 
-  // The IP sources' counters as metrics (totals since start: counters set, not added).
+  // The IP sources' counters as metrics (totals since start: counters set, not added) and
+  // in the store for `dirfeed status`.
   void publish_ip_source_metrics() {
     if (!ip_sources_) return;
     for (const ipsource::SourceStatus& source : ip_sources_->status()) {
+      pb::IpSourceState state;
+      state.set_name(source.name);
+      state.set_listen(source.listen);
+      state.set_received(source.received);
+      state.set_parsed(source.parsed);
+      state.set_mapped(source.mapped);
+      state.set_unknown_user(source.unknown_user);
+      state.set_ignored(source.ignored);
+      state.set_dropped(source.dropped);
+      state.set_started_us(started_us_);
+      state.set_updated_us(clock_.now_us());
+      changefeed::Status stored = store_.put_ip_source_state(state);
+      if (!stored.is_ok()) BOOST_LOG_TRIVIAL(warning) << stored.message();
       for (auto [what, value] : {std::pair{"received", source.received},
                                  std::pair{"parsed", source.parsed},
                                  std::pair{"mapped", source.mapped},
@@ -438,6 +456,7 @@ class Scheduler {
   std::unique_ptr<rest::HttpServer> api_server_;  // kForever only
   // Logon-event receivers (kForever with ip_sources): threads of their own.
   std::unique_ptr<ipsource::IpSources> ip_sources_;
+  int64_t started_us_ = 0;  // when run() started the sources
   std::vector<std::unique_ptr<DomainSlot>> slots_;
   std::atomic<bool> stop_{false};
 };

@@ -89,14 +89,28 @@ bool Pipeline::ignored_address(const Address& address) const {
   return false;
 }
 
+std::optional<std::string> Pipeline::resolve(const LogonEvent& event, std::string* account) {
+  const auto now = std::chrono::steady_clock::now();
+  std::string key = event.user + '\0' + event.domain;
+  if (auto it = resolved_.find(key); it != resolved_.end() && it->second.until > now) {
+    *account = it->second.account;
+    return it->second.guid;
+  }
+  if (resolved_.size() >= kResolveCacheEntries) resolved_.clear();
+  Resolved& entry = resolved_[std::move(key)];
+  entry.guid = resolver_.resolve(event.user, event.domain, options_.domain, &entry.account);
+  entry.until = now + kResolveCacheTtl;
+  *account = entry.account;
+  return entry.guid;
+}
+
 void Pipeline::add(std::string_view message, std::vector<changefeed::IpEvent>* events) {
   std::optional<LogonEvent> event = parser_->parse(syslog_msg(message));
   if (!event) return;
   counters_.parsed.fetch_add(1, std::memory_order_relaxed);
   std::optional<Address> address = parse_address(event->ip);
   std::string account;
-  std::optional<std::string> guid =
-      resolver_.resolve(event->user, event->domain, options_.domain, &account);
+  std::optional<std::string> guid = resolve(*event, &account);
   if (!address || ignored_address(*address) || ignored_user(account)) {
     counters_.ignored.fetch_add(1, std::memory_order_relaxed);
     return;

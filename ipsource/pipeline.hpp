@@ -3,11 +3,13 @@
 // source's filters (ignore_users, include/exclude_networks), the user an event names, and one
 // store write per batch (DESIGN.md section 5: IP sources).
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "changefeed/store.hpp"
@@ -75,12 +77,26 @@ class Pipeline {
  private:
   bool ignored_user(const std::string& account) const;
   bool ignored_address(const Address& address) const;
+  // resolver_.resolve through a cache of recent answers (found or not).
+  std::optional<std::string> resolve(const LogonEvent& event, std::string* account);
+
+  struct Resolved {
+    std::optional<std::string> guid;
+    std::string account;
+    std::chrono::steady_clock::time_point until;
+  };
 
   const SourceOptions options_;
   const int64_t lifetime_us_;
   const UserResolver& resolver_;
   SourceCounters& counters_;
   std::unique_ptr<MessageParser> parser_;
+  std::unordered_map<std::string, Resolved> resolved_;  // user \0 domain -> answer
 };
+
+// How long Pipeline trusts an answer of the store about a name (a user created or renamed in AD
+// is found by name this much after its poll at the latest), and how many it keeps.
+inline constexpr std::chrono::seconds kResolveCacheTtl{10};
+inline constexpr size_t kResolveCacheEntries = 100'000;
 
 }  // namespace dirfeed::ipsource

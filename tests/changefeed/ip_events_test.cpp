@@ -110,6 +110,17 @@ TEST_F(IpEventsTest, ManyEventsAreOneWriteInOrder) {
   EXPECT_FALSE(store_->object_by_guid(guid("nobody")).has_value()) << "never created";
 }
 
+TEST_F(IpEventsTest, RepeatedLogonsOfOneBatchAreOneMapping) {
+  IpEventStats stats;
+  EXPECT_EQ(events({event(Kind::kLogon, "alice", "192.0.2.1"), event(Kind::kLogon, "alice", "192.0.2.1"),
+                    event(Kind::kLogoff, "alice", "192.0.2.1"), event(Kind::kLogon, "alice", "192.0.2.1")},
+                   &stats),
+            (Strings{"IP_ADD USER alice", "IP_DELETE USER alice", "IP_ADD USER alice"}));
+  EXPECT_EQ(stats.mapped, 3u);
+  EXPECT_EQ(stats.unmapped, 1u);
+  EXPECT_EQ(v4("alice"), Strings{"192.0.2.1"});
+}
+
 TEST_F(IpEventsTest, MappingsAndOwnersSurviveReopen) {
   events({event(Kind::kLogon, "alice", "192.0.2.7")});
   reopen();

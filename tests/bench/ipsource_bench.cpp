@@ -1,0 +1,404 @@
+// IP sources under load (docs/benchmarks.md): a generator sends Windows 4624 logon events
+// (Winlogbeat JSON in RFC 5424, ~1.3 KiB each) over TCP (octet counting) and UDP at increasing
+// rates to the daemon's IP source code (ipsource::IpSources, a store on disk with 10,000 AD
+// users), and the User ID API serves that store over real HTTP. Per rate it reports mapped
+// logons per second, UDP loss, the latency from sending a logon to seeing its IP in
+// GET /api/uid/v1.0/user/ntlm-identity/... (p50, p99; probe users, a few per second) and RSS;
+// then the same TCP stream at full speed into rsyslog (imtcp -> omfile) as the baseline, and
+// the ratio.
+//   ipsource_bench [DIR]   (DIR: where the store and rsyslog's files go; default ./ipsource-bench)
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include "changefeed/store.hpp"
+#include "ipsource/sources.hpp"
+#include "rest/api.hpp"
+#include "rest/http_server.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using namespace dirfeed;
+using Steady = std::chrono::steady_clock;
+
+constexpr int kUsers = 10000;
+constexpr int kProbes = 20;  // probe users: one logon each per probe round, to time visibility
+constexpr auto kRun = std::chrono::seconds(4);  // per rate and transport
+constexpr int kFullSpeed = 100000;              // logons of the unpaced run and the baseline
+
+std::string guid(int n, char tag) {
+  std::string bytes(16, tag);
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  return bytes;
+}
+
+std::string event(const std::string& user, const std::string& ip, int n) {
+  const std::string json =
+      R"({"@timestamp":"2024-05-02T10:15:32.123Z","event":{"code":"4624","kind":"event",)"
+      R"("provider":"Microsoft-Windows-Security-Auditing","action":"logged-in","outcome":"success"},)"
+      R"("winlog":{"channel":"Security","computer_name":"DC1.example.test","event_id":"4624",)"
+      R"("record_id":)" + std::to_string(n) + R"(,"event_data":{"SubjectUserSid":"S-1-0-0",)"
+      R"("SubjectUserName":"-","SubjectDomainName":"-","SubjectLogonId":"0x0",)"
+      R"("TargetUserSid":"S-1-5-21-3623811015-3361044348-30300820-1013","TargetUserName":")" +
+      user + R"(","TargetDomainName":"EXAMPLE","TargetLogonId":"0x)" + std::to_string(n) +
+      R"(","LogonType":"3","LogonProcessName":"Kerberos","AuthenticationPackageName":"Kerberos",)"
+      R"("WorkstationName":"-","LogonGuid":"{6a0f1f5e-2c34-5b9e-8f3a-1c2d3e4f5a6b}",)"
+      R"("TransmittedServices":"-","LmPackageName":"-","KeyLength":"0","ProcessId":"0x0",)"
+      R"("ProcessName":"-","IpAddress":")" + ip + R"(","IpPort":"50123"}},)"
+      R"("host":{"name":"DC1.example.test"},"agent":{"type":"winlogbeat","version":"8.13.2"}})";
+  return "<14>1 2024-05-02T10:15:32.123Z DC1.example.test winlogbeat - - - " + json;
+}
+
+// Addresses of 10.0.0.0/16 in a scrambled order: logons renew, add and move mappings.
+std::string scrambled_ip(uint64_t n) {
+  const uint64_t k = (n * 2654435761u) & 0xffff;
+  return "10.0." + std::to_string(k >> 8) + "." + std::to_string(k & 0xff);
+}
+
+std::string ip_of(uint64_t n) {
+  return "10." + std::to_string((n >> 16) & 0xff) + "." + std::to_string((n >> 8) & 0xff) + "." +
+         std::to_string(n & 0xff);
+}
+
+long rss_kib() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+std::string get(uint16_t port, const std::string& target) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  boost::system::error_code error;
+  socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
+  if (error) return "";
+  http::request<http::empty_body> request(http::verb::get, target, 11);
+  request.set(http::field::host, "127.0.0.1");
+  http::write(socket, request, error);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  if (!error) http::read(socket, buffer, response, error);
+  return error ? "" : response.body();
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
+}
+
+// Logons of kUsers users from 10.0.0.0/16, made once: the generator's cost stays out of the
+// numbers.
+const std::vector<std::string>& pool() {
+  static const std::vector<std::string> events = [] {
+    std::vector<std::string> list;
+    for (int n = 0; n < 4 * kUsers; ++n) {
+      list.push_back(event("u" + std::to_string(n % kUsers), scrambled_ip(n), n));
+    }
+    return list;
+  }();
+  return events;
+}
+
+struct Probe {
+  int user;
+  std::string ip;
+  Steady::time_point sent;
+};
+
+// Sends `rate` logons per second for kRun through `send`, one probe logon every 50 ms whose
+// visibility in the API a second thread times. Returns the latencies in ms.
+template <class Send>
+std::vector<double> drive(int rate, uint64_t& counter, uint16_t api_port, Send send) {
+  std::mutex mutex;
+  std::vector<Probe> pending;
+  std::vector<double> latencies;
+  bool done = false;  // guarded by mutex
+  std::thread checker([&] {
+    while (true) {
+      std::vector<Probe> now;
+      {
+        std::lock_guard lock(mutex);
+        if (done) return;
+        now = pending;
+      }
+      for (const Probe& probe : now) {
+        const std::string body =
+            get(api_port, "/api/uid/v1.0/user/ntlm-identity/EXAMPLE%5Cprobe" +
+                              std::to_string(probe.user));
+        if (body.find("\"" + probe.ip + "\"") == std::string::npos) continue;
+        const double ms =
+            std::chrono::duration<double, std::milli>(Steady::now() - probe.sent).count();
+        std::lock_guard lock(mutex);
+        latencies.push_back(ms);
+        std::erase_if(pending, [&](const Probe& p) { return p.ip == probe.ip; });
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  const auto start = Steady::now();
+  const auto end = start + kRun;
+  auto next_probe = start;
+  uint64_t sent = 0;
+  int probe_user = 0;
+  while (Steady::now() < end) {
+    const auto elapsed = std::chrono::duration<double>(Steady::now() - start).count();
+    const uint64_t due = static_cast<uint64_t>(elapsed * rate);
+    for (; sent < due; ++sent) send(pool()[++counter % pool().size()]);
+    if (Steady::now() >= next_probe) {
+      const uint64_t n = ++counter;
+      Probe probe{probe_user++ % kProbes, ip_of(n | 0x800000), Steady::now()};  // 10.128+
+      {
+        std::lock_guard lock(mutex);
+        pending.push_back(probe);
+      }
+      send(event("probe" + std::to_string(probe.user), probe.ip, static_cast<int>(n)));
+      next_probe += std::chrono::milliseconds(50);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  const auto give_up = Steady::now() + std::chrono::seconds(10);
+  while (Steady::now() < give_up) {
+    {
+      std::lock_guard lock(mutex);
+      if (pending.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  checker.join();
+  return latencies;
+}
+
+// rsyslogd receiving the same octet-counted TCP stream into a file: lines per second.
+double rsyslog_baseline(const std::string& dir, const std::vector<std::string>& lines) {
+  std::filesystem::create_directories(dir + "/rsyslog");
+  const std::string out = dir + "/rsyslog/received.log";
+  std::filesystem::remove(out);
+  const uint16_t port = 20514;
+  std::ofstream(dir + "/rsyslog.conf")
+      << "global(workDirectory=\"" << dir << "/rsyslog\" maxMessageSize=\"64k\")\n"
+      << "module(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"" << port
+      << "\")\naction(type=\"omfile\" file=\"" << out << "\" asyncWriting=\"on\")\n";
+  const std::string conf = dir + "/rsyslog.conf", pid = dir + "/rsyslog/pid";
+  std::vector<const char*> argv{"/usr/sbin/rsyslogd", "-n", "-f", conf.c_str(), "-i", pid.c_str(),
+                                nullptr};
+  pid_t child = 0;
+  if (posix_spawn(&child, argv[0], nullptr, nullptr, const_cast<char**>(argv.data()), environ) !=
+      0) {
+    return 0;
+  }
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  for (int i = 0; i < 100; ++i) {
+    boost::system::error_code error;
+    socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
+    if (!error) break;
+    socket = asio::ip::tcp::socket(io);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::string stream;
+  for (const std::string& line : lines) stream += std::to_string(line.size()) + " " + line;
+  const auto start = Steady::now();
+  asio::write(socket, asio::buffer(stream));
+  socket.close();
+  size_t count = 0;
+  while (Steady::now() - start < std::chrono::seconds(60)) {
+    std::ifstream in(out);
+    count = static_cast<size_t>(std::count(std::istreambuf_iterator<char>(in),
+                                           std::istreambuf_iterator<char>(), '\n'));
+    if (count >= lines.size()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+  kill(child, SIGTERM);
+  waitpid(child, nullptr, 0);
+  return static_cast<double>(count) / seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string dir = std::filesystem::absolute(argc > 1 ? argv[1] : "ipsource-bench");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  SystemClock clock;
+  std::string error;
+  auto store = changefeed::Store::open({dir + "/db"}, clock, &error);
+  if (!store) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  {
+    std::vector<pb::ObservedObject> page;
+    auto add = [&](const std::string& name, const std::string& id) {
+      pb::ObservedObject observed;
+      pb::DirectoryObject& user = *observed.mutable_object();
+      user.set_guid(id);
+      user.set_kind(pb::USER);
+      user.set_dn("CN=" + name + ",OU=Bench,DC=example,DC=test");
+      user.set_sam_account_name(name);
+      user.set_netbios_domain("EXAMPLE");
+      page.push_back(observed);
+    };
+    for (int i = 0; i < kUsers; ++i) add("u" + std::to_string(i), guid(i, 'u'));
+    for (int i = 0; i < kProbes; ++i) add("probe" + std::to_string(i), guid(i, 'p'));
+    pb::Cursor cursor;
+    cursor.set_domain("example.test");
+    cursor.set_netbios_name("EXAMPLE");
+    cursor.set_full_sync_done(true);
+    if (!store->apply_page("example.test", page, cursor).is_ok()) return 1;
+  }
+
+  rest::ApiContext context{.store = *store, .domains = {{"example.test", "DC=example,DC=test", "EXAMPLE"}}};
+  rest::Router router = rest::make_router(context);
+  asio::io_context api_io;
+  rest::HttpServer server(api_io, rest::ServerOptions{},
+                          [&](const rest::Request& request, const rest::ClientAddress& client) {
+                            return router.handle(request, client);
+                          });
+  server.start();
+  std::vector<std::thread> api_threads;
+  for (int i = 0; i < 2; ++i) api_threads.emplace_back([&] { api_io.run(); });
+  const uint16_t api_port = server.local_endpoint().port();
+
+  std::vector<ipsource::SourceOptions> options(2);
+  options[0].name = "tcp";
+  options[0].transport = ipsource::Transport::kTcp;
+  options[1].name = "udp";
+  options[1].transport = ipsource::Transport::kUdp;
+  for (auto& o : options) {
+    o.host = "127.0.0.1";
+    o.format = ipsource::Format::kWindowsSecurity;
+  }
+  ipsource::IpSources sources(options, int64_t{3600} * 1'000'000, *store,
+                              {{"example.test", "EXAMPLE"}});
+  if (!sources.start()) return 1;
+  auto port = [&](size_t i) {
+    const std::string listen = sources.status()[i].listen;
+    return static_cast<uint16_t>(std::stoi(listen.substr(listen.rfind(':') + 1)));
+  };
+
+  std::printf("%-5s %8s %10s %12s %9s %9s %9s %9s %9s\n", "proto", "rate/s", "sent", "mapped/s",
+              "udp loss", "dropped", "p50 ms", "p99 ms", "RSS MiB");
+  uint64_t counter = 0;
+  pool();
+  asio::io_context io;
+  for (const char* proto : {"tcp", "udp"}) {
+    const bool tcp = std::string(proto) == "tcp";
+    const size_t index = tcp ? 0 : 1;
+    asio::ip::tcp::socket stream(io);
+    asio::ip::udp::socket datagrams(io, asio::ip::udp::v4());
+    if (tcp) stream.connect({asio::ip::make_address("127.0.0.1"), port(0)});
+    const asio::ip::udp::endpoint to(asio::ip::make_address("127.0.0.1"), port(1));
+    std::string pending;
+    auto send = [&](const std::string& line) {
+      if (tcp) {
+        pending += std::to_string(line.size()) + " " + line;
+        if (pending.size() > 16 * 1024) {
+          asio::write(stream, asio::buffer(pending));
+          pending.clear();
+        }
+      } else {
+        datagrams.send_to(asio::buffer(line), to);
+      }
+    };
+    for (int rate : {5000, 10000, 20000, 40000, 80000}) {
+      const ipsource::SourceStatus before = sources.status()[index];
+      const auto start = Steady::now();
+      const uint64_t sent_before = counter;
+      std::vector<double> latencies = drive(rate, counter, api_port, send);
+      if (tcp && !pending.empty()) {
+        asio::write(stream, asio::buffer(pending));
+        pending.clear();
+      }
+      const uint64_t sent = counter - sent_before;
+      // Wait until the source has handled all it received: its counters stand still for
+      // 300 ms (or 60 s passed). Mapped per second: up to the last change.
+      auto handled = [](const ipsource::SourceStatus& s) {
+        return s.mapped + s.unknown_user + s.ignored + s.dropped;
+      };
+      ipsource::SourceStatus after = sources.status()[index];
+      auto last_change = Steady::now();
+      const auto deadline = Steady::now() + std::chrono::seconds(60);
+      while (Steady::now() < deadline && Steady::now() - last_change < std::chrono::milliseconds(300)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        const ipsource::SourceStatus now = sources.status()[index];
+        if (handled(now) != handled(after) || now.received != after.received) {
+          last_change = Steady::now();
+        }
+        after = now;
+      }
+      const double seconds = std::chrono::duration<double>(last_change - start).count();
+      const double mapped = static_cast<double>(after.mapped - before.mapped) / seconds;
+      const double loss =
+          tcp ? 0 : 1.0 - static_cast<double>(after.received - before.received) / sent;
+      const uint64_t dropped = after.dropped - before.dropped;
+      std::printf("%-5s %8d %10llu %12.0f %8.2f%% %9llu %9.1f %9.1f %9.1f\n", proto, rate,
+                  static_cast<unsigned long long>(sent), mapped, loss * 100,
+                  static_cast<unsigned long long>(dropped),
+                  percentile(latencies, 0.5), percentile(latencies, 0.99), rss_kib() / 1024.0);
+      std::fflush(stdout);
+    }
+  }
+
+  // Full speed over TCP: what dirfeed maps per second when the sender is not paced.
+  {
+    std::vector<std::string> lines;
+    for (int i = 0; i < kFullSpeed; ++i) lines.push_back(pool()[++counter % pool().size()]);
+    std::string stream_bytes;
+    for (const std::string& line : lines) stream_bytes += std::to_string(line.size()) + " " + line;
+    const ipsource::SourceStatus before = sources.status()[0];
+    asio::ip::tcp::socket stream(io);
+    stream.connect({asio::ip::make_address("127.0.0.1"), port(0)});
+    const auto start = Steady::now();
+    asio::write(stream, asio::buffer(stream_bytes));
+    ipsource::SourceStatus after = before;
+    while (Steady::now() - start < std::chrono::seconds(120)) {
+      after = sources.status()[0];
+      if (after.mapped + after.dropped - before.mapped - before.dropped >= lines.size()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+    const double dirfeed_rate = static_cast<double>(after.mapped - before.mapped) / seconds;
+    const double rsyslog_rate = rsyslog_baseline(dir, lines);
+    std::printf("\nfull speed, %d logons over one TCP connection:\n", kFullSpeed);
+    std::printf("  dirfeed mapped:      %10.0f /s (dropped %llu)\n", dirfeed_rate,
+                static_cast<unsigned long long>(after.dropped - before.dropped));
+    std::printf("  rsyslog to a file:   %10.0f /s\n", rsyslog_rate);
+    std::printf("  ratio dirfeed/rsyslog: %.2f\n", rsyslog_rate > 0 ? dirfeed_rate / rsyslog_rate : 0);
+    std::printf("  RSS: %.1f MiB\n", rss_kib() / 1024.0);
+  }
+  sources.stop();
+  server.stop();
+  api_io.stop();
+  for (std::thread& t : api_threads) t.join();
+  return 0;
+}
