@@ -409,6 +409,16 @@ int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
       out << "  no pass yet\n";
       continue;
     }
+    for (const pb::ControllerProblem& problem : cursor->controller_problems()) {
+      print_field(out, "bind refused",
+                  problem.uri() + ": " + problem.problem() + " (next try " +
+                      format_time(problem.retry_after_us()) +
+                      ", or at once when the password file changes)");
+    }
+    if (cursor->strategy().empty()) {  // only problems were ever stored
+      out << "  no pass yet\n";
+      continue;
+    }
     print_field(out, "strategy", cursor->strategy());
     print_field(out, "controller", cursor->controller());
     print_field(out, "last pass", format_time(cursor->last_pass_us()));

@@ -60,10 +60,11 @@ std::vector<rest::DomainInfo> api_domains(const Config& config) {
 struct DomainSlot {
   DomainSlot(asio::io_context& io, ldap::DomainOptions options, StoreSink& sink,
              const Clock& clock)
-      : poller(std::move(options), sink, clock), timer(io) {}
+      : poller(std::move(options), sink, clock), timer(io), secret_timer(io) {}
 
   ldap::DomainPoller poller;
   asio::steady_timer timer;
+  asio::steady_timer secret_timer;  // while a DC refuses the bind: watches the password file
   bool running = false;
   bool failing = false;     // the last pass failed: its retry delay stands, notifications wait
   bool pass_again = false;  // a notification came during the running pass: run another after it
@@ -144,6 +145,7 @@ class Scheduler {
       if (api_server_) api_server_->stop();
       for (auto& slot : slots_) {
         slot->timer.cancel();
+        slot->secret_timer.cancel();
         if (slot->notifier) slot->notifier->stop();
       }
     });
@@ -217,9 +219,9 @@ class Scheduler {
       const auto& options = slot->poller.options();
       if (!options.sync.notifications) continue;
       DomainSlot* target = slot.get();
-      slot->notifier = std::make_unique<ldap::ChangeNotifier>(options, [this, target] {
-        asio::post(io_, [this, target] { on_notification(*target); });
-      });
+      slot->notifier = std::make_unique<ldap::ChangeNotifier>(
+          options, slot->poller.health(),
+          [this, target] { asio::post(io_, [this, target] { on_notification(*target); }); });
     }
   }
 
@@ -265,10 +267,14 @@ class Scheduler {
                               << result.objects << " objects read, " << changes << " changes";
       if (slot.notifier) slot.notifier->prefer(result.controller);
     } else if (!result.stopped) {
-      delay = std::min(delay, retry_delay(slot));
+      delay = retry_delay(slot);  // when every DC backs off, the domain waits for the earliest
       BOOST_LOG_TRIVIAL(error) << "domain " << options.name
-                               << ": pass failed on every controller; next try in "
-                               << delay.count() / 1000 << " s";
+                               << (result.waiting ? ": no controller tried (" + result.error + ")"
+                                                  : ": pass failed on every controller")
+                               << "; next try in " << (delay.count() + 999) / 1000 << " s";
+    }
+    if (slot.poller.health().any_credential_problem() && mode_ == RunMode::kForever) {
+      watch_secret(slot);
     }
     slot.busy.reset();
     if (!result.ok && !result.stopped) failed_ = true;
@@ -287,6 +293,28 @@ class Scheduler {
     });
   }
 
+  // While a DC refuses the bind: checks the password file every kSecretCheck and passes at
+  // once when it changed (ControllerHealth::refresh ends the credential backoffs).
+  static constexpr milliseconds kSecretCheck{1000};
+  void watch_secret(DomainSlot& slot) {
+    slot.secret_timer.expires_after(kSecretCheck);
+    slot.secret_timer.async_wait([this, &slot](const boost::system::error_code& error) {
+      if (error || stop_) return;
+      ldap::ControllerHealth& health = slot.poller.health();
+      // The notifier may have seen the change (or bound) first: then no problem is left.
+      if (health.refresh() || !health.any_credential_problem()) {
+        BOOST_LOG_TRIVIAL(info) << "domain " << slot.poller.options().name
+                                << ": password file changed; trying again now";
+        if (!slot.running) {
+          slot.timer.cancel();
+          start_pass(slot);
+        }
+        return;
+      }
+      watch_secret(slot);
+    });
+  }
+
   // The metrics of a finished pass (a stopped one counts as neither ok nor failed).
   void record_pass(DomainSlot& slot, const ldap::PassResult& result, milliseconds elapsed,
                    uint64_t changes) {
@@ -298,6 +326,11 @@ class Scheduler {
     // Failures per DC: within one pass each DC's count grows by one (it failed) or drops to 0
     // (it served), so the growth since the last pass is what failed in this one.
     for (const ldap::ControllerState& state : slot.poller.controllers()) {
+      if (state.credential_problem.empty()) {
+        metrics_.remove("dirfeed_dc_bind_refused", {{"domain", domain}, {"dc", state.uri}});
+      } else {
+        metrics_.set("dirfeed_dc_bind_refused", {{"domain", domain}, {"dc", state.uri}}, 1);
+      }
       int& seen = slot.failures_seen[state.uri];
       if (state.failures > seen) {
         metrics_.add("dirfeed_dc_errors_total", {{"domain", domain}, {"dc", state.uri}},
@@ -335,6 +368,10 @@ class Scheduler {
                      "Successful sync passes that were full syncs.");
     metrics.describe("dirfeed_dc_errors_total", Type::kCounter,
                      "Failed attempts to sync from a domain controller.");
+    metrics.describe("dirfeed_dc_bind_refused", Type::kGauge,
+                     "1 for a controller that refused the service account's bind (wrong "
+                     "password, locked or expired account): not retried for at least 5 minutes "
+                     "or until the password file changes.");
     metrics.describe("dirfeed_current_dc", Type::kGauge,
                      "1 for the controller that served the domain's last pass (none after a "
                      "failed pass).");
@@ -420,11 +457,10 @@ class Scheduler {
     });
   }
 
-  // After a pass failed everywhere: retry when the soonest controller's backoff ends.
-  static milliseconds retry_delay(const DomainSlot& slot) {
-    int fewest = INT32_MAX;
-    for (const auto& state : slot.poller.controllers()) fewest = std::min(fewest, state.failures);
-    return ldap::DomainPoller::backoff(std::max(1, fewest));
+  // After a pass failed everywhere: retry when the soonest controller's backoff ends (or
+  // after kSecretCheck when one is ready but was being bound by the notifier).
+  static milliseconds retry_delay(DomainSlot& slot) {
+    return std::max(slot.poller.health().wait_time(), kSecretCheck);
   }
 
   RunMode mode_;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "ldap/poller.hpp"
 
 namespace dirfeed::ldap {
 namespace {
@@ -18,9 +17,11 @@ constexpr auto kHealthyWatch = std::chrono::minutes(1);
 
 }  // namespace
 
-ChangeNotifier::ChangeNotifier(DomainOptions options, std::function<void()> on_change)
+ChangeNotifier::ChangeNotifier(DomainOptions options, ControllerHealth& health,
+                               std::function<void()> on_change)
     : options_(std::move(options)),
       base_dn_(options_.base_dn.empty() ? base_dn_from_domain(options_.name) : options_.base_dn),
+      health_(health),
       on_change_(std::move(on_change)),
       thread_([this] { run(); }) {}
 
@@ -62,8 +63,11 @@ void ChangeNotifier::wait(milliseconds delay) {
 void ChangeNotifier::run() {
   int failures = 0;
   bool watched_before = false;
+  bool waiting = false;  // no DC could be claimed last time (logged once)
   while (!stopping()) {
-    if (auto connection = connect()) {
+    bool tried = false;
+    if (auto connection = connect(tried)) {
+      waiting = false;
       if (watched_before) on_change_();
       watched_before = true;
       auto started = SteadyClock::now();
@@ -73,21 +77,35 @@ void ChangeNotifier::run() {
       ++failures;
       BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": change notifications from DC "
                                  << connection->uri() << " stopped (retry in "
-                                 << DomainPoller::backoff(failures).count() / 1000
+                                 << network_backoff(failures).count() / 1000
                                  << " s): " << error.message;
     } else {
       if (stopping()) return;
+      if (!tried) {
+        // Every DC backs off (or the poller is binding to it): nothing was sent. Look again
+        // soon; a changed password file ends a credential backoff at once.
+        if (!waiting) {
+          BOOST_LOG_TRIVIAL(info) << "domain " << options_.name
+                                  << ": change notifications wait: every controller is backing "
+                                  << "off";
+        }
+        waiting = true;
+        health_.refresh();
+        wait(kStepTimeout);
+        continue;
+      }
       ++failures;
       BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name
                                  << ": change notifications unavailable on every controller; "
-                                 << "retry in " << DomainPoller::backoff(failures).count() / 1000
+                                 << "retry in " << network_backoff(failures).count() / 1000
                                  << " s";
     }
-    wait(DomainPoller::backoff(failures));
+    wait(network_backoff(failures));
   }
 }
 
-std::unique_ptr<Connection> ChangeNotifier::connect() {
+std::unique_ptr<Connection> ChangeNotifier::connect(bool& tried) {
+  tried = false;
   std::vector<std::string> order;
   {
     std::lock_guard lock(mutex_);
@@ -100,16 +118,30 @@ std::unique_ptr<Connection> ChangeNotifier::connect() {
   const milliseconds timeout = std::min<milliseconds>(options_.sync.timeout, kStepTimeout);
   for (const auto& uri : order) {
     if (stopping()) return nullptr;
+    if (!health_.claim(uri)) continue;
+    tried = true;
     Error error;
     auto connection = Connection::open(uri, options_.tls, options_.bind, timeout, error);
-    if (connection) error = connection->start_notification(base_dn_, Scope::kSubtree);
+    if (connection) {
+      health_.release(uri, true);
+      error = connection->start_notification(base_dn_, Scope::kSubtree);
+    } else {
+      // A refused bind is the DC's answer for the poller too: it does not bind there either
+      // until the backoff ends. A network failure is the notifier's own (its step timeout is
+      // shorter than the poller's).
+      if (!credential_problem(error, options_.bind.dn).empty()) health_.failed(uri, error);
+      health_.release(uri, false);
+    }
     if (!error) {
       BOOST_LOG_TRIVIAL(info) << "domain " << options_.name
                               << ": watching for change notifications on DC " << uri;
       return connection;
     }
+    std::string problem = credential_problem(error, options_.bind.dn);
     BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": change notifications: DC "
-                               << uri << " failed: " << error.message;
+                               << uri << " failed: "
+                               << (problem.empty() ? "" : problem + " (the poller waits too): ")
+                               << error.message;
   }
   return nullptr;
 }

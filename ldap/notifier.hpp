@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "ldap/connection.hpp"
+#include "ldap/controller_health.hpp"
 #include "ldap/options.hpp"
 
 namespace dirfeed::ldap {
@@ -34,8 +35,12 @@ class ChangeNotifier {
   // works, with options.tls and options.bind. Calls `on_change` kDebounce after the first
   // notification of a burst, and once after every reconnect (changes made in between were not
   // seen). On failure logs the domain, the DC URI and the cause, and retries after
-  // DomainPoller::backoff().
-  ChangeNotifier(DomainOptions options, std::function<void()> on_change);
+  // network_backoff(). Connects only to DCs that `health` (the poller's, which must outlive
+  // this) lets it claim, and records its bind failures there: a DC that refused the poller's
+  // bind is not asked again by the notifier, and the other way round. When no DC may be tried,
+  // checks again every kStepTimeout.
+  ChangeNotifier(DomainOptions options, ControllerHealth& health,
+                 std::function<void()> on_change);
   // stop(), then waits for the thread (at most about kStepTimeout).
   ~ChangeNotifier();
   ChangeNotifier(const ChangeNotifier&) = delete;
@@ -54,8 +59,9 @@ class ChangeNotifier {
  private:
   void run();
   // A connection to the preferred, else the first working controller, with the notification
-  // search started; nullptr when every one failed (each failure logged) or on stop.
-  std::unique_ptr<Connection> connect();
+  // search started; nullptr when every one failed (each failure logged), none could be
+  // claimed, or on stop. `tried`: some DC was connected to.
+  std::unique_ptr<Connection> connect(bool& tried);
   // Reads notifications and calls on_change until stop(), a switch to the preferred
   // controller (both: no error), or a failure.
   Error watch(Connection& connection);
@@ -67,6 +73,7 @@ class ChangeNotifier {
 
   const DomainOptions options_;
   const std::string base_dn_;
+  ControllerHealth& health_;
   const std::function<void()> on_change_;
   std::mutex mutex_;  // guards the members below
   std::condition_variable wake_;

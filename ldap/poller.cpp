@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <sstream>
 
 #include "ldap/ad_object.hpp"
 #include "ldap/loop_guard.hpp"
@@ -90,14 +91,29 @@ Error read_domain_context(Connection& connection, const DomainOptions& options,
   return {};
 }
 
+// The credential problems of `states` into `cursor` (for `dirfeed status`). True when that
+// changed the cursor.
+bool set_problems(pb::Cursor& cursor, const std::vector<ControllerState>& states) {
+  pb::Cursor before = cursor;
+  cursor.clear_controller_problems();
+  for (const ControllerState& state : states) {
+    if (state.credential_problem.empty()) continue;
+    pb::ControllerProblem* problem = cursor.add_controller_problems();
+    problem->set_uri(state.uri);
+    problem->set_problem(state.credential_problem);
+    problem->set_retry_after_us(state.retry_after_us);
+  }
+  return before.SerializeAsString() != cursor.SerializeAsString();
+}
+
 // One pass on one connection. Collects a page of observed objects, commits it with the
 // cursor, and tracks the GUIDs a full sync has seen.
 class Pass {
  public:
-  Pass(const DomainOptions& options, PassSink& sink, const Clock& clock, Connection& connection,
-       const std::atomic<bool>& stop, PassResult& result)
-      : options_(options), sink_(sink), clock_(clock), connection_(connection), stop_(stop),
-        result_(result) {}
+  Pass(const DomainOptions& options, PassSink& sink, const ControllerHealth& health,
+       Connection& connection, const std::atomic<bool>& stop, PassResult& result)
+      : options_(options), sink_(sink), health_(health), clock_(health.clock()),
+        connection_(connection), stop_(stop), result_(result) {}
 
   Error run() {
     auto started = std::chrono::steady_clock::now();
@@ -112,6 +128,7 @@ class Pass {
     cursor_.set_controller(connection_.uri());
     cursor_.set_domain_sid(context_.domain_sid);
     cursor_.set_netbios_name(context_.netbios_name);
+    set_problems(cursor_, health_.snapshot());
     if (options_.sync.strategy == Strategy::kUsn) return usn_pass(stored, info);
     return dirsync_pass(stored);
   }
@@ -369,6 +386,7 @@ class Pass {
 
   const DomainOptions& options_;
   PassSink& sink_;
+  const ControllerHealth& health_;
   const Clock& clock_;
   Connection& connection_;
   const std::atomic<bool>& stop_;
@@ -386,46 +404,44 @@ class Pass {
 
 
 DomainPoller::DomainPoller(DomainOptions options, PassSink& sink, const Clock& clock)
-    : options_(std::move(options)), sink_(sink), clock_(clock) {
-  for (const auto& uri : options_.controllers) controllers_.push_back(ControllerState{uri, 0, 0, {}});
-}
-
-std::chrono::milliseconds DomainPoller::backoff(int failures) {
-  using namespace std::chrono;
-  milliseconds delay = seconds(5);
-  for (int i = 1; i < failures && delay < minutes(5); ++i) delay *= 2;
-  return std::min<milliseconds>(delay, minutes(5));
-}
+    : options_(std::move(options)), sink_(sink), clock_(clock),
+      health_(options_.controllers, options_.bind, clock) {}
 
 PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
-  int64_t now = clock_.now_us();
-  // Healthy controllers in configured order, then the backing-off ones by retry time.
-  std::vector<ControllerState*> order;
-  for (auto& state : controllers_) order.push_back(&state);
-  std::stable_sort(order.begin(), order.end(), [now](const ControllerState* a, const ControllerState* b) {
-    bool a_ready = a->retry_after_us <= now, b_ready = b->retry_after_us <= now;
-    if (a_ready != b_ready) return a_ready;
-    return !a_ready && a->retry_after_us < b->retry_after_us;
-  });
-
+  health_.refresh();  // a changed password file ends the backoff of the DCs that refused it
   PassResult result;
-  for (ControllerState* state : order) {
+  result.waiting = true;
+  std::string last_error;
+  for (const std::string& uri : options_.controllers) {
     if (stop.load()) {
+      result = PassResult();
       result.stopped = true;
       return result;
     }
     Error error;
+    bool tried = false;
     // The connection of the last pass is reused when it is to this DC. A reused connection
     // that fails may just have been closed while idle: one more try on a fresh one decides.
-    for (bool reused = connection_ && connection_->uri() == state->uri;; reused = false) {
-      result = PassResult();
-      result.controller = state->uri;
-      if (!reused) {
-        connection_ = Connection::open(state->uri, options_.tls, options_.bind,
-                                       options_.sync.timeout, error);
-        if (!connection_) break;
+    // Every connect-and-bind holds the DC's claim, so the notifier does not bind at once.
+    for (bool reused = connection_ && connection_->uri() == uri;; reused = false) {
+      if (!health_.claim(uri)) {
+        if (tried) health_.failed(uri, error);  // the reused connection's failure
+        break;
       }
-      Pass pass(options_, sink_, clock_, *connection_, stop, result);
+      tried = true;
+      result = PassResult();
+      result.controller = uri;
+      if (!reused) {
+        connection_ = Connection::open(uri, options_.tls, options_.bind, options_.sync.timeout,
+                                       error);
+      }
+      if (!connection_) {
+        health_.failed(uri, error);
+        health_.release(uri, false);
+        break;
+      }
+      health_.release(uri, true);
+      Pass pass(options_, sink_, health_, *connection_, stop, result);
       error = pass.run();
       if (!error) break;
       if (stop.load()) {  // whatever failed while stopping is not the DC's fault
@@ -433,30 +449,66 @@ PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
         return result;
       }
       connection_.reset();
-      if (!reused) break;
-      BOOST_LOG_TRIVIAL(info) << "domain " << options_.name << ": open connection to "
-                              << state->uri << " failed (" << error.message
-                              << "); reconnecting";
+      if (!reused) {
+        health_.failed(uri, error);
+        break;
+      }
+      BOOST_LOG_TRIVIAL(info) << "domain " << options_.name << ": open connection to " << uri
+                              << " failed (" << error.message << "); reconnecting";
     }
+    if (!tried) continue;
     if (!error) {
       result.stopped = stop.load();
       result.ok = !result.stopped;
-      state->failures = 0;
-      state->retry_after_us = 0;
-      state->last_error.clear();
+      health_.succeeded(uri);
       return result;
     }
-    ++state->failures;
-    state->retry_after_us = clock_.now_us() +
-        std::chrono::duration_cast<std::chrono::microseconds>(backoff(state->failures)).count();
-    state->last_error = error.message;
     result.error = error.message;
-    BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": DC " << state->uri
-                               << " failed (attempt " << state->failures << ", retry in "
-                               << backoff(state->failures).count() / 1000
-                               << " s): " << error.message;
+    last_error = error.message;
+    log_failure(uri);
   }
+  if (result.waiting) {
+    result = PassResult();
+    result.waiting = true;
+    std::string problems;
+    for (const ControllerState& state : health_.snapshot()) {
+      if (state.credential_problem.empty()) continue;
+      problems += (problems.empty() ? " (" : "; ") + state.uri + ": " + state.credential_problem;
+    }
+    if (!problems.empty()) problems += ")";
+    result.error = "every controller is backing off or being connected to" + problems +
+                   "; next try in " +
+                   std::to_string((health_.wait_time().count() + 999) / 1000) + " s";
+  } else {
+    result.error = last_error;
+  }
+  store_problems();
   return result;
+}
+
+void DomainPoller::store_problems() {
+  std::optional<pb::Cursor> stored = sink_.load_cursor(options_.name);
+  pb::Cursor cursor = stored.value_or(pb::Cursor());
+  cursor.set_domain(options_.name);
+  if (!set_problems(cursor, health_.snapshot())) return;
+  // An empty page: only the cursor is written (the store logs a failure).
+  (void)sink_.commit_page(options_.name, {}, cursor);
+}
+
+void DomainPoller::log_failure(const std::string& uri) const {
+  for (const ControllerState& state : health_.snapshot()) {
+    if (state.uri != uri) continue;
+    int64_t retry_s = (state.retry_after_us - clock_.now_us() + 999'999) / 1'000'000;
+    std::ostringstream line;
+    line << "domain " << options_.name << ": DC " << uri << " failed (attempt " << state.failures
+         << ", retry in " << retry_s << " s): ";
+    if (!state.credential_problem.empty()) {
+      line << state.credential_problem << " (not retried before the backoff ends or the "
+           << "password file changes): ";
+    }
+    line << state.last_error;
+    BOOST_LOG_TRIVIAL(warning) << line.str();
+  }
 }
 
 }  // namespace dirfeed::ldap

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ldap/connection.hpp"
+#include "ldap/controller_health.hpp"
 #include "ldap/options.hpp"
 #include "ldap/sink.hpp"
 #include "proto/clock.hpp"
@@ -27,38 +28,34 @@ struct PassResult {
   size_t objects = 0;        // entries read
   size_t pages = 0;          // pages committed
   size_t held_back = 0;      // deletes held back by max_deletes
-};
-
-// Per-DC health: failures back off exponentially so a dead DC is not hammered while the next
-// one in the list serves.
-struct ControllerState {
-  std::string uri;
-  int failures = 0;
-  int64_t retry_after_us = 0;  // do not try before this time (Clock::now_us)
-  std::string last_error;
+  bool waiting = false;      // no DC was tried: every one is backing off (or being bound)
 };
 
 class DomainPoller {
  public:
   DomainPoller(DomainOptions options, PassSink& sink, const Clock& clock);
 
-  // Runs one pass on the first controller that is not backing off (or, when all are, the one
-  // whose backoff ends first), failing over in order. Logs each DC failure with its URI.
+  // Runs one pass on the first controller that is not backing off, failing over in order. A
+  // DC in backoff is not tried (health()); when every one is, nothing is tried and the result
+  // is `waiting`. Logs each DC failure with its URI, a refused bind in words.
   PassResult run_pass(const std::atomic<bool>& stop);
 
   const DomainOptions& options() const { return options_; }
-  const std::vector<ControllerState>& controllers() const { return controllers_; }
-
-  // Backoff after the n-th consecutive failure of a DC: 5 s doubling, capped at 5 min.
-  static std::chrono::milliseconds backoff(int failures);
+  std::vector<ControllerState> controllers() const { return health_.snapshot(); }
+  // The domain's controllers as the poller sees them; share it with the domain's notifier.
+  ControllerHealth& health() { return health_; }
 
  private:
-  PassResult run_on(Connection& connection, const std::atomic<bool>& stop);
+  // After a failed pass: writes the DCs' credential problems into the stored cursor, when
+  // they changed (for `dirfeed status`).
+  void store_problems();
+  // Logs the failure of `uri` just recorded in health_, with its backoff.
+  void log_failure(const std::string& uri) const;
 
   DomainOptions options_;
   PassSink& sink_;
   const Clock& clock_;
-  std::vector<ControllerState> controllers_;
+  ControllerHealth health_;
   std::unique_ptr<Connection> connection_;  // kept between passes; dropped on any error
 };
 

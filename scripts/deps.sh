@@ -11,6 +11,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   lintian mmdebstrap curl
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils iproute2 rsyslog
+  ldb-tools
 )
 
 missing=()

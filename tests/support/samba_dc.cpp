@@ -20,6 +20,7 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -334,6 +335,22 @@ SambaDc::~SambaDc() {
   }
 }
 
+std::string run_checked(const std::vector<std::string>& argv,
+                        const std::map<std::string, std::string>& env,
+                        std::chrono::seconds timeout, bool samba_lock) {
+  Result r;
+  try {
+    if (samba_lock) hold_machine_lock();
+    r = run(argv, {env.begin(), env.end()}, timeout);
+  } catch (const std::exception& e) {
+    fail(join_command(argv) + ": " + e.what());
+  }
+  if (r.status != 0) {
+    fail(join_command(argv) + " failed (exit " + std::to_string(r.status) + "):\n" + r.out + r.err);
+  }
+  return r.out;
+}
+
 void SambaDc::run_script(const char* command) {
   check_dir(dir_);
   used_ = true;
@@ -382,6 +399,21 @@ std::string SambaDc::admin_password() const {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+int SambaDc::failed_logons() const {
+  std::ifstream in(dir_ + "/samba.out");
+  if (!in) throw std::runtime_error("cannot read " + dir_ + "/samba.out");
+  int count = 0;
+  std::string line;
+  // Samba writes the record as '..."eventId": 4625, ...' (spacing as its JSON writer makes it)
+  const std::regex failed("\"eventId\":\\s*4625\\b");
+  while (std::getline(in, line)) {
+    if (line.find("\"Authentication\"") != std::string::npos && std::regex_search(line, failed)) {
+      ++count;
+    }
+  }
+  return count;
 }
 
 void SambaDc::ldif(const std::string& text) const {

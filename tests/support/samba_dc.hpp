@@ -20,10 +20,20 @@
 //   set_tests_properties(my_integration_test PROPERTIES RESOURCE_LOCK samba LABELS integration)
 // (With gtest_discover_tests, pass PROPERTIES RESOURCE_LOCK samba LABELS integration; every
 // test case then runs in its own process and resets the DC once, ~1-2 s.)
+#include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace dirfeed::testing {
+
+// Runs `argv` (argv[0] searched in PATH, no shell) with `env` added to our environment and
+// returns its stdout; on a non-zero exit fails the test (ADD_FAILURE, then
+// std::runtime_error) with the command and its output. With `samba_lock`, first takes the
+// machine-wide Samba lock (see SambaDc; held until the process exits).
+std::string run_checked(const std::vector<std::string>& argv,
+                        const std::map<std::string, std::string>& env,
+                        std::chrono::seconds timeout, bool samba_lock);
 
 class SambaDc {
  public:
@@ -56,6 +66,12 @@ class SambaDc {
   std::string netbios_name() const;                 // "EXAMPLE"
   const std::string& dir() const { return dir_; }
   const std::string& ip() const { return ip_; }
+
+  // Failed logons (bad password, locked account...) the DC recorded since it last started,
+  // when started with set_options({"log level=1 auth_json_audit:3"}):
+  // the records of Samba's JSON authentication audit (one per logon, in samba.out) with
+  // "eventId": 4625, as Windows counts them for a lockout policy.
+  int failed_logons() const;
 
   // Applies LDIF with ldapmodify -x over LDAPS as admin (changetype records: add, modify,
   // delete, modrdn). Stops at the first failing record. Throws std::runtime_error with
