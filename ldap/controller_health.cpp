@@ -117,12 +117,14 @@ ControllerState *ControllerHealth::find(const std::string &uri) {
   return nullptr;
 }
 
-bool ControllerHealth::claim(const std::string &uri) {
-  std::lock_guard lock(mutex_);
+bool ControllerHealth::claim(const std::string &uri, bool wait) {
+  std::unique_lock lock(mutex_);
   ControllerState *state = find(uri);
   if (!state)
     return false;
   size_t index = static_cast<size_t>(state - states_.data());
+  if (wait)
+    released_.wait(lock, [&] { return !claimed_[index]; });
   if (claimed_[index] || state->retry_after_us > clock_.now_us())
     return false;
   claimed_[index] = true;
@@ -135,6 +137,7 @@ void ControllerHealth::release(const std::string &uri, bool bound) {
   if (!state)
     return;
   claimed_[static_cast<size_t>(state - states_.data())] = false;
+  released_.notify_all();
   if (bound && !state->credential_problem.empty()) {
     state->credential_problem.clear();
     state->failures = 0;

@@ -13,6 +13,7 @@
 //
 // Threading: every method may be called from any thread.
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -62,11 +63,13 @@ public:
   ControllerHealth(std::vector<std::string> uris, BindOptions bind,
                    const Clock &clock);
 
-  // Claims `uri` for one connect-and-bind attempt. False while the DC backs off
-  // or another attempt on it (the poller's or the notifier's) is under way. The
+  // Claims `uri` for one connect-and-bind attempt. False while the DC backs off;
+  // while another attempt on it (the poller's or the notifier's) is under way,
+  // false too, or with `wait` the end of that attempt is awaited and decides (a
+  // refused bind then leaves the DC backing off: one failed logon, not two). The
   // claimer ends the claim with release(), after failed() when the attempt
   // failed (so that nobody slips in between).
-  bool claim(const std::string &uri);
+  bool claim(const std::string &uri, bool wait = false);
   // Ends the caller's claim on `uri`; `bound`: the bind succeeded, which clears
   // a credential problem.
   void release(const std::string &uri, bool bound);
@@ -95,6 +98,7 @@ private:
   mutable std::mutex mutex_; // guards the members below
   std::vector<ControllerState> states_;
   std::vector<bool> claimed_; // parallel to states_
+  std::condition_variable released_; // signalled by release()
   std::optional<size_t>
       refused_secret_; // hash of the password file a DC refused
 };

@@ -422,9 +422,10 @@ PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
     bool tried = false;
     // The connection of the last pass is reused when it is to this DC. A reused connection
     // that fails may just have been closed while idle: one more try on a fresh one decides.
-    // Every connect-and-bind holds the DC's claim, so the notifier does not bind at once.
+    // Every connect-and-bind holds the DC's claim, so the notifier does not bind at once;
+    // an attempt of the notifier's under way is awaited (its outcome decides), not skipped.
     for (bool reused = connection_ && connection_->uri() == uri;; reused = false) {
-      if (!health_.claim(uri)) {
+      if (!health_.claim(uri, /*wait=*/true)) {
         if (tried) health_.failed(uri, error);  // the reused connection's failure
         break;
       }

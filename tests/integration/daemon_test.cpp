@@ -12,6 +12,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/harness.hpp"
@@ -372,8 +373,8 @@ class FailureTest : public ::testing::Test {
  protected:
   static SambaDc& dc() { return shared_dc(); }
 
-  // Runs the daemon with `settings` until it logged two failed attempts on `uri` (backoff:
-  // 5 s) whose lines contain `cause`, checks it still runs, then stops it with SIGTERM.
+  // Runs the daemon with `settings` until it logged two failed attempts on `uri` (network
+  // backoff: 5 s) whose lines contain `cause`, checks it still runs, then stops it with SIGTERM.
   // Returns the first failure line.
   std::string expect_failure_logged_and_retried(const Settings& settings, const std::string& uri,
                                                 const std::string& cause) {
@@ -402,10 +403,31 @@ class FailureTest : public ::testing::Test {
   }
 };
 
-TEST_F(FailureTest, WrongPasswordIsLoggedWithTheDcAndRetried) {
-  std::string line = expect_failure_logged_and_retried({.password = "not-the-password"},
-                                                       dc().uri(), "Invalid credentials");
-  std::cout << "[libldap] wrong password: " << line << std::endl;
+// A refused bind is not a network fault (issue 16): it is said in words and not retried for
+// 5 minutes (each retry would be one more failed logon towards the account's lockout); the
+// retry when the password file changes is credentials_integration_test's.
+TEST_F(FailureTest, WrongPasswordIsLoggedInWordsAndNotRetriedForFiveMinutes) {
+  Daemon daemon(dc());
+  daemon.configure({.password = "not-the-password"});
+  auto process = daemon.start("run");
+  const std::string uri = dc().uri();
+  auto attempts = [&] { return lines_with(daemon.log(), {"DC " + uri + " failed (attempt"}); };
+  ASSERT_TRUE(wait_until([&] { return !attempts().empty() || !process->running(); }, 15s))
+      << daemon.log();
+  std::this_thread::sleep_for(8s);  // the old backoff would have retried after 5 s
+  const std::string log = daemon.log();
+  EXPECT_TRUE(process->running()) << "the daemon exited:\n" << log;
+  const std::vector<std::string> lines = attempts();
+  ASSERT_EQ(lines.size(), 1u) << log;
+  EXPECT_NE(lines[0].find("(attempt 1, retry in 300 s): wrong password for Administrator"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("Invalid credentials"), std::string::npos) << lines[0];
+  EXPECT_FALSE(lines_with(log, {"pass failed on every controller; next try in 300 s"}).empty())
+      << log;
+  process->signal(SIGTERM);
+  EXPECT_EQ(process->wait_for(10s), 0) << daemon.log();
+  std::cout << "[libldap] wrong password: " << lines[0] << std::endl;
 }
 
 TEST_F(FailureTest, UnreachableDcIsLoggedWithItsUriAndRetried) {
