@@ -161,8 +161,9 @@ class RocksStore final : public Store {
   }
 
   Status finish_full_sync(const std::string& domain, const std::unordered_set<std::string>& seen,
-                          const pb::Cursor& cursor, size_t max_deletes,
+                          const pb::Cursor& cursor, const ReconcilePolicy& policy,
                           CommitStats* stats) override {
+    const size_t max_deletes = policy.max_deletes;
     std::lock_guard lock(write_mutex_);
     // Streams the domain index; keeps at most max_deletes GUIDs in memory.
     std::vector<std::string> unseen;
@@ -188,13 +189,22 @@ class RocksStore final : public Store {
 
     PageWriter writer(*database_, domain, clock_.now_us(), position_);
     CommitStats result;
+    pb::Cursor stored = cursor;
+    stored.clear_unconfirmed();
     if (unseen_count > max_deletes) {
       result.held_back = unseen_count;
+    } else if (!policy.deletes_confirmed) {
+      result.unconfirmed = unseen.size();
+      for (std::string& guid : unseen) stored.add_unconfirmed(std::move(guid));
     } else {
       writer.prefetch(unseen);
       for (const std::string& guid : unseen) writer.remove(guid);
     }
-    writer.put_cursor(cursor);
+    if (stored.unconfirmed().empty()) {
+      stored.clear_unconfirmed_reason();
+      stored.clear_unconfirmed_since_us();
+    }
+    writer.put_cursor(stored);
     return commit(writer, result, stats);
   }
 

@@ -48,8 +48,18 @@ struct StoreOptions {
 struct CommitStats {
   size_t changes = 0;     // feed entries appended
   size_t held_back = 0;   // deletes not applied (finish_full_sync over max_deletes)
+  size_t unconfirmed = 0; // deletes not applied (finish_full_sync from a DC that was behind)
   size_t ignored = 0;     // observed objects skipped (apply_page: unknown GUID without a
                           // kind, or a GUID that is not 16 bytes)
+};
+
+// How finish_full_sync treats the objects a full sync did not see.
+struct ReconcilePolicy {
+  size_t max_deletes = SIZE_MAX;  // more would go: none is deleted, all are held back
+  // false: the DC that served the sync was behind the store (issue 16), so what it lacks may
+  // only not have reached it yet: none is deleted; their GUIDs go into the stored cursor's
+  // `unconfirmed` list (replacing what it held).
+  bool deletes_confirmed = true;
 };
 
 // Filters for feed reads.
@@ -174,11 +184,13 @@ class Store {
 
   // Ends a full sync: deletes (with feed entries, as for a deleted observation) every object
   // of `domain` with from_directory set whose GUID is not in `seen`, and stores `cursor`, in
-  // one batch. When more than `max_deletes` would be deleted, deletes none and reports them
-  // as held back; the cursor is stored either way. Memory holds at most max_deletes GUIDs.
+  // one batch. When more than `policy.max_deletes` would be deleted, deletes none and reports
+  // them as held back; when the deletes are not confirmed, deletes none and stores their GUIDs
+  // as the cursor's `unconfirmed` (the cursor's own list is replaced; emptied when none). The
+  // cursor is stored either way. Memory holds at most max_deletes GUIDs.
   virtual Status finish_full_sync(const std::string& domain,
                                   const std::unordered_set<std::string>& seen,
-                                  const pb::Cursor& cursor, size_t max_deletes,
+                                  const pb::Cursor& cursor, const ReconcilePolicy& policy,
                                   CommitStats* stats = nullptr) = 0;
 
   // Drops feed entries with timestamp_us < before_us (feed.retention); objects, indexes,

@@ -18,6 +18,7 @@
 #include <boost/program_options.hpp>
 
 #include "changefeed/store.hpp"
+#include "daemon/cli_support.hpp"
 #include "daemon/config.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/run.hpp"
@@ -33,8 +34,11 @@ namespace {
 
 namespace po = boost::program_options;
 
-constexpr char kProgram[] = "dirfeed";
-constexpr char kDefaultConfig[] = "/etc/dirfeed/dirfeed.yaml";
+using cli::add_config_option;
+using cli::config_path;
+using cli::kDefaultConfig;
+using cli::kProgram;
+using cli::load_parsed;
 
 // One subcommand. `api` (with its own sub-subcommands) and `status` are added here.
 struct Command {
@@ -47,11 +51,6 @@ struct Command {
              std::ostream& err);
 };
 
-void add_config_option(po::options_description& options) {
-  options.add_options()("config,c", po::value<std::string>()->value_name("FILE"),
-                        (std::string("Config file (default: ") + kDefaultConfig + ").").c_str());
-}
-
 // load_config() and, when that succeeds, check_files(): every error the file has.
 std::optional<Config> load_checked(const std::string& path, std::ostream& err) {
   ConfigResult result = load_config(path);
@@ -61,10 +60,6 @@ std::optional<Config> load_checked(const std::string& path, std::ostream& err) {
   for (const ConfigError& e : errors) err << e.to_string() << '\n';
   err << path << ": " << errors.size() << (errors.size() == 1 ? " error" : " errors") << '\n';
   return std::nullopt;
-}
-
-std::string config_path(const po::variables_map& args) {
-  return args.count("config") != 0 ? args["config"].as<std::string>() : kDefaultConfig;
 }
 
 int run_check_config(const po::variables_map& args, std::istream&, std::ostream& out,
@@ -119,15 +114,6 @@ void add_new_key_options(po::options_description& options) {
       "Directory Sync tenant the key may see and manage (repeatable; default: any).")(
       "product", po::value<std::vector<std::string>>()->value_name("PRODUCT"),
       "Directory Sync product the key may see and manage (repeatable; default: any).");
-}
-
-std::optional<Config> load_parsed(const std::string& path, std::ostream& err) {
-  ConfigResult result = load_config(path);
-  if (result.errors.empty() && result.config) return std::move(result.config);
-  for (const ConfigError& e : result.errors) err << e.to_string() << '\n';
-  err << path << ": " << result.errors.size()
-      << (result.errors.size() == 1 ? " error" : " errors") << '\n';
-  return std::nullopt;
 }
 
 // The --user / --name value, checked; nullopt (usage error printed) when missing or invalid.
@@ -368,111 +354,9 @@ int run_api_list_keys(const po::variables_map& args, std::istream&, std::ostream
   return kExitOk;
 }
 
-// `dirfeed status`: what the store under state_dir says, read-only, so it works next to the
-// running daemon (which holds the database open for writing).
 
-// Microseconds since the epoch as "2026-11-23T19:40:00Z"; 0 as "never".
-std::string format_time(int64_t us) {
-  if (us <= 0) return "never";
-  const std::time_t seconds = static_cast<std::time_t>(us / 1'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
-void print_field(std::ostream& out, std::string_view name, const std::string& value) {
-  constexpr size_t kColumn = 17;
-  out << "  " << name << ':' << std::string(name.size() < kColumn ? kColumn - name.size() : 1, ' ')
-      << value << '\n';
-}
-
-int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
-               std::ostream& err) {
-  std::optional<Config> config = load_parsed(config_path(args), err);
-  if (!config) return kExitFailure;
-  SystemClock clock;
-  std::string error;
-  changefeed::StoreOptions options;
-  options.path = config->state_dir + "/feed";  // as `dirfeed run` opens it
-  options.read_only = true;
-  std::unique_ptr<changefeed::Store> store = changefeed::Store::open(options, clock, &error);
-  if (!store) throw std::runtime_error(error + " (has the daemon run with this state_dir?)");
-
-  const uint64_t last = store->last_sequence();
-  out << "feed: " << last << (last == 1 ? " change" : " changes") << " so far\n";
-  for (const ldap::DomainOptions& domain : config->domains) {
-    out << "domain " << domain.name << '\n';
-    std::optional<pb::Cursor> cursor = store->cursor(domain.name);
-    if (!cursor) {
-      out << "  no pass yet\n";
-      continue;
-    }
-    for (const pb::ControllerProblem& problem : cursor->controller_problems()) {
-      print_field(out, "bind refused",
-                  problem.uri() + ": " + problem.problem() + " (next try " +
-                      format_time(problem.retry_after_us()) +
-                      ", or at once when the password file changes)");
-    }
-    if (cursor->strategy().empty()) {  // only problems were ever stored
-      out << "  no pass yet\n";
-      continue;
-    }
-    print_field(out, "strategy", cursor->strategy());
-    print_field(out, "controller", cursor->controller());
-    print_field(out, "last pass", format_time(cursor->last_pass_us()));
-    print_field(out, "full sync done", cursor->full_sync_done() ? "yes" : "no");
-  }
-  for (const ipsource::SourceOptions& source : config->ip_sources) {
-    out << "ip source " << source.name << '\n';
-    std::optional<pb::IpSourceState> state = store->ip_source_state(source.name);
-    if (!state) {
-      out << "  not run yet\n";
-      continue;
-    }
-    print_field(out, "listen", state->listen());
-    print_field(out, "counts since", format_time(state->started_us()) + " (as of " +
-                                         format_time(state->updated_us()) + ")");
-    print_field(out, "received", std::to_string(state->received()));
-    print_field(out, "parsed", std::to_string(state->parsed()));
-    print_field(out, "mapped", std::to_string(state->mapped()));
-    print_field(out, "unknown user", std::to_string(state->unknown_user()));
-    print_field(out, "ignored", std::to_string(state->ignored()));
-    print_field(out, "dropped", std::to_string(state->dropped()));
-  }
-  store->directories([&](const pb::Directory& directory) {
-    out << "directory " << directory.id() << ' ' << directory.name() << '\n';
-    print_field(out, "tenant/product", directory.tenant() + "/" + directory.product());
-    print_field(out, "domain", directory.domain());
-    print_field(out, "webhook", directory.webhook_url().empty()
-                                    ? "none"
-                                    : rest::redact_url(directory.webhook_url()));
-    const pb::WebhookState state =
-        store->webhook_state(directory.id()).value_or(pb::WebhookState());
-    const uint64_t backlog = last > state.after_sequence() ? last - state.after_sequence() : 0;
-    // Not every feed entry is an event for the directory: the backlog is an upper bound.
-    print_field(out, "delivered up to",
-                "change " + std::to_string(state.after_sequence()) + " (" +
-                    (backlog == 0 ? "no backlog" : "backlog <= " + std::to_string(backlog)) + ")");
-    print_field(out, "last success", format_time(state.last_success_us()));
-    if (state.last_error_us() == 0) {
-      print_field(out, "last error", "none");
-    } else {
-      print_field(out, "last error",
-                  format_time(state.last_error_us()) + " " + state.last_error() +
-                      (state.failures() > 0
-                           ? " (failing: " + std::to_string(state.failures()) +
-                                 " attempts in a row)"
-                           : ""));
-    }
-    return true;
-  });
-  return kExitOk;
-}
-
-// `api` commands are named "api VERB" and given as two words.
-constexpr std::string_view kApiPrefix = "api ";
+// Command groups whose commands are named "GROUP VERB" and given as two words.
+constexpr std::string_view kGroups[] = {"api", "deletes"};
 
 const Command kCommands[] = {
     {"run", "[--config FILE] [--once]", "Run the daemon (what the systemd unit starts).",
@@ -495,7 +379,21 @@ const Command kCommands[] = {
      "the directory), the last success and the last error; per IP source, where it listens\n"
      "and its counters since the daemon started (received, parsed, mapped, unknown user,\n"
      "ignored, dropped), as of the daemon's last update (every 5 s).",
-     add_config_option, run_status},
+     add_config_option, cli::run_status},
+    {"deletes show", "[--config FILE] --domain NAME",
+     "List the deletes a domain holds back, and why.",
+     "Reads the store under state_dir (read-only) and prints the objects of the domain that\n"
+     "a resync did not find on a DC that had not replicated everything the store holds\n"
+     "(unconfirmed: neither deleted nor kept for sure), why, since when, and their DNs\n"
+     "with counts by parent container.",
+     cli::add_domain_option, cli::run_deletes_show},
+    {"deletes allow", "[--config FILE] --domain NAME",
+     "Let the deletes a domain holds back go through, once.",
+     "Allows the daemon's next full sync of the domain to delete as many objects as\n"
+     "`deletes show` lists now, whatever the DCs' replication state: say so when the DC\n"
+     "that had them is gone for good. The allowance is a file under state_dir (it\n"
+     "survives a restart) and is used up by that sync; a larger wave is held again.",
+     cli::add_domain_option, cli::run_deletes_allow},
     {"api add-user", "[--config FILE] --user NAME", "Add an API user, or change its password.",
      "Reads the password from stdin (one line; typed twice without echo on a terminal) and\n"
      "stores its salted PBKDF2-SHA256 hash in api.users_file, written atomically. The user\n"
@@ -533,12 +431,12 @@ const Command* find_command(std::string_view name) {
   return nullptr;
 }
 
-// The command the leading words of `args` name ("run", or "api" and its verb), and how many
+// The command the leading words of `args` name ("run", or a group and its verb), and how many
 // words that took; nullptr when there is none.
 const Command* find_command(const std::vector<std::string>& args, size_t& words) {
-  if (!args.empty() && args.front() + " " == kApiPrefix) {
+  if (!args.empty() && std::ranges::find(kGroups, args.front()) != std::end(kGroups)) {
     words = 2;
-    return args.size() >= 2 ? find_command(std::string(kApiPrefix) + args[1]) : nullptr;
+    return args.size() >= 2 ? find_command(args.front() + " " + args[1]) : nullptr;
   }
   words = 1;
   return args.empty() ? nullptr : find_command(args.front());

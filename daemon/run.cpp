@@ -84,7 +84,7 @@ class Scheduler {
         store_(store),
         clock_(clock),
         retention_(config.feed.retention),
-        sink_(store, config.log.level <= LogLevel::kDebug),
+        sink_(store, config.log.level <= LogLevel::kDebug, DeleteAllowance(config.state_dir)),
         pool_(std::max<size_t>(1, config.domains.size())),
         signals_(io_, SIGINT, SIGTERM),
         prune_timer_(io_),
@@ -264,7 +264,11 @@ class Scheduler {
       BOOST_LOG_TRIVIAL(info) << "domain " << options.name << ": "
                               << (result.full_sync ? "full sync" : "pass") << " done on "
                               << result.controller << " in " << elapsed.count() << " ms: "
-                              << result.objects << " objects read, " << changes << " changes";
+                              << result.objects << " objects read, " << changes << " changes"
+                              << (result.unconfirmed > 0
+                                      ? ", " + std::to_string(result.unconfirmed) +
+                                            " objects unconfirmed (dirfeed deletes show)"
+                                      : std::string());
       if (slot.notifier) slot.notifier->prefer(result.controller);
     } else if (!result.stopped) {
       delay = retry_delay(slot);  // when every DC backs off, the domain waits for the earliest
@@ -349,11 +353,16 @@ class Scheduler {
     if (result.ok) {
       metrics_.set("dirfeed_current_dc", {{"domain", domain}, {"dc", result.controller}}, 1);
       if (result.full_sync) metrics_.add("dirfeed_full_syncs_total", {{"domain", domain}});
+      metrics_.set("dirfeed_unconfirmed_objects", {{"domain", domain}},
+                   static_cast<double>(result.unconfirmed));
     }
   }
 
   static void describe_pass_metrics(rest::Metrics& metrics) {
     using Type = rest::Metrics::Type;
+    metrics.describe("dirfeed_unconfirmed_objects", Type::kGauge,
+                     "Objects a resync did not find on a DC that was behind the store: "
+                     "neither deleted nor confirmed (dirfeed deletes show).");
     metrics.describe("dirfeed_passes_total", Type::kCounter,
                      "Sync passes finished, by domain and result (ok, or error: every DC failed).");
     metrics.describe("dirfeed_pass_duration_seconds", Type::kSummary,

@@ -63,20 +63,27 @@ bool StoreSink::commit_page(const std::string& domain,
 }
 
 bool StoreSink::finish_full_sync(const std::string& domain, const ldap::GuidSet& seen,
-                                 const pb::Cursor& cursor, size_t max_deletes,
-                                 size_t& held_back) {
+                                 const pb::Cursor& cursor, const ldap::Reconcile& how,
+                                 ldap::ReconcileResult& result) {
   uint64_t before = log_changes_ ? store_.last_sequence() : 0;
   changefeed::CommitStats stats;
-  changefeed::Status status = store_.finish_full_sync(domain, seen, cursor, max_deletes, &stats);
+  changefeed::Status status = store_.finish_full_sync(
+      domain, seen, cursor, {how.max_deletes, how.deletes_confirmed}, &stats);
   if (!status.is_ok()) {
     BOOST_LOG_TRIVIAL(error) << "domain " << domain << ": finishing the full sync failed: "
                              << status.message();
     return false;
   }
-  held_back = stats.held_back;
+  result.held_back = stats.held_back;
+  result.unconfirmed = stats.unconfirmed;
+  if (how.admin_allowed && stats.held_back == 0 && allowance_) allowance_->withdraw(domain);
   changes_ += stats.changes;
   if (log_changes_ && stats.changes > 0) log_changes_after(domain, before);
   return true;
+}
+
+size_t StoreSink::deletes_allowed(const std::string& domain) {
+  return allowance_ ? allowance_->allowed(domain) : 0;
 }
 
 void StoreSink::log_changes_after(const std::string& domain, uint64_t sequence) const {

@@ -2,8 +2,10 @@
 // Connects pollers to the store: the ldap::PassSink that daemon/ hands to each DomainPoller.
 #include <atomic>
 #include <cstdint>
+#include <optional>
 
 #include "changefeed/store.hpp"
+#include "daemon/delete_allowance.hpp"
 #include "ldap/sink.hpp"
 
 namespace dirfeed::daemon {
@@ -11,13 +13,18 @@ namespace dirfeed::daemon {
 class StoreSink final : public ldap::PassSink {
  public:
   // `log_changes`: log every change this sink commits at debug level (one line each).
-  StoreSink(changefeed::Store& store, bool log_changes) : store_(store), log_changes_(log_changes) {}
+  // `allowance`: where admins allow held-back deletes; none: no admin ever allows any.
+  StoreSink(changefeed::Store& store, bool log_changes,
+            std::optional<DeleteAllowance> allowance = std::nullopt)
+      : store_(store), allowance_(std::move(allowance)), log_changes_(log_changes) {}
 
   std::optional<pb::Cursor> load_cursor(const std::string& domain) override;
   bool commit_page(const std::string& domain, const std::vector<pb::ObservedObject>& objects,
                    const pb::Cursor& cursor) override;
   bool finish_full_sync(const std::string& domain, const ldap::GuidSet& seen,
-                        const pb::Cursor& cursor, size_t max_deletes, size_t& held_back) override;
+                        const pb::Cursor& cursor, const ldap::Reconcile& how,
+                        ldap::ReconcileResult& result) override;
+  size_t deletes_allowed(const std::string& domain) override;
 
   // Changes committed since the last call (thread-safe).
   uint64_t take_change_count() { return changes_.exchange(0); }
@@ -26,6 +33,7 @@ class StoreSink final : public ldap::PassSink {
   void log_changes_after(const std::string& domain, uint64_t sequence) const;
 
   changefeed::Store& store_;
+  std::optional<DeleteAllowance> allowance_;
   bool log_changes_;
   std::atomic<uint64_t> changes_{0};
 };

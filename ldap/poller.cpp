@@ -8,6 +8,7 @@
 
 #include "ldap/ad_object.hpp"
 #include "ldap/loop_guard.hpp"
+#include "ldap/replication.hpp"
 #include "ldap/values.hpp"
 
 namespace dirfeed::ldap {
@@ -31,7 +32,21 @@ struct ControllerInfo {
   std::string invocation_id;    // 16 bytes
   int64_t highest_usn = 0;
   std::string configuration_nc;
+  ReplicationVector up_to_date;  // the domain NC head's replUpToDateVector (not the DC itself)
 };
+
+Error read_highest_usn(Connection& connection, int64_t& highest_usn) {
+  std::optional<Entry> root;
+  SearchRequest request{"", Scope::kBase, "(objectClass=*)", {"highestCommittedUSN"}};
+  if (Error error = connection.read_entry(request, root)) return error;
+  std::string usn = root ? std::string(root->first("highestcommittedusn")) : std::string();
+  try {
+    highest_usn = std::stoll(usn);
+  } catch (const std::exception&) {
+    return {-1, connection.uri() + ": rootDSE highestCommittedUSN \"" + usn + "\" is not a number"};
+  }
+  return {};
+}
 
 Error read_controller_info(Connection& connection, ControllerInfo& info) {
   std::optional<Entry> root;
@@ -58,17 +73,23 @@ Error read_controller_info(Connection& connection, ControllerInfo& info) {
 }
 
 Error read_domain_context(Connection& connection, const DomainOptions& options,
-                          const ControllerInfo& info, DomainContext& context) {
+                          ControllerInfo& info, DomainContext& context) {
   context.domain = options.name;
   context.base_dn = options.base_dn.empty() ? base_dn_from_domain(options.name) : options.base_dn;
   context.search_bases = options.sync.search_bases;
   std::optional<Entry> domain;
   if (Error error = connection.read_entry(
-          {context.base_dn, Scope::kBase, "(objectClass=*)", {"objectSid"}}, domain)) {
+          {context.base_dn, Scope::kBase, "(objectClass=*)", {"objectSid", "replUpToDateVector"}},
+          domain)) {
     return error;
   }
   if (!domain) return {-1, connection.uri() + ": domain object " + context.base_dn + " not found"};
   context.domain_sid = sid_to_string(domain->first("objectsid"));
+  if (std::string problem =
+          parse_up_to_date_vector(domain->first("repluptodatevector"), info.up_to_date);
+      !problem.empty()) {
+    return {-1, connection.uri() + ": " + context.base_dn + ": " + problem};
+  }
   context.netbios_name = options.netbios_name;
   if (context.netbios_name.empty()) {
     SearchRequest partitions{"CN=Partitions," + info.configuration_nc, Scope::kOneLevel,
@@ -117,12 +138,14 @@ class Pass {
 
   Error run() {
     auto started = std::chrono::steady_clock::now();
-    ControllerInfo info;
+    ControllerInfo& info = info_;
     if (Error error = read_controller_info(connection_, info)) return error;
     if (Error error = read_domain_context(connection_, options_, info, context_)) return error;
     BOOST_LOG_TRIVIAL(debug) << "domain " << options_.name << ": " << connection_.uri()
                              << " read in " << elapsed_ms(started) << " ms";
-    std::optional<pb::Cursor> stored = sink_.load_cursor(options_.name);
+    stored_ = sink_.load_cursor(options_.name);
+    const std::optional<pb::Cursor>& stored = stored_;
+    deletes_allowed_ = sink_.deletes_allowed(options_.name);
     cursor_ = stored.value_or(pb::Cursor());
     cursor_.set_domain(options_.name);
     cursor_.set_controller(connection_.uri());
@@ -150,6 +173,38 @@ class Pass {
       return "USN rollback (highestCommittedUSN " + std::to_string(info.highest_usn) +
              " < cursor " + std::to_string(stored->usn()) + ")";
     }
+    return confirm_reason();
+  }
+
+  // Why a full sync is due to decide the stored cursor's unconfirmed objects, or "": they
+  // wait, and this DC is now up to date (or an admin allowed the deletes).
+  std::string confirm_reason() const {
+    if (!stored_ || stored_->unconfirmed().empty()) return {};
+    std::string objects = std::to_string(stored_->unconfirmed_size()) + " unconfirmed objects";
+    if (deletes_allowed_ > 0) return objects + ": an admin allowed their deletes";
+    if (!behind_reason().empty()) return {};
+    return objects + ": " + connection_.uri() + " is now up to date";
+  }
+
+  // Why this DC may lack objects only because changes the store holds have not reached it yet
+  // (issue 16: its up-to-dateness vector does not cover the stored seen_vector), or "". A
+  // first sync, or a store from before seen_vector, has nothing to be behind.
+  std::string behind_reason() const {
+    if (!stored_ || stored_->seen_vector().empty()) return {};
+    std::string gap = uncovered(info_.up_to_date, info_.invocation_id, stored_->seen_vector());
+    if (gap.empty()) return {};
+    return connection_.uri() + " has not replicated everything the store holds (" + gap + ")";
+  }
+
+  // Records in cursor_ what the store will reflect of the domain's replication once this pass
+  // commits: the DC's vector as of now; merged with what the store held before unless a full
+  // sync on an up-to-date DC replaced the store's state with this DC's.
+  Error record_seen_vector(bool replaces) {
+    int64_t highest_usn = 0;
+    if (Error error = read_highest_usn(connection_, highest_usn)) return error;
+    ReplicationVector now = controller_vector(info_.up_to_date, info_.invocation_id, highest_usn);
+    if (replaces) cursor_.clear_seen_vector();
+    merge_vector(*cursor_.mutable_seen_vector(), now);
     return {};
   }
 
@@ -212,10 +267,12 @@ class Pass {
   Error dirsync_pass(const std::optional<pb::Cursor>& stored) {
     bool full = !stored || stored->strategy() != kDirSync || !stored->full_sync_done() ||
                 stored->dirsync_cookie().empty() || stored->dirsync_group_cookie().empty();
+    std::string confirm = full ? std::string() : confirm_reason();
+    full = full || !confirm.empty();
     cursor_.set_strategy(kDirSync);
     if (full) {
       BOOST_LOG_TRIVIAL(info) << "domain " << options_.name << ": full sync (DirSync) from "
-                              << connection_.uri();
+                              << connection_.uri() << (confirm.empty() ? "" : " (" + confirm + ")");
       result_.full_sync = true;
       cursor_.set_full_sync_done(false);
       cursor_.clear_dirsync_cookie();
@@ -235,6 +292,8 @@ class Pass {
     if (stopped()) return {};
     if (full) return finish_full_sync();
     if (!wait_for_commit()) return sink_error();
+    if (Error error = record_seen_vector(/*replaces=*/false)) return error;
+    result_.unconfirmed = cursor_.unconfirmed_size();
     cursor_.set_full_sync_done(true);
     cursor_.set_last_pass_us(clock_.now_us());
     if (!sink_.commit_page(options_.name, {}, cursor_)) return sink_error();
@@ -349,18 +408,41 @@ class Pass {
     if (!range_error_.message.empty()) return range_error_;
     if (!page_.empty() && !commit_page()) return sink_error();
     if (!wait_for_commit()) return sink_error();
+    Reconcile how;
+    how.admin_allowed = deletes_allowed_ > 0;
+    how.max_deletes = std::max(options_.sync.max_deletes, deletes_allowed_);
+    std::string behind = how.admin_allowed ? std::string() : behind_reason();
+    how.deletes_confirmed = behind.empty();
+    if (Error error = record_seen_vector(/*replaces=*/how.deletes_confirmed)) return error;
+    if (!how.deletes_confirmed) {
+      cursor_.set_unconfirmed_reason(behind);
+      if (cursor_.unconfirmed().empty()) cursor_.set_unconfirmed_since_us(clock_.now_us());
+    }
     cursor_.set_full_sync_done(true);
     cursor_.set_last_pass_us(clock_.now_us());
-    size_t held_back = 0;
-    if (!sink_.finish_full_sync(options_.name, seen_, cursor_, options_.sync.max_deletes,
-                                held_back)) {
+    ReconcileResult reconciled;
+    if (!sink_.finish_full_sync(options_.name, seen_, cursor_, how, reconciled)) {
       return sink_error();
     }
-    result_.held_back = held_back;
-    if (held_back > 0) {
+    result_.held_back = reconciled.held_back;
+    result_.unconfirmed = reconciled.unconfirmed;
+    if (reconciled.held_back > 0) {
       BOOST_LOG_TRIVIAL(error) << "domain " << options_.name << ": full sync would delete "
-                               << held_back << " objects, more than max_deletes ("
-                               << options_.sync.max_deletes << "); deletes held back";
+                               << reconciled.held_back << " objects, more than max_deletes ("
+                               << how.max_deletes << "); deletes held back";
+    }
+    if (reconciled.unconfirmed > 0) {
+      BOOST_LOG_TRIVIAL(warning)
+          << "domain " << options_.name << ": " << reconciled.unconfirmed
+          << " objects the store holds are missing on " << connection_.uri()
+          << "; not deleted but kept as unconfirmed, because " << behind
+          << ". A pass on an up-to-date DC confirms or deletes them; `dirfeed deletes show "
+          << "--domain " << options_.name << "` lists them, `dirfeed deletes allow` deletes them";
+    } else if (stored_ && !stored_->unconfirmed().empty()) {
+      BOOST_LOG_TRIVIAL(info) << "domain " << options_.name << ": the "
+                              << stored_->unconfirmed_size()
+                              << " unconfirmed objects are decided (full sync on "
+                              << connection_.uri() << ")";
     }
     return {};
   }
@@ -368,6 +450,8 @@ class Pass {
   Error finish_incremental(const ControllerInfo& info) {
     if (!range_error_.message.empty()) return range_error_;
     if (!wait_for_commit()) return sink_error();
+    if (Error error = record_seen_vector(/*replaces=*/false)) return error;
+    result_.unconfirmed = cursor_.unconfirmed_size();
     cursor_.set_ds_service_name(info.ds_service_name);
     cursor_.set_invocation_id(info.invocation_id);
     cursor_.set_usn(info.highest_usn);
@@ -392,6 +476,9 @@ class Pass {
   const std::atomic<bool>& stop_;
   PassResult& result_;
   DomainContext context_;
+  ControllerInfo info_;                // what the DC said about itself at the start
+  std::optional<pb::Cursor> stored_;   // the cursor as the pass found it
+  size_t deletes_allowed_ = 0;         // by an admin (PassSink::deletes_allowed)
   pb::Cursor cursor_;
   std::vector<pb::ObservedObject> page_;
   GuidSet seen_;

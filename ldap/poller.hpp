@@ -28,6 +28,7 @@ struct PassResult {
   size_t objects = 0;        // entries read
   size_t pages = 0;          // pages committed
   size_t held_back = 0;      // deletes held back by max_deletes
+  size_t unconfirmed = 0;    // objects the store keeps unconfirmed after the pass (issue 16)
   bool waiting = false;      // no DC was tried: every one is backing off (or being bound)
 };
 

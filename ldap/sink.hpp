@@ -13,6 +13,22 @@ namespace dirfeed::ldap {
 // GUIDs (16 raw bytes) of the objects a full sync has seen so far.
 using GuidSet = std::unordered_set<std::string>;
 
+// How a full sync ends: what may happen to the objects it did not see.
+struct Reconcile {
+  size_t max_deletes = 0;  // more would go: none is deleted (held back)
+  // false: the DC was behind what the store holds (issue 16): none is deleted, their GUIDs
+  // are kept in the committed cursor's `unconfirmed` list.
+  bool deletes_confirmed = true;
+  // An admin's `dirfeed deletes allow` decided this pass (the sink withdraws the allowance
+  // once the pass committed).
+  bool admin_allowed = false;
+};
+
+struct ReconcileResult {
+  size_t held_back = 0;    // over max_deletes
+  size_t unconfirmed = 0;  // kept as unconfirmed
+};
+
 class PassSink {
  public:
   virtual ~PassSink() = default;
@@ -28,11 +44,16 @@ class PassSink {
 
   // Ends a full sync of `domain`: every object of the domain that came from AD and whose GUID
   // is not in `seen` is deleted, and `cursor` is committed, in one atomic write. When more
-  // than `max_deletes` objects would go, none is deleted, the cursor is still committed and
-  // the number held back is returned in `held_back`.
+  // than `how.max_deletes` objects would go, none is deleted, the cursor is still committed
+  // and the number held back is returned; when the deletes are not confirmed, none is deleted
+  // and their GUIDs become the committed cursor's `unconfirmed` list.
   virtual bool finish_full_sync(const std::string& domain, const GuidSet& seen,
-                                const pb::Cursor& cursor, size_t max_deletes,
-                                size_t& held_back) = 0;
+                                const pb::Cursor& cursor, const Reconcile& how,
+                                ReconcileResult& result) = 0;
+
+  // The number of deletes an admin allowed for `domain`'s next full sync with
+  // `dirfeed deletes allow`, or 0.
+  virtual size_t deletes_allowed(const std::string& domain) = 0;
 };
 
 }  // namespace dirfeed::ldap

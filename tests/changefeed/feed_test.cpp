@@ -159,6 +159,33 @@ TEST_F(StoreTest, FinishFullSyncHoldsBackTooManyDeletes) {
   EXPECT_EQ(stats.held_back, 0u);
 }
 
+TEST_F(StoreTest, FinishFullSyncFromABehindDcKeepsUnseenObjectsAsUnconfirmed) {
+  apply({user("alice"), user("bob"), group("staff", {"alice", "bob"})});
+  CommitStats stats;
+
+  EXPECT_EQ(finish({"alice", "staff"}, 10, &stats, /*confirmed=*/false), Lines())
+      << "nothing is deleted";
+  EXPECT_EQ(stats.unconfirmed, 1u);
+  EXPECT_EQ(stats.changes, 0u);
+  EXPECT_TRUE(store_->object_by_guid(guid("bob")));
+  EXPECT_EQ(members_of("staff"), Lines({"alice", "bob"}));
+  std::optional<pb::Cursor> cursor = store_->cursor(kDomain);
+  ASSERT_TRUE(cursor);
+  ASSERT_EQ(cursor->unconfirmed_size(), 1);
+  EXPECT_EQ(cursor->unconfirmed(0), guid("bob"));
+  EXPECT_EQ(cursor->usn(), 99);
+
+  // A later full sync that sees bob again confirms him: the list is emptied, nothing recorded.
+  EXPECT_EQ(finish({"alice", "bob", "staff"}, 10, &stats), Lines());
+  EXPECT_EQ(store_->cursor(kDomain)->unconfirmed_size(), 0);
+
+  // One that is confirmed and does not see him deletes him.
+  finish({"alice", "staff"}, 10, &stats, /*confirmed=*/false);
+  EXPECT_EQ(finish({"alice", "staff"}, 10, &stats),
+            Lines({"DELETE USER bob", "MEMBERSHIP DELETE bob->staff"}));
+  EXPECT_EQ(store_->cursor(kDomain)->unconfirmed_size(), 0);
+}
+
 // ---- queries -----------------------------------------------------------------------------
 
 TEST_F(StoreTest, ObjectsListsByKindAndDomainInGuidOrder) {

@@ -142,12 +142,12 @@ class StoreTest : public ::testing::Test {
   }
 
   std::vector<std::string> finish(const std::vector<std::string>& seen_names, size_t max_deletes,
-                                  CommitStats* stats = nullptr) {
+                                  CommitStats* stats = nullptr, bool confirmed = true) {
     std::unordered_set<std::string> seen;
     for (const std::string& name : seen_names) seen.insert(guid(name));
     const uint64_t before = store_->last_sequence();
-    const Status status =
-        store_->finish_full_sync(kDomain, seen, cursor_for(kDomain, 99), max_deletes, stats);
+    const Status status = store_->finish_full_sync(kDomain, seen, cursor_for(kDomain, 99),
+                                                   {max_deletes, confirmed}, stats);
     EXPECT_TRUE(status.is_ok()) << status.message();
     return describe_after(before);
   }

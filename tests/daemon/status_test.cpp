@@ -6,9 +6,11 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "changefeed/store.hpp"
 #include "daemon/cli.hpp"
+#include "daemon/delete_allowance.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::daemon {
@@ -138,6 +140,67 @@ TEST_F(StatusTest, FailsClearlyWithoutAStore) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("has the daemon run with this state_dir?"), std::string::npos) << r.err;
+}
+
+// A resync on a DC that was behind left objects unconfirmed (issue 16): status says so,
+// `deletes show` lists them by DN and container, `deletes allow` writes the allowance the
+// daemon's next full sync uses.
+TEST_F(StatusTest, DeletesShowAndAllowTheUnconfirmedObjects) {
+  changefeed::Store& store = daemon_store();
+  std::vector<pb::ObservedObject> users;
+  for (const char* name : {"ann", "bob"}) {
+    pb::ObservedObject user;
+    user.mutable_object()->set_guid(std::string(16, name[0]));
+    user.mutable_object()->set_kind(pb::USER);
+    user.mutable_object()->set_dn(std::string("CN=") + name + ",OU=Sales,DC=example,DC=test");
+    users.push_back(user);
+  }
+  pb::Cursor cursor;
+  cursor.set_domain("example.test");
+  cursor.set_strategy("usn");
+  cursor.set_controller("ldaps://dc2.example.test");
+  cursor.set_full_sync_done(true);
+  cursor.set_last_pass_us(kPassUs);
+  cursor.add_unconfirmed(std::string(16, 'a'));
+  cursor.add_unconfirmed(std::string(16, 'b'));
+  cursor.set_unconfirmed_reason("ldaps://dc2.example.test has not replicated everything");
+  cursor.set_unconfirmed_since_us(kPassUs);
+  ASSERT_TRUE(store.apply_page("example.test", users, cursor).is_ok());
+
+  Outcome shown = status();
+  EXPECT_NE(shown.out.find("unconfirmed:      2 objects missing on a DC that was behind"),
+            std::string::npos)
+      << shown.out;
+
+  auto run = [&](std::vector<std::string> args) {
+    std::ostringstream out, err;
+    args.insert(args.end(), {"--config", config_});
+    const int code = run_cli(args, out, err);
+    return Outcome{code, out.str(), err.str()};
+  };
+  Outcome listed = run({"deletes", "show", "--domain", "example.test"});
+  EXPECT_EQ(listed.code, kExitOk) << listed.err;
+  EXPECT_NE(listed.out.find("2 unconfirmed objects since 2025-11-23T19:40:00Z"),
+            std::string::npos)
+      << listed.out;
+  EXPECT_NE(listed.out.find("  CN=ann,OU=Sales,DC=example,DC=test (61616161-"),
+            std::string::npos)
+      << listed.out;
+  EXPECT_NE(listed.out.find("  2  OU=Sales,DC=example,DC=test\n"), std::string::npos)
+      << listed.out;
+
+  Outcome allowed = run({"deletes", "allow", "--domain", "example.test"});
+  EXPECT_EQ(allowed.code, kExitOk) << allowed.err;
+  EXPECT_EQ(DeleteAllowance(dir_.path() + "/state").allowed("example.test"), 2u);
+  EXPECT_NE(run({"deletes", "show", "--domain", "example.test"}).out.find("allowed: 2 deletes"),
+            std::string::npos);
+
+  Outcome nothing = run({"deletes", "allow", "--domain", "other.test"});
+  EXPECT_EQ(nothing.code, kExitFailure);
+  EXPECT_EQ(nothing.err, "dirfeed deletes allow: domain other.test holds back no deletes\n");
+  Outcome unknown = run({"deletes", "show", "--domain", "nope.test"});
+  EXPECT_EQ(unknown.code, kExitUsage);
+  EXPECT_EQ(unknown.err, "dirfeed deletes show: no domain \"nope.test\" in the configuration\n");
 }
 
 }  // namespace

@@ -1,0 +1,223 @@
+// Failing over between two replicating Samba DCs without harm (issue 16): users added on DC1
+// that DC1 had no time to replicate before it died are not deleted by the resync on DC2;
+// they wait as unconfirmed until a DC that is up to date decides them, or an admin does.
+// Runs the poller and the store as the daemon wires them (daemon::StoreSink).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "changefeed/store.hpp"
+#include "daemon/delete_allowance.hpp"
+#include "daemon/store_sink.hpp"
+#include "ldap/poller.hpp"
+#include "tests/support/samba_pair.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace dirfeed::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// One replicating pair for the whole suite (setting it up takes ~20 s); each test uses users
+// of its own names, and leaves both DCs running and replicating.
+class FailoverTest : public ::testing::TestWithParam<ldap::Strategy> {
+ protected:
+  static void SetUpTestSuite() {
+    pair_ = new SambaPair(pair_dir_.path() + "/p");
+    pair_->setup();
+  }
+  static void TearDownTestSuite() {
+    delete pair_;
+    pair_ = nullptr;
+  }
+
+  void SetUp() override {
+    options_.name = pair_->domain();
+    options_.controllers = {pair_->uri(1), pair_->uri(2)};
+    options_.tls.ca_file = pair_->ca_file();
+    options_.bind.dn = pair_->admin_dn();
+    options_.bind.password_file = pair_->password_file();
+    options_.sync.strategy = GetParam();
+    options_.sync.page_size = 200;
+    std::string error;
+    store_ = changefeed::Store::open({dir_.path() + "/feed"}, clock_, &error);
+    ASSERT_TRUE(store_) << error;
+    sink_ = std::make_unique<daemon::StoreSink>(*store_, false, allowance());
+    poller_ = std::make_unique<ldap::DomainPoller>(options_, *sink_, clock_);
+  }
+
+  void TearDown() override {
+    // Both DCs up and replicating again for the next test.
+    pair_->start(1);
+    pair_->set_outbound_replication(1, true);
+    pair_->replicate(2, 1);
+    pair_->replicate(1, 2);
+  }
+
+  daemon::DeleteAllowance allowance() const { return daemon::DeleteAllowance(dir_.path()); }
+
+  ldap::PassResult pass() {
+    std::atomic<bool> stop{false};
+    ldap::PassResult result = poller_->run_pass(stop);
+    EXPECT_TRUE(result.ok) << result.error;
+    return result;
+  }
+
+  // Passes until `done` holds (or 90 s pass), one a second: DC1 is preferred again only once
+  // its backoff ends.
+  template <typename Done>
+  void pass_until(Done done, const std::string& what) {
+    const auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (!done()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "timed out waiting: " << what;
+      std::atomic<bool> stop{false};
+      poller_->run_pass(stop);
+      std::this_thread::sleep_for(1s);
+    }
+  }
+
+  // Adds `count` users named PREFIX-N on DC `dc`.
+  std::vector<std::string> add_users(int dc, const std::string& prefix, int count) {
+    std::vector<std::string> names;
+    std::string text;
+    for (int i = 1; i <= count; ++i) {
+      std::string name = prefix + "-" + std::to_string(i);
+      names.push_back(name);
+      text += "dn: CN=" + name + ",CN=Users," + pair_->base_dn() +
+              "\nchangetype: add\nobjectClass: user\nsAMAccountName: " + name + "\n\n";
+    }
+    pair_->ldif(dc, text);
+    return names;
+  }
+
+  // "add user NAME" / "delete user NAME" for every feed entry about a user named PREFIX-*.
+  std::map<std::string, std::vector<std::string>> user_history(const std::string& prefix) const {
+    std::map<std::string, std::vector<std::string>> history;
+    store_->changes_after_sequence(0, {}, [&](const pb::Change& change) {
+      if (change.kind() != pb::USER) return true;
+      const std::string& dn = change.object().dn();
+      if (dn.rfind("CN=" + prefix + "-", 0) != 0) return true;
+      std::string name = dn.substr(3, dn.find(',') - 3);
+      history[name].push_back(change.type() == pb::ADD      ? "add"
+                              : change.type() == pb::DELETE ? "delete"
+                                                            : "modify");
+      return true;
+    });
+    return history;
+  }
+
+  pb::Cursor cursor() const { return store_->cursor(options_.name).value_or(pb::Cursor()); }
+
+  static std::string prefix() {
+    return GetParam() == ldap::Strategy::kUsn ? "usn" : "dirsync";
+  }
+
+  static inline TempDir pair_dir_;
+  static inline SambaPair* pair_ = nullptr;
+  TempDir dir_;
+  SystemClock clock_;
+  ldap::DomainOptions options_;
+  std::unique_ptr<changefeed::Store> store_;
+  std::unique_ptr<daemon::StoreSink> sink_;
+  std::unique_ptr<ldap::DomainPoller> poller_;
+};
+
+// DC1 dies before it replicated 20 new users; dirfeed fails over to DC2 (which lacks them),
+// then DC1 comes back and replicates. Every consumer sees each user added once, never
+// deleted.
+TEST_P(FailoverTest, UsersDc1DidNotReplicateBeforeDyingAreAddedOnceAndNeverDeleted) {
+  ASSERT_EQ(pass().controller, pair_->uri(1));
+  pair_->set_outbound_replication(1, false);
+  const std::vector<std::string> users = add_users(1, prefix() + "-phantom", 20);
+  ASSERT_EQ(pass().controller, pair_->uri(1));
+  ASSERT_EQ(user_history(prefix() + "-phantom").size(), 20u);
+
+  pair_->stop(1);
+  ldap::PassResult on_dc2 = pass();
+  EXPECT_EQ(on_dc2.controller, pair_->uri(2));
+  if (GetParam() == ldap::Strategy::kUsn) {
+    EXPECT_TRUE(on_dc2.full_sync) << "a change of DC is a resync with usn";
+    EXPECT_EQ(on_dc2.unconfirmed, 20u);
+    EXPECT_EQ(cursor().unconfirmed_size(), 20);
+    EXPECT_NE(cursor().unconfirmed_reason().find(pair_->uri(2) + " has not replicated"),
+              std::string::npos)
+        << cursor().unconfirmed_reason();
+  }
+  for (const auto& [name, history] : user_history(prefix() + "-phantom")) {
+    EXPECT_EQ(history, std::vector<std::string>{"add"}) << name << " after failing over";
+  }
+
+  pair_->start(1);
+  pair_->set_outbound_replication(1, true);
+  pair_->replicate(2, 1);
+  pass_until([&] { return cursor().unconfirmed_size() == 0 && cursor().controller() == pair_->uri(1); },
+             "DC1 serving again, nothing unconfirmed");
+  const auto history = user_history(prefix() + "-phantom");
+  EXPECT_EQ(history.size(), 20u);
+  for (const std::string& name : users) {
+    auto it = history.find(name);
+    ASSERT_NE(it, history.end()) << name;
+    EXPECT_EQ(it->second, std::vector<std::string>{"add"}) << name;
+  }
+}
+
+// DC1 is gone for good: the users it did not replicate stay unconfirmed (reported, never
+// deleted) through every pass on DC2, until DC2 has them (DC1 came back long enough to
+// replicate) or an admin allows the deletes.
+TEST_P(FailoverTest, UnconfirmedObjectsWaitUntilTheDcCatchesUpOrAnAdminAllows) {
+  if (GetParam() != ldap::Strategy::kUsn) GTEST_SKIP() << "the usn resync makes them unconfirmed";
+  pass();
+  pair_->set_outbound_replication(1, false);
+  const std::vector<std::string> replicated_later = add_users(1, "late", 3);
+  pass();
+  pair_->stop(1);
+  EXPECT_EQ(pass().unconfirmed, 3u);
+  EXPECT_EQ(pass().controller, pair_->uri(2));
+  EXPECT_EQ(cursor().unconfirmed_size(), 3) << "still waiting: DC2 is still behind";
+
+  // DC1 is back just long enough to replicate to DC2; the next pass on DC2 finds DC2 up to
+  // date, resyncs, sees the users: confirmed, nothing recorded.
+  pair_->start(1);
+  pair_->set_outbound_replication(1, true);
+  pair_->replicate(2, 1);
+  pair_->stop(1);
+  ldap::PassResult caught_up = pass();
+  EXPECT_EQ(caught_up.controller, pair_->uri(2));
+  EXPECT_TRUE(caught_up.full_sync);
+  EXPECT_EQ(cursor().unconfirmed_size(), 0);
+  for (const auto& [name, history] : user_history("late")) {
+    EXPECT_EQ(history, std::vector<std::string>{"add"}) << name;
+  }
+
+  // Now users DC1 never replicates: an admin says DC1 is gone, and they are deleted once.
+  pair_->start(1);
+  pair_->set_outbound_replication(1, false);
+  const std::vector<std::string> lost = add_users(1, "lost", 2);
+  pass_until([&] { return user_history("lost").size() == 2; }, "DC1 serving the lost users");
+  pair_->stop(1);
+  EXPECT_EQ(pass().unconfirmed, 2u);
+  allowance().allow(options_.name, 2);
+  ldap::PassResult allowed = pass();
+  EXPECT_TRUE(allowed.full_sync);
+  EXPECT_EQ(cursor().unconfirmed_size(), 0);
+  EXPECT_EQ(allowance().allowed(options_.name), 0u) << "the allowance is used up";
+  for (const auto& [name, history] : user_history("lost")) {
+    EXPECT_EQ(history, (std::vector<std::string>{"add", "delete"})) << name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, FailoverTest,
+                         ::testing::Values(ldap::Strategy::kUsn, ldap::Strategy::kDirSync),
+                         [](const auto& info) {
+                           return info.param == ldap::Strategy::kUsn ? "usn" : "dirsync";
+                         });
+
+}  // namespace
+}  // namespace dirfeed::testing
