@@ -165,26 +165,12 @@ class RocksStore final : public Store {
                           CommitStats* stats) override {
     const size_t max_deletes = policy.max_deletes;
     std::lock_guard lock(write_mutex_);
-    // Streams the domain index; keeps at most max_deletes GUIDs in memory.
+    // Keeps at most max_deletes GUIDs in memory.
     std::vector<std::string> unseen;
     size_t unseen_count = 0;
-    {
-      SnapshotReader reader(*database_);
-      const std::string prefix = keys::domain_prefix(domain);
-      std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kDomainIndex);
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        rocksdb::Slice key = it->key();
-        if (key.size() < prefix.size() + kGuidSize) continue;
-        key.remove_prefix(key.size() - kGuidSize);
-        std::string guid = key.ToString();
-        if (seen.contains(guid)) continue;
-        std::optional<pb::DirectoryObject> object = reader.object(guid);
-        if (!object || !object->from_directory()) continue;
-        if (++unseen_count <= max_deletes) unseen.push_back(std::move(guid));
-      }
-      if (!it->status().ok()) {
-        return Status::error("store read failed: " + it->status().ToString());
-      }
+    if (Status status = unseen_objects(domain, seen, max_deletes, &unseen, &unseen_count);
+        !status.is_ok()) {
+      return status;
     }
 
     PageWriter writer(*database_, domain, clock_.now_us(), position_);
@@ -206,6 +192,27 @@ class RocksStore final : public Store {
     }
     writer.put_cursor(stored);
     return commit(writer, result, stats);
+  }
+
+  Status unseen_objects(const std::string& domain, const std::unordered_set<std::string>& seen,
+                        size_t keep, std::vector<std::string>* kept,
+                        size_t* count) const override {
+    *count = 0;
+    SnapshotReader reader(*database_);
+    const std::string prefix = keys::domain_prefix(domain);
+    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kDomainIndex);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      rocksdb::Slice key = it->key();
+      if (key.size() < prefix.size() + kGuidSize) continue;
+      key.remove_prefix(key.size() - kGuidSize);
+      std::string guid = key.ToString();
+      if (seen.contains(guid)) continue;
+      std::optional<pb::DirectoryObject> object = reader.object(guid);
+      if (!object || !object->from_directory()) continue;
+      if (++*count <= keep && kept != nullptr) kept->push_back(std::move(guid));
+    }
+    if (!it->status().ok()) return Status::error("store read failed: " + it->status().ToString());
+    return Status::ok();
   }
 
   Status prune_feed(int64_t before_us, uint64_t* dropped) override {

@@ -193,6 +193,13 @@ class Store {
                                   const pb::Cursor& cursor, const ReconcilePolicy& policy,
                                   CommitStats* stats = nullptr) = 0;
 
+  // The objects of `domain` with from_directory set whose GUID is not in `seen` (what
+  // finish_full_sync would delete): how many in `count`, and the first `keep` of their GUIDs
+  // (in the domain index's order) in `kept`. Streams the index.
+  virtual Status unseen_objects(const std::string& domain,
+                                const std::unordered_set<std::string>& seen, size_t keep,
+                                std::vector<std::string>* kept, size_t* count) const = 0;
+
   // Drops feed entries with timestamp_us < before_us (feed.retention); objects, indexes,
   // cursors and sequence numbering are untouched. Returns how many were dropped.
   virtual Status prune_feed(int64_t before_us, uint64_t* dropped = nullptr) = 0;

@@ -76,6 +76,12 @@ int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
     print_field(out, "controller", cursor->controller());
     print_field(out, "last pass", format_time(cursor->last_pass_us()));
     print_field(out, "full sync done", cursor->full_sync_done() ? "yes" : "no");
+    if (cursor->held_deletes() > 0) {
+      print_field(out, "held",
+                  std::to_string(cursor->held_deletes()) + " deletes since " +
+                      format_time(cursor->held_since_us()) + ": " + cursor->held_reason() +
+                      " (dirfeed deletes show --domain " + domain.name + ")");
+    }
     if (!cursor->unconfirmed().empty()) {
       print_field(out, "unconfirmed",
                   std::to_string(cursor->unconfirmed_size()) +
@@ -140,20 +146,31 @@ int run_deletes_show(const po::variables_map& args, std::istream&, std::ostream&
   std::unique_ptr<changefeed::Store> store = open_store_read_only(*config);
   std::optional<pb::Cursor> cursor = store->cursor(domain->name);
   const size_t allowed = DeleteAllowance(config->state_dir).allowed(domain->name);
-  if (!cursor || cursor->unconfirmed().empty()) {
+  if (!cursor || (cursor->unconfirmed().empty() && cursor->held_deletes() == 0)) {
     out << "domain " << domain->name << ": no deletes held back\n";
     return kExitOk;
   }
-  out << "domain " << domain->name << ": " << cursor->unconfirmed_size()
-      << " unconfirmed objects since " << format_time(cursor->unconfirmed_since_us()) << '\n'
-      << "  why: " << cursor->unconfirmed_reason() << '\n'
-      << "  They are missing on the DC that served the last resync, which had not replicated\n"
-      << "  everything the store holds: they may only not have reached it yet. A full sync on\n"
-      << "  an up-to-date DC keeps or deletes them; `" << kProgram
-      << " deletes allow --domain " << domain->name << "` deletes them.\n";
-  if (allowed > 0) out << "  allowed: " << allowed << " deletes, at the next full sync\n";
+  const bool held = cursor->held_deletes() > 0;
+  if (held) {
+    out << "domain " << domain->name << ": held since " << format_time(cursor->held_since_us())
+        << ": " << cursor->held_deletes() << " deletes\n"
+        << "  why: " << cursor->held_reason() << '\n'
+        << "  Nothing of that pass was committed; the domain's cursor stays where it was and\n"
+        << "  every pass is held again until `" << kProgram << " deletes allow --domain "
+        << domain->name << "` or a higher sync.max_deletes lets it through.\n";
+  }
+  if (!cursor->unconfirmed().empty()) {
+    out << "domain " << domain->name << ": " << cursor->unconfirmed_size()
+        << " unconfirmed objects since " << format_time(cursor->unconfirmed_since_us()) << '\n'
+        << "  why: " << cursor->unconfirmed_reason() << '\n'
+        << "  They are missing on the DC that served the last resync, which had not replicated\n"
+        << "  everything the store holds: they may only not have reached it yet. A full sync\n"
+        << "  on an up-to-date DC keeps or deletes them; `" << kProgram
+        << " deletes allow --domain " << domain->name << "` deletes them.\n";
+  }
+  if (allowed > 0) out << "  allowed: " << allowed << " deletes, at the next pass\n";
   std::map<std::string, size_t> by_parent;
-  for (const std::string& guid : cursor->unconfirmed()) {
+  for (const std::string& guid : held ? cursor->held_guids() : cursor->unconfirmed()) {
     std::optional<pb::DirectoryObject> object = store->object_by_guid(guid);
     if (!object) continue;  // deleted since (by a later pass)
     out << "  " << object->dn() << " (" << guid_to_string(guid) << ")\n";
@@ -172,15 +189,17 @@ int run_deletes_allow(const po::variables_map& args, std::istream&, std::ostream
   if (domain == nullptr) return kExitUsage;
   std::unique_ptr<changefeed::Store> store = open_store_read_only(*config);
   std::optional<pb::Cursor> cursor = store->cursor(domain->name);
-  const size_t count = cursor ? static_cast<size_t>(cursor->unconfirmed_size()) : 0;
+  // The allowance covers what is shown: a larger wave is held again.
+  const size_t count =
+      cursor ? static_cast<size_t>(cursor->unconfirmed_size() + cursor->held_deletes()) : 0;
   if (count == 0) {
     err << kProgram << " deletes allow: domain " << domain->name
         << " holds back no deletes\n";
     return kExitFailure;
   }
   DeleteAllowance(config->state_dir).allow(domain->name, count);
-  out << "domain " << domain->name << ": the next full sync may delete up to " << count
-      << " objects (the daemon starts it at its next pass)\n";
+  out << "domain " << domain->name << ": the next pass may delete up to " << count
+      << " objects (the daemon decides at its next pass)\n";
   return kExitOk;
 }
 

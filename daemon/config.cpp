@@ -488,7 +488,8 @@ void read_bind(Parser& p, const Entry& e, ldap::BindOptions& bind) {
 
 void read_sync(Parser& p, const Entry& e, ldap::SyncOptions& sync) {
   auto m = p.map(e, {"strategy", "interval", "notifications", "page_size", "search_bases",
-                     "user_filter", "group_filter", "max_deletes", "member_range_step", "timeout"});
+                     "user_filter", "group_filter", "max_deletes", "max_delete_percent",
+                     "member_range_step", "timeout"});
   if (!m) return;
   if (auto v = m->take("strategy")) {
     if (auto s = p.enum_value(*v, {"dirsync", "usn"})) {
@@ -531,6 +532,9 @@ void read_sync(Parser& p, const Entry& e, ldap::SyncOptions& sync) {
     if (auto n = p.int_value(*v, 0, std::numeric_limits<long long>::max())) {
       sync.max_deletes = static_cast<size_t>(*n);
     }
+  }
+  if (auto v = m->take("max_delete_percent")) {
+    if (auto n = p.int_value(*v, 0, 100)) sync.max_delete_percent = static_cast<double>(*n);
   }
   if (auto v = m->take("member_range_step")) {
     if (auto n = p.int_value(*v, 0, std::numeric_limits<int>::max())) {

@@ -268,6 +268,10 @@ class Scheduler {
                               << (result.unconfirmed > 0
                                       ? ", " + std::to_string(result.unconfirmed) +
                                             " objects unconfirmed (dirfeed deletes show)"
+                                      : std::string())
+                              << (result.held_back > 0
+                                      ? ", held: " + std::to_string(result.held_back) +
+                                            " deletes, nothing committed (dirfeed deletes show)"
                                       : std::string());
       if (slot.notifier) slot.notifier->prefer(result.controller);
     } else if (!result.stopped) {
@@ -355,6 +359,8 @@ class Scheduler {
       if (result.full_sync) metrics_.add("dirfeed_full_syncs_total", {{"domain", domain}});
       metrics_.set("dirfeed_unconfirmed_objects", {{"domain", domain}},
                    static_cast<double>(result.unconfirmed));
+      metrics_.set("dirfeed_deletes_held", {{"domain", domain}},
+                   static_cast<double>(result.held_back));
     }
   }
 
@@ -363,6 +369,9 @@ class Scheduler {
     metrics.describe("dirfeed_unconfirmed_objects", Type::kGauge,
                      "Objects a resync did not find on a DC that was behind the store: "
                      "neither deleted nor confirmed (dirfeed deletes show).");
+    metrics.describe("dirfeed_deletes_held", Type::kGauge,
+                     "Deletes of the domain's last pass held back by the delete guard "
+                     "(sync.max_deletes): nothing of that pass was committed.");
     metrics.describe("dirfeed_passes_total", Type::kCounter,
                      "Sync passes finished, by domain and result (ok, or error: every DC failed).");
     metrics.describe("dirfeed_pass_duration_seconds", Type::kSummary,

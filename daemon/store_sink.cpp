@@ -76,7 +76,6 @@ bool StoreSink::finish_full_sync(const std::string& domain, const ldap::GuidSet&
   }
   result.held_back = stats.held_back;
   result.unconfirmed = stats.unconfirmed;
-  if (how.admin_allowed && stats.held_back == 0 && allowance_) allowance_->withdraw(domain);
   changes_ += stats.changes;
   if (log_changes_ && stats.changes > 0) log_changes_after(domain, before);
   return true;
@@ -84,6 +83,33 @@ bool StoreSink::finish_full_sync(const std::string& domain, const ldap::GuidSet&
 
 size_t StoreSink::deletes_allowed(const std::string& domain) {
   return allowance_ ? allowance_->allowed(domain) : 0;
+}
+
+void StoreSink::allowance_used(const std::string& domain) {
+  if (allowance_) allowance_->withdraw(domain);
+}
+
+std::vector<std::string> StoreSink::known_objects(const std::string& domain,
+                                                  const std::vector<std::string>& guids) {
+  std::vector<std::string> known;
+  for (const std::string& guid : guids) {
+    std::optional<pb::DirectoryObject> object = store_.object_by_guid(guid);
+    if (object && object->from_directory() && object->domain() == domain) known.push_back(guid);
+  }
+  return known;
+}
+
+std::optional<size_t> StoreSink::unseen_objects(const std::string& domain,
+                                                const ldap::GuidSet& seen, size_t keep,
+                                                std::vector<std::string>& kept) {
+  size_t count = 0;
+  changefeed::Status status = store_.unseen_objects(domain, seen, keep, &kept, &count);
+  if (!status.is_ok()) {
+    BOOST_LOG_TRIVIAL(error) << "domain " << domain << ": reading the store failed: "
+                             << status.message();
+    return std::nullopt;
+  }
+  return count;
 }
 
 void StoreSink::log_changes_after(const std::string& domain, uint64_t sequence) const {

@@ -25,6 +25,11 @@ class StoreSink final : public ldap::PassSink {
                         const pb::Cursor& cursor, const ldap::Reconcile& how,
                         ldap::ReconcileResult& result) override;
   size_t deletes_allowed(const std::string& domain) override;
+  void allowance_used(const std::string& domain) override;
+  std::vector<std::string> known_objects(const std::string& domain,
+                                         const std::vector<std::string>& guids) override;
+  std::optional<size_t> unseen_objects(const std::string& domain, const ldap::GuidSet& seen,
+                                       size_t keep, std::vector<std::string>& kept) override;
 
   // Changes committed since the last call (thread-safe).
   uint64_t take_change_count() { return changes_.exchange(0); }

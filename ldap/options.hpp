@@ -52,7 +52,11 @@ struct SyncOptions {
   std::vector<std::string> search_bases;  // empty: the whole domain
   std::string user_filter = "(&(objectCategory=person)(objectClass=user))";
   std::string group_filter = "(objectClass=group)";
+  // The delete guard: a pass that would delete more objects than this commits nothing and is
+  // held until an admin allows it (`dirfeed deletes allow`) or the limit is raised.
   size_t max_deletes = 500;
+  // > 0: also hold a pass that would delete more than this percentage of the domain's objects.
+  double max_delete_percent = 0;
   // Values per ranged retrieval of `member` (AD's MaxValRange is 1500). 0: ask for plain
   // `member` and follow only the ranges the server chooses (AD ranges large groups by itself;
   // Samba returns every value at once, which is much faster there).

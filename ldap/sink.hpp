@@ -19,9 +19,6 @@ struct Reconcile {
   // false: the DC was behind what the store holds (issue 16): none is deleted, their GUIDs
   // are kept in the committed cursor's `unconfirmed` list.
   bool deletes_confirmed = true;
-  // An admin's `dirfeed deletes allow` decided this pass (the sink withdraws the allowance
-  // once the pass committed).
-  bool admin_allowed = false;
 };
 
 struct ReconcileResult {
@@ -51,9 +48,20 @@ class PassSink {
                                 const pb::Cursor& cursor, const Reconcile& how,
                                 ReconcileResult& result) = 0;
 
-  // The number of deletes an admin allowed for `domain`'s next full sync with
-  // `dirfeed deletes allow`, or 0.
+  // ---- the delete guard (issue 12) and its admin decisions --------------------------------
+
+  // The number of deletes an admin allowed for `domain`'s next pass with `dirfeed deletes
+  // allow`, or 0; allowance_used() withdraws it once a pass made use of it.
   virtual size_t deletes_allowed(const std::string& domain) = 0;
+  virtual void allowance_used(const std::string& domain) = 0;
+
+  // Those of `guids` that the store holds as objects of `domain` from AD.
+  virtual std::vector<std::string> known_objects(const std::string& domain,
+                                                 const std::vector<std::string>& guids) = 0;
+  // How many objects of `domain` from AD are not in `seen` (what a full sync that saw `seen`
+  // deletes), the first `keep` of their GUIDs into `kept`; nullopt when the store failed.
+  virtual std::optional<size_t> unseen_objects(const std::string& domain, const GuidSet& seen,
+                                               size_t keep, std::vector<std::string>& kept) = 0;
 };
 
 }  // namespace dirfeed::ldap

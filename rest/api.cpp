@@ -68,25 +68,41 @@ Response healthz(const Call&, const ApiContext&) {
 
 Response readyz(const Call&, const ApiContext& context) {
   std::vector<std::string> pending;
+  std::vector<std::pair<std::string, int64_t>> held;  // domains whose deletes are held back
   for (const DomainInfo& domain : context.domains) {
     std::optional<pb::Cursor> cursor = context.store.cursor(domain.name);
+    if (cursor && cursor->held_deletes() > 0) held.emplace_back(domain.name, cursor->held_deletes());
     // A first sync completed once (last_pass_us) keeps the domain ready during a later full
     // resync: the store still answers, it is being checked, not built.
     if (!cursor || (!cursor->full_sync_done() && cursor->last_pass_us() == 0)) {
       pending.push_back(domain.name);
     }
   }
-  if (pending.empty()) return json_response(http::status::ok, R"({"status":"ready"})");
   std::string body;
   JsonWriter json(body);
   json.begin_object();
-  json.member("error", "first sync not complete");
-  json.key("pending");
-  json.begin_array();
-  for (const std::string& name : pending) json.string(name);
-  json.end_array();
+  if (pending.empty()) {
+    json.member("status", "ready");
+  } else {
+    json.member("error", "first sync not complete");
+    json.key("pending");
+    json.begin_array();
+    for (const std::string& name : pending) json.string(name);
+    json.end_array();
+  }
+  // Held deletes do not make the daemon unready: the APIs serve the last good state.
+  if (!held.empty()) {
+    json.key("deletes_held");
+    json.begin_object();
+    for (const auto& [name, count] : held) {
+      json.key(name);
+      json.number(count);
+    }
+    json.end_object();
+  }
   json.end_object();
-  return json_response(http::status::service_unavailable, std::move(body));
+  return json_response(pending.empty() ? http::status::ok : http::status::service_unavailable,
+                       std::move(body));
 }
 
 Response metrics(const Call&, const ApiContext& context) {

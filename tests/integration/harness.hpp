@@ -60,7 +60,8 @@ class SyncHarness {
     std::string error;
     store_ = changefeed::Store::open({dir_.path() + "/feed"}, clock_, &error);
     ASSERT_TRUE(store_) << error;
-    sink_ = std::make_unique<daemon::StoreSink>(*store_, false);
+    sink_ = std::make_unique<daemon::StoreSink>(*store_, false,
+                                                daemon::DeleteAllowance(dir_.path()));
     poller_ = std::make_unique<ldap::DomainPoller>(options_, *sink_, clock_);
   }
 

@@ -1,0 +1,24 @@
+#pragma once
+// Internal to ldap/: one pass of a DomainPoller (poller.hpp) on one open connection.
+#include <atomic>
+#include <vector>
+
+#include "ldap/connection.hpp"
+#include "ldap/controller_health.hpp"
+#include "ldap/options.hpp"
+#include "ldap/poller.hpp"
+#include "ldap/sink.hpp"
+
+namespace dirfeed::ldap {
+
+// Reads what changed since the stored cursor (or everything, when a full sync is due) from
+// `connection` and hands it to `sink`, filling `result`. An error means the DC failed (the
+// caller fails over); a stopped pass commits nothing partial.
+Error run_pass_on(const DomainOptions& options, PassSink& sink, const ControllerHealth& health,
+                  Connection& connection, const std::atomic<bool>& stop, PassResult& result);
+
+// The credential problems of `states` into `cursor` (for `dirfeed status`). True when that
+// changed the cursor.
+bool set_problems(pb::Cursor& cursor, const std::vector<ControllerState>& states);
+
+}  // namespace dirfeed::ldap
