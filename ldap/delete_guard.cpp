@@ -17,7 +17,7 @@ void DeleteGuard::keep(std::vector<pb::ObservedObject> page, const pb::Cursor& c
     }
   }
   kept_objects_ += page.size();
-  if (kept_objects_ > kMaxKeptObjects) overflowed_ = true;
+  if (kept_objects_ > max_kept_) overflowed_ = true;
   if (overflowed_) {
     pages_.clear();
     return;

@@ -24,7 +24,9 @@ class DeleteGuard {
   static constexpr size_t kMaxKeptObjects = 50'000;
   static constexpr size_t kMaxListed = 10'000;  // GUIDs kept for `dirfeed deletes show`
 
-  DeleteGuard(PassSink& sink, std::string domain) : sink_(sink), domain_(std::move(domain)) {}
+  // `max_kept`: observed objects kept before the guard only counts (tests lower it).
+  DeleteGuard(PassSink& sink, std::string domain, size_t max_kept = kMaxKeptObjects)
+      : sink_(sink), domain_(std::move(domain)), max_kept_(max_kept) {}
 
   // Takes one page of the pass and the cursor to commit it with; counts the objects it
   // deletes (deleted or out-of-scope observations of objects the store holds).
@@ -32,7 +34,7 @@ class DeleteGuard {
 
   size_t deletes() const { return deletes_; }
   const std::vector<std::string>& listed() const { return listed_; }  // the first kMaxListed
-  // More than kMaxKeptObjects came: the pages were dropped, only counted.
+  // More than max_kept came: the pages were dropped, only counted.
   bool overflowed() const { return overflowed_; }
 
   // Commits the kept pages in order; false when one failed (the sink logged it). Precondition:
@@ -42,6 +44,7 @@ class DeleteGuard {
  private:
   PassSink& sink_;
   std::string domain_;
+  size_t max_kept_;
   std::vector<std::pair<std::vector<pb::ObservedObject>, pb::Cursor>> pages_;
   size_t kept_objects_ = 0;
   size_t deletes_ = 0;

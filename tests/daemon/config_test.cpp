@@ -504,6 +504,16 @@ TEST(ConfigTest, AllowPlaintextIsAcceptedWithAWarningPerPlainController) {
             "7: domains[0].tls.allow_plaintext: \"maybe\" is not a boolean (use true or false)");
 }
 
+TEST(ConfigTest, DeleteGuardLimits) {
+  auto result = parse(std::string(kMinimal) +
+                      "    sync: {max_deletes: 50, max_delete_percent: 10}\n");
+  ASSERT_TRUE(result.config) << (result.errors.empty() ? "" : result.errors[0].to_string());
+  EXPECT_EQ(result.config->domains[0].sync.max_deletes, 50u);
+  EXPECT_EQ(result.config->domains[0].sync.max_delete_percent, 10.0);
+  EXPECT_EQ(one_error(std::string(kMinimal) + "    sync: {max_delete_percent: 101}\n"),
+            "7: domains[0].sync.max_delete_percent: 101 is out of range (0..100)");
+}
+
 TEST(ConfigTest, PageSizeRange) {
   EXPECT_EQ(one_error(std::string(kMinimal) + "    sync: {page_size: 0}\n"),
             "7: domains[0].sync.page_size: 0 is out of range (1..1000)");
