@@ -63,10 +63,15 @@ int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
       continue;
     }
     for (const pb::ControllerProblem& problem : cursor->controller_problems()) {
-      print_field(out, "bind refused",
-                  problem.uri() + ": " + problem.problem() + " (next try " +
-                      format_time(problem.retry_after_us()) +
-                      ", or at once when the password file changes)");
+      if (problem.bind_refused()) {
+        print_field(out, "bind refused",
+                    problem.uri() + ": " + problem.problem() + " (next try " +
+                        format_time(problem.retry_after_us()) +
+                        ", or at once when the password file changes)");
+      } else {
+        print_field(out, "DC out", problem.uri() + ": " + problem.problem() + " (next try " +
+                                       format_time(problem.retry_after_us()) + ")");
+      }
     }
     if (cursor->strategy().empty()) {  // only problems were ever stored
       out << "  no pass yet\n";

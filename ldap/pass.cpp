@@ -541,10 +541,12 @@ bool set_problems(pb::Cursor& cursor, const std::vector<ControllerState>& states
   pb::Cursor before = cursor;
   cursor.clear_controller_problems();
   for (const ControllerState& state : states) {
-    if (state.credential_problem.empty()) continue;
+    if (state.failures == 0) continue;
     pb::ControllerProblem* problem = cursor.add_controller_problems();
     problem->set_uri(state.uri);
-    problem->set_problem(state.credential_problem);
+    const bool refused = !state.credential_problem.empty();
+    problem->set_problem(refused ? state.credential_problem : state.last_error);
+    problem->set_bind_refused(refused);
     problem->set_retry_after_us(state.retry_after_us);
   }
   return before.SerializeAsString() != cursor.SerializeAsString();

@@ -17,8 +17,8 @@ namespace dirfeed::ldap {
 Error run_pass_on(const DomainOptions& options, PassSink& sink, const ControllerHealth& health,
                   Connection& connection, const std::atomic<bool>& stop, PassResult& result);
 
-// The credential problems of `states` into `cursor` (for `dirfeed status`). True when that
-// changed the cursor.
+// The failing DCs of `states` into `cursor` (for `dirfeed status`). True when that changed
+// the cursor.
 bool set_problems(pb::Cursor& cursor, const std::vector<ControllerState>& states);
 
 }  // namespace dirfeed::ldap

@@ -142,6 +142,14 @@ TEST_P(FailoverTest, UsersDc1DidNotReplicateBeforeDyingAreAddedOnceAndNeverDelet
   pair_->stop(1);
   ldap::PassResult on_dc2 = pass();
   EXPECT_EQ(on_dc2.controller, pair_->uri(2));
+  // `dirfeed status` says which DC serves (controller) and why the other is out.
+  EXPECT_EQ(cursor().controller(), pair_->uri(2));
+  ASSERT_EQ(cursor().controller_problems_size(), 1);
+  EXPECT_EQ(cursor().controller_problems(0).uri(), pair_->uri(1));
+  EXPECT_FALSE(cursor().controller_problems(0).bind_refused());
+  EXPECT_NE(cursor().controller_problems(0).problem().find("Can't contact LDAP server"),
+            std::string::npos)
+      << cursor().controller_problems(0).problem();
   if (GetParam() == ldap::Strategy::kUsn) {
     EXPECT_TRUE(on_dc2.full_sync) << "a change of DC is a resync with usn";
     EXPECT_EQ(on_dc2.unconfirmed, 20u);
