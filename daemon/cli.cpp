@@ -413,7 +413,8 @@ int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
       print_field(out, "bind refused",
                   problem.uri() + ": " + problem.problem() + " (next try " +
                       format_time(problem.retry_after_us()) +
-                      ", or at once when the password file changes)");
+                      ", or at once when the " + ldap::secret_file_kind(domain.bind) +
+                      " changes)");
     }
     if (cursor->strategy().empty()) {  // only problems were ever stored
       out << "  no pass yet\n";

@@ -408,7 +408,7 @@ DomainPoller::DomainPoller(DomainOptions options, PassSink& sink, const Clock& c
       health_(options_.controllers, options_.bind, clock) {}
 
 PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
-  health_.refresh();  // a changed password file ends the backoff of the DCs that refused it
+  health_.refresh();  // a changed password file or keytab ends the backoffs of the DCs refusing it
   PassResult result;
   result.waiting = true;
   std::string last_error;
@@ -434,7 +434,7 @@ PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
       result.controller = uri;
       if (!reused) {
         connection_ = Connection::open(uri, options_.tls, options_.bind, options_.sync.timeout,
-                                       error);
+                                       error, health_.kerberos());
       }
       if (!connection_) {
         health_.failed(uri, error);

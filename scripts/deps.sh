@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libldap-dev libboost-dev libboost-log-dev libboost-program-options-dev libboost-regex-dev
+  libldap-dev libkrb5-dev libsasl2-dev libsasl2-modules-gssapi-mit libboost-dev libboost-log-dev libboost-program-options-dev libboost-regex-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev
   libgtest-dev libssl-dev libsystemd-dev
   clang libclang-rt-14-dev
