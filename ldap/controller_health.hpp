@@ -112,7 +112,7 @@ private:
   std::vector<bool> claimed_; // parallel to states_
   std::condition_variable released_; // signalled by release()
   std::optional<size_t>
-      refused_secret_; // hash of the password file a DC refused
+      refused_secret_; // hash of the password file or keytab a DC refused
 };
 
 } // namespace dirfeed::ldap

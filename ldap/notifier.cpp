@@ -83,7 +83,7 @@ void ChangeNotifier::run() {
       if (stopping()) return;
       if (!tried) {
         // Every DC backs off (or the poller is binding to it): nothing was sent. Look again
-        // soon; a changed password file ends a credential backoff at once.
+        // soon; a changed password file or keytab ends a credential backoff at once.
         if (!waiting) {
           BOOST_LOG_TRIVIAL(info) << "domain " << options_.name
                                   << ": change notifications wait: every controller is backing "

@@ -505,7 +505,7 @@ void DomainPoller::log_failure(const std::string& uri) const {
          << ", retry in " << retry_s << " s): ";
     if (!state.credential_problem.empty()) {
       line << state.credential_problem << " (not retried before the backoff ends or the "
-           << "password file changes): ";
+           << secret_file_kind(options_.bind) << " changes): ";
     }
     line << state.last_error;
     BOOST_LOG_TRIVIAL(warning) << line.str();
