@@ -1,13 +1,17 @@
 // Kerberos binds without a KDC: the words for each Kerberos error, the failures that need no
-// KDC to show (missing keytab, no KDC answering), and how a refused keytab feeds the
-// controllers' credential backoff. The binds themselves run against Samba's KDC in
+// KDC to show (missing keytab, no KDC answering, no GSSAPI plugin), and how a refused keytab
+// feeds the controllers' credential backoff. The binds themselves run against Samba's KDC in
 // tests/integration/kerberos_test.cpp.
 #include "ldap/kerberos.hpp"
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <krb5.h>
 #include <ldap.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -135,6 +139,42 @@ TEST_F(KerberosCredentialsTest, ARefusedKeytabBacksOffUntilTheKeytabChanges) {
   EXPECT_TRUE(health.refresh());
   EXPECT_TRUE(health.claim("ldap://dc1.example.test"));
   health.release("ldap://dc1.example.test", false);
+}
+
+// Without Cyrus SASL's GSSAPI plugin (libsasl2-modules-gssapi-mit) libldap finds no mechanism:
+// the error says which package to install. SASL_PATH (an empty plugin directory) is read when
+// libldap first initialises SASL in this process: no earlier test here binds.
+TEST(GssapiBindTest, MissingPluginNamesThePackage) {
+  testing::TempDir plugins;
+  setenv("SASL_PATH", plugins.path().c_str(), 1);
+  // An LDAP server that accepts the connection and says nothing: the mechanism is chosen
+  // before the first message.
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const std::string uri = "ldap://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  LDAP* handle = nullptr;
+  ASSERT_EQ(ldap_initialize(&handle, uri.c_str()), LDAP_SUCCESS);
+  int version = LDAP_VERSION3;
+  ldap_set_option(handle, LDAP_OPT_PROTOCOL_VERSION, &version);
+  KerberosTicket ticket(kPrincipal, "MEMORY:dirfeed-test-no-plugin", nullptr);
+  EXPECT_EQ(gssapi_bind(handle, false, ticket), LDAP_AUTH_UNKNOWN);
+  char* diagnostic = nullptr;
+  ldap_get_option(handle, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic);
+  const std::string text = diagnostic ? diagnostic : "";
+  if (diagnostic) ldap_memfree(diagnostic);
+  EXPECT_EQ(text,
+            "SASL(-4): no mechanism available: No worthy mechs found; no SASL GSSAPI mechanism: "
+            "install the package libsasl2-modules-gssapi-mit");
+  ldap_unbind_ext_s(handle, nullptr, nullptr);
+  close(listener);
+  unsetenv("SASL_PATH");
 }
 
 TEST(ControllerHealthKerberos, SimpleBindsHaveNoKerberosCredentials) {
