@@ -67,7 +67,8 @@ int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
         print_field(out, "bind refused",
                     problem.uri() + ": " + problem.problem() + " (next try " +
                         format_time(problem.retry_after_us()) +
-                        ", or at once when the password file changes)");
+                        ", or at once when the " + ldap::secret_file_kind(domain.bind) +
+                        " changes)");
       } else {
         print_field(out, "DC out", problem.uri() + ": " + problem.problem() + " (next try " +
                                        format_time(problem.retry_after_us()) + ")");

@@ -17,6 +17,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "ldap/kerberos.hpp"
+
 namespace dirfeed::daemon {
 namespace {
 
@@ -467,8 +469,21 @@ void read_tls(Parser& p, const Entry& e, ldap::TlsOptions& tls) {
   }
 }
 
+// "svc-dirfeed@EXAMPLE.TEST": NAME@REALM without spaces, the realm in upper case (Kerberos
+// compares realms case-sensitively; AD's realm is its DNS name in upper case).
+bool is_principal(std::string_view principal) {
+  const size_t at = principal.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == principal.size()) return false;
+  if (has_space(principal)) return false;
+  const std::string_view realm = principal.substr(at + 1);
+  return std::none_of(realm.begin(), realm.end(),
+                      [](unsigned char c) { return std::islower(c) || c == '@'; });
+}
+
+// bind: {method: simple, dn, password_file} or {method: gssapi, principal, keytab}. A key of
+// the other method is an error, so that a half-converted block does not go unnoticed.
 void read_bind(Parser& p, const Entry& e, ldap::BindOptions& bind) {
-  auto m = p.map(e, {"method", "dn", "password_file"});
+  auto m = p.map(e, {"method", "dn", "password_file", "principal", "keytab"});
   if (!m) return;
   bool method_ok = true;
   if (auto v = m->take("method")) {
@@ -476,14 +491,53 @@ void read_bind(Parser& p, const Entry& e, ldap::BindOptions& bind) {
     method_ok = s.has_value();
     if (s) bind.method = *s == "gssapi" ? ldap::BindMethod::kGssapi : ldap::BindMethod::kSimple;
   }
-  // gssapi is rejected by check_files(); its keys are not defined yet, so accept these.
-  const bool simple = method_ok && bind.method == ldap::BindMethod::kSimple;
-  if (auto v = simple ? m->require("dn") : m->take("dn")) {
+  const bool gssapi = bind.method == ldap::BindMethod::kGssapi;
+  // The key's entry when it belongs to the method (required then), else an error. With an
+  // invalid method nothing is required or refused.
+  auto key = [&](std::string_view name, bool of_gssapi) -> std::optional<Entry> {
+    if (!method_ok) return m->take(name);
+    if (of_gssapi == gssapi) return m->require(name);
+    if (auto v = m->take(name)) {
+      p.error(*v, gssapi ? "not used with method gssapi (it binds with principal and keytab)"
+                         : "not used with method simple (for a Kerberos bind write method: "
+                           "gssapi)");
+    }
+    return std::nullopt;
+  };
+  if (auto v = key("dn", false)) {
     if (auto s = p.non_empty_string(*v)) bind.dn = *s;
   }
-  if (auto v = simple ? m->require("password_file") : m->take("password_file")) {
+  if (auto v = key("password_file", false)) {
     if (auto s = p.absolute_path(*v)) bind.password_file = *s;
   }
+  if (auto v = key("principal", true)) {
+    if (auto s = p.non_empty_string(*v)) {
+      if (is_principal(*s)) {
+        bind.principal = *s;
+      } else {
+        p.error(*v, quote(*s) +
+                        " is not a Kerberos principal (NAME@REALM, the realm in upper case, "
+                        "e.g. svc-dirfeed@EXAMPLE.TEST)");
+      }
+    }
+  }
+  if (auto v = key("keytab", true)) {
+    if (auto s = p.absolute_path(*v)) bind.keytab = *s;
+  }
+}
+
+// The host of an LDAP URI (is_ldap_uri): "dc1.example.test", "[2001:db8::1]".
+std::string_view uri_host(std::string_view uri) {
+  std::string_view rest = uri.substr(uri.find("://") + 3);
+  if (!rest.empty() && rest.front() == '[') return rest.substr(0, rest.find(']') + 1);
+  return rest.substr(0, rest.find_first_of(":/"));
+}
+
+bool is_ip_address(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return true;
+  return !host.empty() && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isdigit(c) || c == '.';
+  });
 }
 
 void read_sync(Parser& p, const Entry& e, ldap::SyncOptions& sync) {
@@ -602,17 +656,21 @@ void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
     }
   }
   if (auto v = m->take("tls")) read_tls(p, *v, domain.tls);
-  if (!domain.tls.allow_plaintext) {
-    for (size_t i = 0; i < controllers.size(); ++i) {
-      const std::string& uri = domain.controllers[i];
-      if (!ldap::sends_cleartext(uri, domain.tls)) continue;
+  if (auto v = m->require("bind")) read_bind(p, *v, domain.bind);
+  for (size_t i = 0; i < controllers.size(); ++i) {
+    const std::string& uri = domain.controllers[i];
+    if (!domain.tls.allow_plaintext && ldap::sends_cleartext(uri, domain.tls, domain.bind)) {
       p.error(controllers[i], quote(uri) +
                                   " would send the bind password and the directory in "
                                   "cleartext: use ldaps://, set tls.start_tls: true, or allow "
                                   "it for this domain with tls.allow_plaintext: true");
     }
+    if (domain.bind.method == ldap::BindMethod::kGssapi && is_ip_address(uri_host(uri))) {
+      p.error(controllers[i], quote(uri) +
+                                  ": a Kerberos bind needs the DC's DNS host name in the URI "
+                                  "(its service principal is ldap/<host name>), not an address");
+    }
   }
-  if (auto v = m->require("bind")) read_bind(p, *v, domain.bind);
   if (auto v = m->take("sync")) read_sync(p, *v, domain.sync);
 }
 
@@ -1012,7 +1070,7 @@ std::vector<std::string> config_warnings(const Config& config) {
   std::vector<std::string> warnings;
   for (const ldap::DomainOptions& domain : config.domains) {
     for (const std::string& uri : domain.controllers) {
-      if (!ldap::sends_cleartext(uri, domain.tls)) continue;
+      if (!ldap::sends_cleartext(uri, domain.tls, domain.bind)) continue;
       warnings.push_back("domain " + domain.name + ": controller " + uri +
                          " is used without TLS (tls.allow_plaintext): the bind password and "
                          "the directory cross the network in cleartext");
@@ -1033,8 +1091,11 @@ std::vector<ConfigError> check_files(const Config& config) {
     const ldap::DomainOptions& domain = config.domains[i];
     const std::string path = "domains[" + std::to_string(i) + "]";
     if (domain.bind.method == ldap::BindMethod::kGssapi) {
-      check.error(path + ".bind.method",
-                  "gssapi is not implemented yet (use method: simple with a password_file)");
+      const std::string key = path + ".bind.keytab";
+      if (check.readable(key, domain.bind.keytab)) {
+        std::string problem = ldap::keytab_problem(domain.bind.principal, domain.bind.keytab);
+        if (!problem.empty()) check.error(key, problem);
+      }
     } else {
       std::string password;
       if (check.readable(path + ".bind.password_file", domain.bind.password_file, &password)) {

@@ -6,8 +6,8 @@
 //   load_config()  reads and parses the file: syntax, unknown keys, types, required keys,
 //                  values. Pure apart from reading the one file; no other file is touched.
 //   check_files()  what parsing deliberately leaves out because it depends on the machine:
-//                  the files the config names (password files, CA and TLS files), and
-//                  features that parse but are not implemented yet (bind method gssapi).
+//                  the files the config names (password files, keytabs and that they hold
+//                  a key for the principal, CA and TLS files).
 // `dirfeed check-config` and `dirfeed run` run both.
 #include <chrono>
 #include <cstdint>

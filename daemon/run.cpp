@@ -64,7 +64,7 @@ struct DomainSlot {
 
   ldap::DomainPoller poller;
   asio::steady_timer timer;
-  asio::steady_timer secret_timer;  // while a DC refuses the bind: watches the password file
+  asio::steady_timer secret_timer;  // while a DC refuses the bind: watches password file/keytab
   bool running = false;
   bool failing = false;     // the last pass failed: its retry delay stands, notifications wait
   bool pass_again = false;  // a notification came during the running pass: run another after it
@@ -301,8 +301,8 @@ class Scheduler {
     });
   }
 
-  // While a DC refuses the bind: checks the password file every kSecretCheck and passes at
-  // once when it changed (ControllerHealth::refresh ends the credential backoffs).
+  // While a DC refuses the bind: checks the password file (or keytab) every kSecretCheck and
+  // passes at once when it changed (ControllerHealth::refresh ends the credential backoffs).
   static constexpr milliseconds kSecretCheck{1000};
   void watch_secret(DomainSlot& slot) {
     slot.secret_timer.expires_after(kSecretCheck);
@@ -311,8 +311,9 @@ class Scheduler {
       ldap::ControllerHealth& health = slot.poller.health();
       // The notifier may have seen the change (or bound) first: then no problem is left.
       if (health.refresh() || !health.any_credential_problem()) {
-        BOOST_LOG_TRIVIAL(info) << "domain " << slot.poller.options().name
-                                << ": password file changed; trying again now";
+        BOOST_LOG_TRIVIAL(info) << "domain " << slot.poller.options().name << ": "
+                                << ldap::secret_file_kind(slot.poller.options().bind)
+                                << " changed; trying again now";
         if (!slot.running) {
           slot.timer.cancel();
           start_pass(slot);
@@ -388,8 +389,8 @@ class Scheduler {
                      "Failed attempts to sync from a domain controller.");
     metrics.describe("dirfeed_dc_bind_refused", Type::kGauge,
                      "1 for a controller that refused the service account's bind (wrong "
-                     "password, locked or expired account): not retried for at least 5 minutes "
-                     "or until the password file changes.");
+                     "password or key, locked or expired account): not retried for at least 5 "
+                     "minutes or until the password file or keytab changes.");
     metrics.describe("dirfeed_current_dc", Type::kGauge,
                      "1 for the controller that served the domain's last pass (none after a "
                      "failed pass).");

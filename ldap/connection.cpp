@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ldap/kerberos.hpp"
 #include "ldap/loop_guard.hpp"
 
 namespace dirfeed::ldap {
@@ -183,26 +184,38 @@ std::optional<std::string> read_secret_file(const std::string& path, std::string
 
 std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOptions& tls,
                                              const BindOptions& bind,
-                                             std::chrono::milliseconds timeout, Error& error) {
+                                             std::chrono::milliseconds timeout, Error& error,
+                                             KerberosCredentials* kerberos) {
   error = {};
   // Checked before anything is sent: the password must not cross the network in cleartext
   // unless the admin allowed it for this domain (the config refuses it too).
   const Transport transport = transport_of(uri, tls);
-  if (sends_cleartext(uri, tls) && !tls.allow_plaintext) {
+  if (sends_cleartext(uri, tls, bind) && !tls.allow_plaintext) {
     error = {LDAP_CONFIDENTIALITY_REQUIRED,
              uri + ": refusing to bind without TLS (use ldaps://, tls.start_tls, or "
                    "tls.allow_plaintext)"};
     return nullptr;
   }
-  if (bind.method != BindMethod::kSimple) {
-    error = {LDAP_AUTH_METHOD_NOT_SUPPORTED, uri + ": only simple binds are implemented"};
-    return nullptr;
-  }
-  std::string read_error;
-  auto password = read_secret_file(bind.password_file, read_error);
-  if (!password) {
-    error = {LDAP_PARAM_ERROR, uri + ": " + read_error};
-    return nullptr;
+  // The secret first: a simple bind's password, or a Kerberos ticket (from the KDC, before the
+  // DC is contacted).
+  std::optional<std::string> password;
+  std::shared_ptr<const KerberosTicket> ticket;
+  if (bind.method == BindMethod::kGssapi) {
+    if (!kerberos) {
+      error = {LDAP_PARAM_ERROR, uri + ": a gssapi bind needs Kerberos credentials"};
+      return nullptr;
+    }
+    if (Error failed = kerberos->ticket_for(uri, ticket)) {
+      error = std::move(failed);
+      return nullptr;
+    }
+  } else {
+    std::string read_error;
+    password = read_secret_file(bind.password_file, read_error);
+    if (!password) {
+      error = {LDAP_PARAM_ERROR, uri + ": " + read_error};
+      return nullptr;
+    }
   }
 
   LDAP* handle = nullptr;
@@ -246,11 +259,17 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
     }
   }
 
-  berval credentials{static_cast<ber_len_t>(password->size()), password->data()};
-  int rc = ldap_sasl_bind_s(handle, bind.dn.c_str(), LDAP_SASL_SIMPLE, &credentials, nullptr,
-                            nullptr, nullptr);
+  int rc = LDAP_SUCCESS;
+  if (ticket) {
+    rc = gssapi_bind(handle, transport != Transport::kPlain, *ticket);
+  } else {
+    berval credentials{static_cast<ber_len_t>(password->size()), password->data()};
+    rc = ldap_sasl_bind_s(handle, bind.dn.c_str(), LDAP_SASL_SIMPLE, &credentials, nullptr,
+                          nullptr, nullptr);
+  }
   if (rc != LDAP_SUCCESS) {
-    error = connection->error_from(rc, "bind as " + bind.dn);
+    error = connection->error_from(
+        rc, ticket ? "Kerberos (GSSAPI) bind as " + bind.principal : "bind as " + bind.dn);
     explain_tls_failure(handle, uri, tls, timeout, error);
     return nullptr;
   }

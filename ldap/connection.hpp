@@ -21,8 +21,16 @@ namespace dirfeed::ldap {
 
 // A failed operation; empty message means success.
 struct [[nodiscard]] Error {
+  Error() = default;
+  Error(int code, std::string message, std::string credential_problem = {})
+      : code(code), message(std::move(message)), credential_problem(std::move(credential_problem)) {}
+
   int code = 0;         // LDAP result code (negative for client-side errors such as -1 server down)
   std::string message;  // human-readable, includes the server's diagnostic message when any
+  // Set when the bind's credential itself is at fault and a retry cannot help until it changes
+  // (a Kerberos bind: wrong key in the keytab, unknown principal...), in words; see
+  // credential_problem() in controller_health.hpp, which reads AD's own codes for simple binds.
+  std::string credential_problem;
   explicit operator bool() const { return !message.empty(); }
 };
 
@@ -52,6 +60,7 @@ struct SearchRequest {
 };
 
 struct ResponseControls;  // defined in connection.cpp
+class KerberosCredentials;  // ldap/kerberos.hpp
 
 // Called per entry; return false to stop the search early.
 using EntryVisitor = std::function<bool(Entry&&)>;
@@ -60,12 +69,14 @@ class Connection {
  public:
   // Connects to `uri` (ldap:// or ldaps://, the scheme in any case), sets up TLS per `tls` (CA
   // verification on unless tls.verify is false; StartTLS for ldap:// when tls.start_tls), and
-  // binds per `bind` with the password read from bind.password_file now. A URI that
-  // sends_cleartext() is refused before anything is sent unless tls.allow_plaintext.
-  // Returns nullptr and fills `error` on failure.
+  // binds per `bind`: a simple bind with the password read from bind.password_file now, or a
+  // GSSAPI bind with a ticket from `kerberos` (required for it; see gssapi_bind() for the
+  // security layer). A URI that sends_cleartext() is refused before anything is sent unless
+  // tls.allow_plaintext. Returns nullptr and fills `error` on failure.
   static std::unique_ptr<Connection> open(const std::string& uri, const TlsOptions& tls,
                                           const BindOptions& bind,
-                                          std::chrono::milliseconds timeout, Error& error);
+                                          std::chrono::milliseconds timeout, Error& error,
+                                          KerberosCredentials* kerberos = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <functional>
 
+#include "ldap/kerberos.hpp"
+
 namespace dirfeed::ldap {
 namespace {
 
@@ -78,6 +80,8 @@ std::string account_name(const std::string &bind_dn) {
 }
 
 std::string credential_problem(const Error &error, const std::string &bind_dn) {
+  if (!error.credential_problem.empty())
+    return error.credential_problem;
   if (error.code != LDAP_INVALID_CREDENTIALS)
     return {};
   const std::string account = account_name(bind_dn);
@@ -103,11 +107,17 @@ std::string credential_problem(const Error &error, const std::string &bind_dn) {
 
 ControllerHealth::ControllerHealth(std::vector<std::string> uris,
                                    BindOptions bind, const Clock &clock)
-    : bind_(std::move(bind)), clock_(clock) {
+    : bind_(std::move(bind)), clock_(clock),
+      kerberos_(bind_.method == BindMethod::kGssapi
+                    ? std::make_unique<KerberosCredentials>(
+                          bind_.principal, bind_.keytab, clock)
+                    : nullptr) {
   for (auto &uri : uris)
     states_.push_back(fresh_state(std::move(uri)));
   claimed_.assign(states_.size(), false);
 }
+
+ControllerHealth::~ControllerHealth() = default;
 
 ControllerState *ControllerHealth::find(const std::string &uri) {
   for (auto &state : states_) {
@@ -155,7 +165,7 @@ void ControllerHealth::succeeded(const std::string &uri) {
 
 milliseconds ControllerHealth::failed(const std::string &uri,
                                       const Error &error) {
-  std::string problem = credential_problem(error, bind_.dn);
+  std::string problem = credential_problem(error, bind_account(bind_));
   std::optional<size_t> secret = problem.empty() ? std::nullopt : secret_hash();
   std::lock_guard lock(mutex_);
   ControllerState *state = find(uri);
@@ -178,7 +188,7 @@ milliseconds ControllerHealth::failed(const std::string &uri,
 std::optional<size_t> ControllerHealth::secret_hash() const {
   std::string ignored;
   std::optional<std::string> secret =
-      read_secret_file(bind_.password_file, ignored);
+      read_secret_file(secret_file(bind_), ignored);
   if (!secret)
     return std::nullopt;
   return std::hash<std::string>()(*secret);

@@ -4,17 +4,21 @@
 // them is not asked again by the other, and a DC in backoff is not tried by
 // either until its backoff ends.
 //
-// A refused bind (wrong password, locked or expired account) is not a network
-// fault: every retry is one more failed logon on the DC, and a lockout policy
-// (commonly 5 to 10 bad attempts in 30 minutes) would lock the service account.
-// Such a DC backs off for kCredentialBackoff at once, doubling up to
-// kCredentialBackoffMax, and is retried at once when the password file changes
-// (refresh()).
+// A refused bind (wrong password or key, locked or expired account) is not a
+// network fault: every retry is one more failed logon on the DC, and a lockout
+// policy (commonly 5 to 10 bad attempts in 30 minutes) would lock the service
+// account. Such a DC backs off for kCredentialBackoff at once, doubling up to
+// kCredentialBackoffMax, and is retried at once when the password file (or the
+// keytab, for a Kerberos bind) changes (refresh()).
+//
+// For a Kerberos bind (bind.method gssapi) it also holds the domain's Kerberos
+// credentials, so that poller and notifier bind with the same tickets.
 //
 // Threading: every method may be called from any thread.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,10 +41,12 @@ inline constexpr std::chrono::minutes kCredentialBackoff{5};
 inline constexpr std::chrono::minutes kCredentialBackoffMax{30};
 std::chrono::milliseconds credential_backoff(int failures);
 
-// When `error` is the DC refusing the bind itself (LDAP 49 invalidCredentials;
-// AD's data codes in the diagnostic, e.g. "data 52e"), what it means in words,
-// naming the account of `bind_dn` ("wrong password for svc-dirfeed", "account
-// svc-dirfeed locked"); else empty.
+// When `error` is the bind's credential being refused or unusable, what it
+// means in words: Error::credential_problem when set (a Kerberos bind), else,
+// for the DC refusing a simple bind itself (LDAP 49 invalidCredentials; AD's
+// data codes in the diagnostic, e.g. "data 52e"), words naming the account of
+// `bind_dn` ("wrong password for svc-dirfeed", "account svc-dirfeed locked");
+// else empty.
 std::string credential_problem(const Error &error, const std::string &bind_dn);
 
 // The account name in a bind DN: "svc-dirfeed" from "svc-dirfeed@example.test",
@@ -58,10 +64,11 @@ struct ControllerState {
 
 class ControllerHealth {
 public:
-  // `uris` in configured order; `bind.password_file` is watched for changes
+  // `uris` in configured order; secret_file(bind) is watched for changes
   // (refresh()).
   ControllerHealth(std::vector<std::string> uris, BindOptions bind,
                    const Clock &clock);
+  ~ControllerHealth();
 
   // Claims `uri` for one connect-and-bind attempt. False while the DC backs off;
   // while another attempt on it (the poller's or the notifier's) is under way,
@@ -78,10 +85,14 @@ public:
   // Records a failure of the DC; returns the backoff now in force.
   std::chrono::milliseconds failed(const std::string &uri, const Error &error);
 
-  // Rereads the password file when some DC has a credential problem; when its
-  // content changed since the problem was recorded, clears those backoffs and
-  // returns true (the caller tries again at once).
+  // Rereads the password file or keytab when some DC has a credential problem;
+  // when its content changed since the problem was recorded, clears those
+  // backoffs and returns true (the caller tries again at once).
   bool refresh();
+
+  // The Kerberos credentials to bind with when bind.method is gssapi (give them
+  // to Connection::open), else nullptr.
+  KerberosCredentials *kerberos() const { return kerberos_.get(); }
 
   // Time until the earliest retry of a DC (zero when one may be tried now).
   std::chrono::milliseconds wait_time() const;
@@ -95,12 +106,13 @@ private:
 
   const BindOptions bind_;
   const Clock &clock_;
+  const std::unique_ptr<KerberosCredentials> kerberos_;
   mutable std::mutex mutex_; // guards the members below
   std::vector<ControllerState> states_;
   std::vector<bool> claimed_; // parallel to states_
   std::condition_variable released_; // signalled by release()
   std::optional<size_t>
-      refused_secret_; // hash of the password file a DC refused
+      refused_secret_; // hash of the password file or keytab a DC refused
 };
 
 } // namespace dirfeed::ldap

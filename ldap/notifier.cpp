@@ -83,7 +83,7 @@ void ChangeNotifier::run() {
       if (stopping()) return;
       if (!tried) {
         // Every DC backs off (or the poller is binding to it): nothing was sent. Look again
-        // soon; a changed password file ends a credential backoff at once.
+        // soon; a changed password file or keytab ends a credential backoff at once.
         if (!waiting) {
           BOOST_LOG_TRIVIAL(info) << "domain " << options_.name
                                   << ": change notifications wait: every controller is backing "
@@ -121,7 +121,8 @@ std::unique_ptr<Connection> ChangeNotifier::connect(bool& tried) {
     if (!health_.claim(uri)) continue;
     tried = true;
     Error error;
-    auto connection = Connection::open(uri, options_.tls, options_.bind, timeout, error);
+    auto connection =
+        Connection::open(uri, options_.tls, options_.bind, timeout, error, health_.kerberos());
     if (connection) {
       health_.release(uri, true);
       error = connection->start_notification(base_dn_, Scope::kSubtree);
@@ -129,7 +130,9 @@ std::unique_ptr<Connection> ChangeNotifier::connect(bool& tried) {
       // A refused bind is the DC's answer for the poller too: it does not bind there either
       // until the backoff ends. A network failure is the notifier's own (its step timeout is
       // shorter than the poller's).
-      if (!credential_problem(error, options_.bind.dn).empty()) health_.failed(uri, error);
+      if (!credential_problem(error, bind_account(options_.bind)).empty()) {
+        health_.failed(uri, error);
+      }
       health_.release(uri, false);
     }
     if (!error) {
@@ -137,7 +140,7 @@ std::unique_ptr<Connection> ChangeNotifier::connect(bool& tried) {
                               << ": watching for change notifications on DC " << uri;
       return connection;
     }
-    std::string problem = credential_problem(error, options_.bind.dn);
+    std::string problem = credential_problem(error, bind_account(options_.bind));
     BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": change notifications: DC "
                                << uri << " failed: "
                                << (problem.empty() ? "" : problem + " (the poller waits too): ")

@@ -34,8 +34,20 @@ Transport transport_of(std::string_view uri, const TlsOptions& tls) {
   return Transport::kPlain;
 }
 
-bool sends_cleartext(std::string_view uri, const TlsOptions& tls) {
-  return transport_of(uri, tls) == Transport::kPlain;
+const std::string& secret_file(const BindOptions& bind) {
+  return bind.method == BindMethod::kGssapi ? bind.keytab : bind.password_file;
+}
+
+const char* secret_file_kind(const BindOptions& bind) {
+  return bind.method == BindMethod::kGssapi ? "keytab" : "password file";
+}
+
+const std::string& bind_account(const BindOptions& bind) {
+  return bind.method == BindMethod::kGssapi ? bind.principal : bind.dn;
+}
+
+bool sends_cleartext(std::string_view uri, const TlsOptions& tls, const BindOptions& bind) {
+  return transport_of(uri, tls) == Transport::kPlain && bind.method == BindMethod::kSimple;
 }
 
 std::string base_dn_from_domain(const std::string& domain) {

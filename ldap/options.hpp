@@ -13,8 +13,9 @@ struct TlsOptions {
   std::string ca_file;     // PEM bundle to verify DC certificates; empty: system default CAs
   bool verify = true;      // false only when the admin wrote `verify: false`
   bool start_tls = false;  // StartTLS on ldap:// URIs
-  // ldap:// without StartTLS may be used (`allow_plaintext: true`, for this domain only):
-  // otherwise such a controller is a config error, and Connection::open refuses it.
+  // ldap:// without StartTLS may be used with a simple bind (`allow_plaintext: true`, for
+  // this domain only): otherwise such a controller is a config error, and Connection::open
+  // refuses it. (A GSSAPI bind needs no such permission: see sends_cleartext.)
   bool allow_plaintext = false;
 };
 
@@ -27,20 +28,32 @@ enum class Transport {
 };
 Transport transport_of(std::string_view uri, const TlsOptions& tls);
 
-// Whether a session with the controller at `uri` would cross the network readable: the bind
-// password (a simple bind) and every object read. The one rule that the config check, the
-// start-up warning and Connection::open share. Today that is exactly a kPlain transport; a
-// GSSAPI bind with signing and sealing (not implemented: check_files rejects method gssapi)
-// protects a plain transport too and is to be decided here, from the bind options, when it is.
-bool sends_cleartext(std::string_view uri, const TlsOptions& tls);
-
 enum class BindMethod { kSimple, kGssapi };
 
 struct BindOptions {
   BindMethod method = BindMethod::kSimple;
+  // kSimple:
   std::string dn;             // bind DN or user@domain
   std::string password_file;  // read at every connect; trailing newline stripped
+  // kGssapi (Kerberos, ldap/kerberos.hpp):
+  std::string principal;  // the service account's principal, "svc-dirfeed@EXAMPLE.TEST"
+  std::string keytab;     // keytab file holding the principal's keys
 };
+
+// The file that holds the bind's secret: password_file or keytab. A DC that refused it is
+// tried again at once when its content changes (ControllerHealth::refresh).
+const std::string& secret_file(const BindOptions& bind);
+// What that file is, for messages: "password file" or "keytab".
+const char* secret_file_kind(const BindOptions& bind);
+// The account the bind authenticates as, for messages: dn or principal.
+const std::string& bind_account(const BindOptions& bind);
+
+// Whether a session with the controller at `uri` would cross the network readable: the bind
+// password (a simple bind) and every object read. The one rule that the config check, the
+// start-up warning and Connection::open share: a kPlain transport with a simple bind. A
+// GSSAPI bind on a plain transport signs and seals the session with Kerberos (a SASL security
+// layer, required by Connection::open), so it protects a plain ldap:// connection too.
+bool sends_cleartext(std::string_view uri, const TlsOptions& tls, const BindOptions& bind);
 
 enum class Strategy { kUsn, kDirSync };
 

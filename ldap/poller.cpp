@@ -14,7 +14,7 @@ DomainPoller::DomainPoller(DomainOptions options, PassSink& sink, const Clock& c
       health_(options_.controllers, options_.bind, clock) {}
 
 PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
-  health_.refresh();  // a changed password file ends the backoff of the DCs that refused it
+  health_.refresh();  // a changed password file or keytab ends the backoffs of the DCs refusing it
   PassResult result;
   result.waiting = true;
   std::string last_error;
@@ -40,7 +40,7 @@ PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
       result.controller = uri;
       if (!reused) {
         connection_ = Connection::open(uri, options_.tls, options_.bind, options_.sync.timeout,
-                                       error);
+                                       error, health_.kerberos());
       }
       if (!connection_) {
         health_.failed(uri, error);
@@ -110,7 +110,7 @@ void DomainPoller::log_failure(const std::string& uri) const {
          << ", retry in " << retry_s << " s): ";
     if (!state.credential_problem.empty()) {
       line << state.credential_problem << " (not retried before the backoff ends or the "
-           << "password file changes): ";
+           << secret_file_kind(options_.bind) << " changes): ";
     }
     line << state.last_error;
     BOOST_LOG_TRIVIAL(warning) << line.str();

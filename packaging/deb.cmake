@@ -19,10 +19,12 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)   # dirfeed_<version>_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.invalid/dirfeed")
-# The shared libraries the binary links, as dpkg-shlibdeps finds them, plus the tools the
-# maintainer scripts call.
+# The shared libraries the binary links, as dpkg-shlibdeps finds them (MIT Kerberos and
+# libsasl2 among them), plus the tools the maintainer scripts call, plus Cyrus SASL's GSSAPI
+# plugin: libldap loads it at run time for Kerberos binds (bind.method gssapi), so shlibdeps
+# cannot see it. It is small and needs only libraries dirfeed links anyway.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd, libsasl2-modules-gssapi-mit")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   "${CMAKE_CURRENT_LIST_DIR}/deb/conffiles;${CMAKE_CURRENT_LIST_DIR}/deb/postinst;${CMAKE_CURRENT_LIST_DIR}/deb/prerm;${CMAKE_CURRENT_LIST_DIR}/deb/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

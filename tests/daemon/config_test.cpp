@@ -279,17 +279,6 @@ TEST(ConfigTest, NullValueMeansDefault) {
   EXPECT_EQ(result.config->domains[0].sync.interval, 60s);
 }
 
-TEST(ConfigTest, GssapiParsesWithoutPasswordFile) {
-  const ConfigResult result = parse(R"(domains:
-  - name: example.test
-    controllers: [ldaps://dc1.example.test]
-    bind:
-      method: gssapi
-)");
-  ASSERT_TRUE(result.ok()) << all_errors(result);
-  EXPECT_EQ(result.config->domains[0].bind.method, ldap::BindMethod::kGssapi);
-}
-
 TEST(ConfigTest, ErrorNamesFileLineAndKey) {
   const ConfigResult result = parse_config(replace(kDesignExample, "interval: 60s", "interval: 6x"),
                                            "/etc/dirfeed/dirfeed.yaml");
@@ -440,7 +429,7 @@ TEST(ConfigTest, ControllerSchemesAreStoredInLowerCase) {
                                                       "ldaps://dc2.Example.test:636/",
                                                       "ldap://dc3"}));
   for (const std::string& uri : d.controllers) {
-    EXPECT_FALSE(ldap::sends_cleartext(uri, d.tls)) << uri;
+    EXPECT_FALSE(ldap::sends_cleartext(uri, d.tls, d.bind)) << uri;
   }
   EXPECT_EQ(ldap::transport_of(d.controllers[0], d.tls), ldap::Transport::kStartTls);
   EXPECT_TRUE(config_warnings(*result.config).empty());
@@ -865,20 +854,6 @@ TEST_F(CheckFilesTest, UnreadablePasswordFile) {
     std::fprintf(stderr, "unexpected errors:\n%s\n", all_errors(errors).c_str());
     return false;
   }));
-}
-
-TEST_F(CheckFilesTest, GssapiIsNotImplementedYet) {
-  ConfigResult result = parse_config(
-      "domains:\n  - name: example.test\n    controllers: [ldaps://dc1]\n    bind:\n"
-      "      method: gssapi\napi: {users_file: " +
-          dir_.path() + "/u, keys_file: " + dir_.path() + "/k}\nstate_dir: " + dir_.path() + "\n",
-      "g.yaml");
-  ASSERT_TRUE(result.ok()) << all_errors(result);
-  const auto errors = check_files(*result.config);
-  ASSERT_EQ(errors.size(), 1u) << all_errors(errors);
-  EXPECT_EQ(errors[0].to_string(),
-            "g.yaml:5: domains[0].bind.method: gssapi is not implemented yet (use method: "
-            "simple with a password_file)");
 }
 
 }  // namespace
