@@ -12,6 +12,9 @@ namespace dirfeed::changefeed {
 // kApiGroupMembers from the stored users' api_groups (marker kApiGroupIndexKey).
 rocksdb::Status build_api_group_index(const Database& database);
 
+// kUpnIndex from the stored objects' user_principal_name (marker kUpnIndexKey).
+rocksdb::Status build_upn_index(const Database& database);
+
 // kIpOwners from kIpMappings (marker kIpOwnerIndexKey): an IP mapped to several users
 // (possible before the index) is owned by the one whose mapping expires last.
 rocksdb::Status build_ip_owner_index(const Database& database);

@@ -501,6 +501,10 @@ class RocksStore final : public Store {
                                                       keys::ntlm_identity(identity));
   }
 
+  std::optional<pb::DirectoryObject> object_by_upn(const std::string& upn) const override {
+    return SnapshotReader(*database_).object_by_index(Table::kUpnIndex, keys::upn(upn));
+  }
+
   std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const override {
     std::optional<pb::DirectoryObject> object =
         SnapshotReader(*database_).object_by_index(Table::kSidIndex, sid);
@@ -642,6 +646,12 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clo
     status = build_ip_owner_index(*database);
     if (!status.ok()) {
       *error = "database " + options.path + ": building the IP owner index failed: " +
+               status.ToString();
+      return nullptr;
+    }
+    status = build_upn_index(*database);
+    if (!status.ok()) {
+      *error = "database " + options.path + ": building the UPN index failed: " +
                status.ToString();
       return nullptr;
     }
