@@ -92,16 +92,23 @@ bool Pipeline::ignored_address(const Address& address) const {
 std::optional<std::string> Pipeline::resolve(const LogonEvent& event, std::string* account) {
   const auto now = std::chrono::steady_clock::now();
   std::string key = event.user + '\0' + event.domain;
-  if (auto it = resolved_.find(key); it != resolved_.end() && it->second.until > now) {
-    *account = it->second.account;
-    return it->second.guid;
+  {
+    std::lock_guard lock(resolved_mutex_);
+    if (auto it = resolved_.find(key); it != resolved_.end() && it->second.until > now) {
+      *account = it->second.account;
+      return it->second.guid;
+    }
   }
-  if (resolved_.size() >= kResolveCacheEntries) resolved_.clear();
-  Resolved& entry = resolved_[std::move(key)];
+  // The store is read outside the lock: two threads may both miss and ask, both answers hold.
+  Resolved entry;
   entry.guid = resolver_.resolve(event.user, event.domain, options_.domain, &entry.account);
   entry.until = now + kResolveCacheTtl;
   *account = entry.account;
-  return entry.guid;
+  std::optional<std::string> guid = entry.guid;
+  std::lock_guard lock(resolved_mutex_);
+  if (resolved_.size() >= kResolveCacheEntries) resolved_.clear();
+  resolved_.insert_or_assign(std::move(key), std::move(entry));
+  return guid;
 }
 
 void Pipeline::add(std::string_view message, std::vector<changefeed::IpEvent>* events) {

@@ -8,6 +8,7 @@
 //   4634 an account logged off, 4647 user-initiated logoff: TargetLogonId and no address;
 //        the address is the one of that logon session's 4624, when this parser saw it.
 #include <deque>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -59,8 +60,10 @@ class WindowsSecurityParser final : public MessageParser {
       return event;
     }
     if (id == "4634" || id == "4647") {
+      if (no_value(event.user)) return std::nullopt;
+      std::lock_guard lock(mutex_);
       auto session = sessions_.find(logon_id);
-      if (no_value(event.user) || session == sessions_.end()) return std::nullopt;
+      if (session == sessions_.end()) return std::nullopt;
       event.kind = LogonEvent::Kind::kLogoff;
       event.ip = session->second;
       sessions_.erase(session);  // its order_ entry goes when it reaches the front
@@ -71,6 +74,7 @@ class WindowsSecurityParser final : public MessageParser {
 
  private:
   void remember(const std::string& logon_id, const std::string& ip) {
+    std::lock_guard lock(mutex_);
     if (sessions_.insert_or_assign(logon_id, ip).second) order_.push_back(logon_id);
     while (order_.size() > kMaxLogonSessions) {
       sessions_.erase(order_.front());
@@ -78,8 +82,9 @@ class WindowsSecurityParser final : public MessageParser {
     }
   }
 
-  std::unordered_map<std::string, std::string> sessions_;  // logon ID -> address
-  std::deque<std::string> order_;                          // logon IDs, oldest first
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::string> sessions_;  // logon ID -> address; guarded
+  std::deque<std::string> order_;  // logon IDs, oldest first; guarded by mutex_
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 // IP sources over real sockets: TCP (octet counting and LF, split across writes), UDP, TLS
-// with and without a client certificate, allowed_senders, and that stop() writes what was
-// queued.
+// with and without a client certificate, allowed_senders, order per connection with two
+// connections at once, and that stop() writes what was queued.
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
@@ -152,6 +152,34 @@ TEST_F(SourcesTest, TlsWithAndWithoutClientCertificate) {
   EXPECT_TRUE(send(1, false, "login bob from 10.0.0.2\n")) << "no client certificate";
   EXPECT_FALSE(send(1, true, "login bob from 10.0.0.3\n"));
   EXPECT_TRUE(wait_for("bob", {"10.0.0.3"})) << "only the client with a certificate got through";
+}
+
+TEST_F(SourcesTest, EachConnectionKeepsItsOrderWhileConnectionsRunInParallel) {
+  auto sources = start({source("tcp", Transport::kTcp)});
+  const uint16_t port = port_of(sources->status()[0]);
+  // Two senders at once, each moving one address between alice and bob 500 times: the last
+  // logon of each wins, whichever receiving thread parsed it.
+  auto send = [&](const std::string& ip, const std::string& last) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    const std::string first = last == "alice" ? "bob" : "alice";
+    std::string burst;
+    for (int i = 0; i < 250; ++i) {
+      burst += "login " + first + " from " + ip + "\nlogin " + last + " from " + ip + "\n";
+    }
+    asio::write(socket, asio::buffer(burst));
+  };
+  std::thread one([&] { send("10.2.0.1", "bob"); });
+  std::thread two([&] { send("10.2.0.2", "alice"); });
+  one.join();
+  two.join();
+  for (int i = 0; i < 500 && sources->status()[0].mapped < 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(sources->status()[0].mapped, 1000u);
+  EXPECT_EQ(ips("alice"), Strings{"10.2.0.2"});
+  EXPECT_EQ(ips("bob"), Strings{"10.2.0.1"});
 }
 
 TEST_F(SourcesTest, StopWritesWhatIsQueued) {
