@@ -38,15 +38,23 @@ std::optional<std::string> UserResolver::resolve(std::string_view user, std::str
                                                  std::string* account) const {
   std::string_view sam = user;
   std::string_view in = domain;
+  bool upn = false;
   if (const size_t slash = user.find('\\'); slash != std::string_view::npos) {
     in = user.substr(0, slash);
     sam = user.substr(slash + 1);
   } else if (const size_t at = user.rfind('@'); at != std::string_view::npos) {
     sam = user.substr(0, at);
     in = user.substr(at + 1);
+    upn = true;
   }
   *account = std::string(sam);
   if (sam.empty()) return std::nullopt;
+  if (upn) {
+    // A UPN as AD stores it (its suffix may be any UPN suffix of the forest), before the
+    // implicit one, sam@domain.
+    std::optional<pb::DirectoryObject> object = store_.object_by_upn(std::string(user));
+    if (object && object->kind() == pb::USER) return object->guid();
+  }
   std::string netbios;
   if (!in.empty()) {
     netbios = netbios_of(in);

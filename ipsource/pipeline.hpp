@@ -42,9 +42,10 @@ struct DomainName {
 };
 
 // Finds the AD user (any live user of the store) an account name names, ASCII
-// case-insensitively: DOMAIN\sam (DOMAIN NetBIOS or DNS), sam@domain (a configured domain's
-// DNS or NetBIOS name, or a Kerberos realm of it), or sam in `domain` (from the event, else
-// the source's `domain`, else the only configured domain). Thread-safe.
+// case-insensitively: DOMAIN\sam (DOMAIN NetBIOS or DNS), a userPrincipalName as stored
+// (whatever its suffix), sam@domain (a configured domain's DNS or NetBIOS name, or a Kerberos
+// realm of it: the implicit UPN), or sam in `domain` (from the event, else the source's
+// `domain`, else the only configured domain). Thread-safe.
 class UserResolver {
  public:
   UserResolver(const changefeed::Store& store, std::vector<DomainName> domains);
