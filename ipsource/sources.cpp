@@ -1,5 +1,8 @@
 #include "ipsource/sources.hpp"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,7 +10,9 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/log/trivial.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <optional>
 
 #include "ipsource/syslog.hpp"
@@ -68,7 +73,12 @@ class IpSources::Listener {
     if (options_.transport == Transport::kUdp) {
       const udp::endpoint endpoint(address, options_.port);
       udp_.open(endpoint.protocol(), error);
-      if (!error) udp_.non_blocking(true, error);  // receive_datagram reads what is there
+      if (!error) {
+        const int on = 1;  // recvmsg reports the kernel's drops (read_datagram)
+        if (::setsockopt(udp_.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) != 0) {
+          error.assign(errno, boost::system::system_category());
+        }
+      }
       if (!error) udp_.set_option(udp::socket::reuse_address(true), error);
       if (!error) {
         boost::system::error_code ignored;  // the kernel may cap it (net.core.rmem_max)
@@ -92,7 +102,7 @@ class IpSources::Listener {
 
   void start() {
     if (options_.transport == Transport::kUdp) {
-      receive_datagram();
+      receive_datagrams();
     } else {
       accept();
     }
@@ -134,33 +144,55 @@ class IpSources::Listener {
 
   Pipeline& pipeline() { return *owner_.pipelines_[index_]; }
 
-  // One datagram: counted and parsed into events_ (the socket's handlers run one at a time).
-  void on_datagram(size_t size) {
-    if (!allowed(sender_.address())) {
-      counters().dropped.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    counters().received.fetch_add(1, std::memory_order_relaxed);
-    pipeline().add(std::string_view(datagram_.data(), size), &events_);
+  // Waits until datagrams are there, reads them (up to kDatagramsPerWake) and queues their
+  // events at once.
+  void receive_datagrams() {
+    udp_.async_wait(udp::socket::wait_read, [this](boost::system::error_code error) {
+      if (error == asio::error::operation_aborted) return;
+      if (!error) {
+        size_t read = 0;
+        while (read < kDatagramsPerWake && read_datagram()) ++read;
+        owner_.queue_.push(index_, &events_);
+      }
+      receive_datagrams();
+    });
   }
 
-  // Waits for a datagram, then reads those already there too (up to kDatagramsPerWake) and
-  // queues their events at once.
-  void receive_datagram() {
-    udp_.async_receive_from(
-        asio::buffer(datagram_), sender_, [this](boost::system::error_code error, size_t size) {
-          if (error == asio::error::operation_aborted) return;
-          if (!error) {
-            on_datagram(size);
-            for (size_t i = 1; i < kDatagramsPerWake; ++i) {
-              size = udp_.receive_from(asio::buffer(datagram_), sender_, 0, error);
-              if (error) break;  // would_block: none left
-              on_datagram(size);
-            }
-            owner_.queue_.push(index_, &events_);
-          }
-          receive_datagram();
-        });
+  // Reads one waiting datagram, counts it and parses it into events_; false when none is
+  // waiting. recvmsg also says how many datagrams the kernel has dropped for this socket so
+  // far, because its receive buffer was full (SO_RXQ_OVFL): those count as dropped.
+  bool read_datagram() {
+    sockaddr_storage from{};
+    iovec data{datagram_.data(), datagram_.size()};
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(uint32_t))> control;
+    msghdr message{};
+    message.msg_name = &from;
+    message.msg_namelen = sizeof from;
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control.data();
+    message.msg_controllen = control.size();
+    const ssize_t size = ::recvmsg(udp_.native_handle(), &message, MSG_DONTWAIT);
+    if (size < 0) return false;  // EAGAIN: none left; another error: the next wait says
+    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
+      uint32_t total = 0;
+      std::memcpy(&total, CMSG_DATA(c), sizeof total);
+      counters().dropped.fetch_add(static_cast<uint32_t>(total - kernel_dropped_),
+                                   std::memory_order_relaxed);
+      kernel_dropped_ = total;
+    }
+    udp::endpoint sender;
+    const size_t length = std::min<size_t>(message.msg_namelen, sender.capacity());
+    std::memcpy(sender.data(), &from, length);
+    sender.resize(length);
+    if (!allowed(sender.address())) {
+      counters().dropped.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+    counters().received.fetch_add(1, std::memory_order_relaxed);
+    pipeline().add(std::string_view(datagram_.data(), static_cast<size_t>(size)), &events_);
+    return true;
   }
 
   // A stream connection: plain TCP or TLS over it.
@@ -258,8 +290,8 @@ class IpSources::Listener {
   const SourceOptions& options_;
   asio::io_context& io_;
   udp::socket udp_;
-  udp::endpoint sender_;
   std::array<char, 65536> datagram_;
+  uint32_t kernel_dropped_ = 0;  // SO_RXQ_OVFL last read: datagrams the kernel dropped so far
   std::vector<changefeed::IpEvent> events_;  // of the datagrams of one wake-up
   tcp::acceptor acceptor_;
   asio::ssl::context tls_;

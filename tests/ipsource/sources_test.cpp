@@ -103,6 +103,38 @@ TEST_F(SourcesTest, UdpDatagramsAndAllowedSenders) {
   EXPECT_EQ(ips("bob"), Strings{});
 }
 
+TEST_F(SourcesTest, UdpAccountsForEveryDatagramTheKernelDropsToo) {
+  auto sources = start({source("udp", Transport::kUdp)});
+  asio::io_context io;
+  asio::ip::udp::socket socket(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const asio::ip::udp::endpoint to(asio::ip::make_address("127.0.0.1"),
+                                   port_of(sources->status()[0]));
+  // Faster than a regex over 8 KiB can be run: the socket's buffer fills and the kernel
+  // drops datagrams, which the next read reports (the last one is sent after a pause).
+  constexpr int kBurst = 5000;
+  const std::string padding(8000, 'x');
+  for (int i = 0; i < kBurst; ++i) {
+    socket.send_to(asio::buffer("login alice from 10.3.0." + std::to_string(i % 250 + 1) + " " +
+                                padding),
+                   to);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  socket.send_to(asio::buffer(std::string("login bob from 10.3.1.1")), to);
+  SourceStatus status;
+  for (int i = 0; i < 1000; ++i) {
+    status = sources->status()[0];
+    if (status.received + status.dropped >= kBurst + 1 && ips("bob") == Strings{"10.3.1.1"}) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status.received + status.dropped, kBurst + 1u)
+      << "received " << status.received << ", dropped " << status.dropped;
+  EXPECT_EQ(status.mapped, status.received) << "the queue dropped none of what was received";
+  std::cerr << "[udp] " << status.dropped << " of " << kBurst + 1
+            << " datagrams dropped by the kernel\n";
+}
+
 TEST_F(SourcesTest, TcpRefusesSendersNotAllowed) {
   SourceOptions options = source("tcp", Transport::kTcp);
   options.allowed_senders = {*parse_network("::1")};
