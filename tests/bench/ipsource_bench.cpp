@@ -8,9 +8,14 @@
 // the ratio. Each row also shows the machine's load average (other work on the cores).
 //   ipsource_bench [DIR]   (DIR: where the store and rsyslog's files go; default ./ipsource-bench)
 //   ipsource_bench --count N [DIR]: for callgrind (valgrind --tool=callgrind
-//     --separate-threads=yes --instr-atstart=no): the event pool once unpaced over TCP (first
-//     logons: new mappings), then N more (the steady state: renewals and moves); only these
-//     phases are instrumented, each dumped on its own ("first", "steady"). No API, no baseline.
+//     --instr-atstart=no): the event pool once unpaced over TCP (first logons: new mappings),
+//     then N more (the steady state: renewals and moves); only these phases are instrumented,
+//     each dumped on its own ("first", "steady"). No API, no baseline. How the work falls into
+//     store writes depends on how the threads were scheduled, so the counts do too; hence:
+//   ipsource_bench --stages N B [DIR]: the same two phases on one thread without sockets or
+//     queue: parsing and resolving every message (ipsource::Pipeline::add), then storing the
+//     events B per store write (Pipeline::write), each dumped on its own ("first-parse",
+//     "first-store", "steady-parse", "steady-store"): counts that depend on the code only.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -363,15 +368,60 @@ double full_speed(ipsource::IpSources& sources, uint16_t port, int count, uint64
   return static_cast<double>(after.mapped - before.mapped) / seconds;
 }
 
+// --stages (see the top of the file): returns the exit code.
+int stages(changefeed::Store& store, int count, size_t batch) {
+  ipsource::SourceOptions options;
+  options.name = "stages";
+  options.format = ipsource::Format::kWindowsSecurity;
+  ipsource::SourceCounters counters;
+  ipsource::UserResolver resolver(store, {{"example.test", "EXAMPLE"}});
+  ipsource::Pipeline pipeline(options, int64_t{3600} * 1'000'000, resolver, counters);
+  uint64_t counter = 0;
+  for (auto [phase, n] : {std::pair{std::string("first"), kPoolEvents},
+                          std::pair{std::string("steady"), count}}) {
+    std::vector<std::string> lines;
+    for (int i = 0; i < n; ++i) lines.push_back(pool()[++counter % pool().size()]);
+    std::vector<changefeed::IpEvent> events;
+    CALLGRIND_START_INSTRUMENTATION;
+    CALLGRIND_ZERO_STATS;
+    for (const std::string& line : lines) pipeline.add(line, &events);
+    CALLGRIND_DUMP_STATS_AT((phase + "-parse").c_str());
+    CALLGRIND_STOP_INSTRUMENTATION;
+    std::vector<std::vector<changefeed::IpEvent>> batches;
+    for (size_t i = 0; i < events.size(); i += batch) {
+      const auto from = events.begin() + static_cast<std::ptrdiff_t>(i);
+      const size_t size = std::min(batch, events.size() - i);
+      batches.emplace_back(from, from + static_cast<std::ptrdiff_t>(size));
+    }
+    const uint64_t mapped_before = counters.mapped;
+    CALLGRIND_START_INSTRUMENTATION;
+    CALLGRIND_ZERO_STATS;
+    for (std::vector<changefeed::IpEvent>& one : batches) pipeline.write(store, &one);
+    CALLGRIND_DUMP_STATS_AT((phase + "-store").c_str());
+    CALLGRIND_STOP_INSTRUMENTATION;
+    std::printf("%s: %d messages, %zu events in %zu store writes, mapped %llu\n", phase.c_str(),
+                n, events.size(), batches.size(),
+                static_cast<unsigned long long>(counters.mapped - mapped_before));
+  }
+  return counters.mapped == static_cast<uint64_t>(kPoolEvents + count) ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   // --count N: only N unpaced logons over TCP, no API and no baseline (for callgrind).
   int count_only = 0;
+  int stage_count = 0;
+  size_t stage_batch = 0;
   if (argc > 2 && std::string(argv[1]) == "--count") {
     count_only = std::stoi(argv[2]);
     argc -= 2;
     argv += 2;
+  } else if (argc > 3 && std::string(argv[1]) == "--stages") {
+    stage_count = std::stoi(argv[2]);
+    stage_batch = std::stoul(argv[3]);
+    argc -= 3;
+    argv += 3;
   }
   const std::string dir = std::filesystem::absolute(argc > 1 ? argv[1] : "ipsource-bench");
   std::filesystem::remove_all(dir);
@@ -403,6 +453,8 @@ int main(int argc, char** argv) {
     cursor.set_full_sync_done(true);
     if (!store->apply_page("example.test", page, cursor).is_ok()) return 1;
   }
+
+  if (stage_count > 0 && stage_batch > 0) return stages(*store, stage_count, stage_batch);
 
   std::vector<ipsource::SourceOptions> options(2);
   options[0].name = "tcp";
