@@ -29,6 +29,7 @@ const char* table_name(Table table) {
       "domain_index",    "group_members",   "member_groups",    "primary_members",
       "user_primary",    "feed_by_sequence", "feed_by_time",    "state",
       "ip_mappings",     "ip_expiry",       "api_group_members", "ip_owners",
+      "upn_index",
   };
   return kNames[static_cast<size_t>(table)];
 }
@@ -51,6 +52,8 @@ std::optional<std::string> ntlm_of(const pb::DirectoryObject& object) {
   if (object.netbios_domain().empty() || object.sam_account_name().empty()) return std::nullopt;
   return ntlm_identity(object.netbios_domain() + "\\" + object.sam_account_name());
 }
+
+std::string upn(std::string_view upn) { return lower_ascii(upn); }
 
 std::string domain_prefix(std::string_view domain) {
   std::string key = lower_ascii(domain);

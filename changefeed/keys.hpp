@@ -37,6 +37,7 @@ enum class Table : size_t {
                     // reversed (entries of a deleted group stay while its users name it)
   kIpOwners,        // IP text -> guid of the user the IP was mapped to last (IP sources: one
                     // user per IP); kept exactly for the rows of kIpMappings
+  kUpnIndex,        // lower-cased userPrincipalName -> guid
   kCount,
 };
 inline constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
@@ -60,6 +61,7 @@ std::string dn(std::string_view dn);
 std::string ntlm_identity(std::string_view identity);
 // NETBIOS\sam of an object, nullopt when either part is empty.
 std::optional<std::string> ntlm_of(const pb::DirectoryObject& object);
+std::string upn(std::string_view upn);
 
 std::string domain_prefix(std::string_view domain);
 std::string domain_kind_prefix(std::string_view domain, pb::ObjectKind kind);
@@ -95,6 +97,8 @@ inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
 inline constexpr std::string_view kApiGroupIndexKey = "meta/api_group_index";
 // Present (empty value) once kIpOwners has been built from the stored IP mappings.
 inline constexpr std::string_view kIpOwnerIndexKey = "meta/ip_owner_index";
+// Present (empty value) once kUpnIndex has been built from the stored objects.
+inline constexpr std::string_view kUpnIndexKey = "meta/upn_index";
 // FeedPosition is stored as 16 bytes: big-endian sequence, big-endian timestamp.
 std::string encode_position(const FeedPosition& position);
 std::optional<FeedPosition> decode_position(std::string_view value);

@@ -530,7 +530,7 @@ void PageWriter::update_indexes(const pb::DirectoryObject* before,
                                 const pb::DirectoryObject* after) {
   const std::string& guid = before != nullptr ? before->guid() : after->guid();
   struct IndexKeys {
-    std::optional<std::string> dn, ntlm, sid, domain;
+    std::optional<std::string> dn, ntlm, sid, upn, domain;
   };
   auto keys_of = [](const pb::DirectoryObject* object) {
     IndexKeys result;
@@ -538,6 +538,9 @@ void PageWriter::update_indexes(const pb::DirectoryObject* before,
     if (!object->dn().empty()) result.dn = keys::dn(object->dn());
     result.ntlm = keys::ntlm_of(*object);
     if (!object->sid().empty()) result.sid = object->sid();
+    if (!object->user_principal_name().empty()) {
+      result.upn = keys::upn(object->user_principal_name());
+    }
     result.domain = keys::domain_entry(object->domain(), object->kind(), object->guid());
     return result;
   };
@@ -546,10 +549,11 @@ void PageWriter::update_indexes(const pb::DirectoryObject* before,
 
   // Name indexes map a key to a GUID; another object may have taken the old key meanwhile.
   const std::array<std::tuple<Table, const std::optional<std::string>*,
-                              const std::optional<std::string>*>, 3>
+                              const std::optional<std::string>*>, 4>
       name_indexes = {{{Table::kDnIndex, &old_keys.dn, &new_keys.dn},
                        {Table::kNtlmIndex, &old_keys.ntlm, &new_keys.ntlm},
-                       {Table::kSidIndex, &old_keys.sid, &new_keys.sid}}};
+                       {Table::kSidIndex, &old_keys.sid, &new_keys.sid},
+                       {Table::kUpnIndex, &old_keys.upn, &new_keys.upn}}};
   for (const auto& [table, old_key, new_key] : name_indexes) {
     if (*old_key == *new_key) continue;
     if (old_key->has_value()) delete_index_entry(table, **old_key, guid);

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "changefeed/database.hpp"
+#include "changefeed/index_build.hpp"
 #include "changefeed/keys.hpp"
 #include "changefeed/page_writer.hpp"
 #include "changefeed/store.hpp"
@@ -517,6 +518,10 @@ class RocksStore final : public Store {
                                                       keys::ntlm_identity(identity));
   }
 
+  std::optional<pb::DirectoryObject> object_by_upn(const std::string& upn) const override {
+    return SnapshotReader(*database_).object_by_index(Table::kUpnIndex, keys::upn(upn));
+  }
+
   std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const override {
     std::optional<pb::DirectoryObject> object =
         SnapshotReader(*database_).object_by_index(Table::kSidIndex, sid);
@@ -627,71 +632,6 @@ class RocksStore final : public Store {
   FeedPosition position_;  // committed feed position; guarded by write_mutex_
 };
 
-// Builds kApiGroupMembers from the stored users' api_groups when the database has not got it
-// yet (written by a dirfeed without it): reads the objects once, writes in batches of bounded
-// size, the last one with kApiGroupIndexKey. A crash before that last batch leaves the key
-// absent, and the next open builds again (no other write comes in between: it runs at open).
-rocksdb::Status build_api_group_index(const Database& database) {
-  rocksdb::ColumnFamilyHandle* state = database.table(Table::kState);
-  std::string value;
-  rocksdb::Status status =
-      database.db()->Get(rocksdb::ReadOptions(), state, keys::kApiGroupIndexKey, &value);
-  if (!status.IsNotFound()) return status;
-
-  constexpr size_t kEntriesPerBatch = 10000;
-  rocksdb::ColumnFamilyHandle* index = database.table(Table::kApiGroupMembers);
-  rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it(
-      database.db()->NewIterator(rocksdb::ReadOptions(), database.table(Table::kObjects)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    pb::DirectoryObject object;
-    if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
-        object.kind() != pb::USER) {
-      continue;
-    }
-    for (const std::string& group : object.api_groups()) {
-      status = batch.Put(index, keys::edge(group, object.guid()), "");
-      if (!status.ok()) return status;
-    }
-    if (static_cast<size_t>(batch.Count()) >= kEntriesPerBatch) {
-      status = database.db()->Write(rocksdb::WriteOptions(), &batch);
-      if (!status.ok()) return status;
-      batch.Clear();
-    }
-  }
-  if (!it->status().ok()) return it->status();
-  status = batch.Put(state, keys::kApiGroupIndexKey, "");
-  if (status.ok()) status = database.db()->Write(rocksdb::WriteOptions(), &batch);
-  return status;
-}
-
-// Builds kIpOwners from kIpMappings when the database has not got it yet (as
-// build_api_group_index): an IP mapped to several users (possible before the index) is owned
-// by the one whose mapping expires last.
-rocksdb::Status build_ip_owner_index(const Database& database) {
-  rocksdb::ColumnFamilyHandle* state = database.table(Table::kState);
-  std::string value;
-  rocksdb::Status status =
-      database.db()->Get(rocksdb::ReadOptions(), state, keys::kIpOwnerIndexKey, &value);
-  if (!status.IsNotFound()) return status;
-
-  // Oldest expiry first: the last Put of an IP wins.
-  rocksdb::ColumnFamilyHandle* owners = database.table(Table::kIpOwners);
-  rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it(
-      database.db()->NewIterator(rocksdb::ReadOptions(), database.table(Table::kIpExpiry)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string_view key = it->key().ToStringView();
-    if (key.size() <= 8 + kGuidSize) continue;
-    status = batch.Put(owners, key.substr(8 + kGuidSize), key.substr(8, kGuidSize));
-    if (!status.ok()) return status;
-  }
-  if (!it->status().ok()) return it->status();
-  status = batch.Put(state, keys::kIpOwnerIndexKey, "");
-  if (status.ok()) status = database.db()->Write(rocksdb::WriteOptions(), &batch);
-  return status;
-}
-
 }  // namespace
 
 std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clock,
@@ -723,6 +663,12 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clo
     status = build_ip_owner_index(*database);
     if (!status.ok()) {
       *error = "database " + options.path + ": building the IP owner index failed: " +
+               status.ToString();
+      return nullptr;
+    }
+    status = build_upn_index(*database);
+    if (!status.ok()) {
+      *error = "database " + options.path + ": building the UPN index failed: " +
                status.ToString();
       return nullptr;
     }

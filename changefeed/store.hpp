@@ -137,8 +137,9 @@ class Store {
  public:
   // Opens (creating when missing, with its missing parents, owner-only: 0700) the database at
   // options.path. Read-write, a database of an older dirfeed gets the tables it lacks, the API
-  // group index (api_members) is built from its users once (one read of all objects) and the
-  // IP owner index (one user per IP) from its mappings once. On failure returns nullptr and
+  // group index (api_members) and the UPN index (object_by_upn) are built from its objects once
+  // (one read of all objects each) and the IP owner index (one user per IP) from its mappings
+  // once. On failure returns nullptr and
   // sets *error to a message naming the path and the cause.
   static std::unique_ptr<Store> open(const StoreOptions& options, const Clock& clock,
                                      std::string* error);
@@ -281,11 +282,13 @@ class Store {
   // ---- queries ---------------------------------------------------------------------------
   // Queries have no error channel: a record that cannot be read is treated as absent.
 
-  // Lookups of live (not deleted) objects. DN and NTLM identity (NETBIOS\sam) compare
-  // case-insensitively.
+  // Lookups of live (not deleted) objects. DN, NTLM identity (NETBIOS\sam) and
+  // userPrincipalName compare ASCII case-insensitively.
   virtual std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const = 0;
   virtual std::optional<pb::DirectoryObject> object_by_dn(const std::string& dn) const = 0;
   virtual std::optional<pb::DirectoryObject> object_by_ntlm(const std::string& identity) const = 0;
+  // The object whose user_principal_name is `upn` (when several share one, the last written).
+  virtual std::optional<pb::DirectoryObject> object_by_upn(const std::string& upn) const = 0;
   virtual std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const = 0;
 
   // Live objects of one kind in `domain` (lower-case DNS name), or all domains when empty,

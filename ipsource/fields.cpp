@@ -8,13 +8,12 @@ namespace {
 
 constexpr int kMaxDepth = 16;
 
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool iequal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
+    if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
 }
@@ -37,23 +36,27 @@ void append_utf8(std::string& out, uint32_t code) {
   }
 }
 
+// Reads one JSON object into Fields. The dotted path of the member being read is kept in one
+// buffer (path_), extended and cut back as members nest.
 class JsonReader {
  public:
   JsonReader(std::string_view text, size_t pos, Fields& fields)
       : text_(text), fields_(fields), pos_(pos) {}
 
-  bool object(const std::string& prefix, int depth) {
+  bool object(int depth) {
     if (depth > kMaxDepth || !take('{')) return false;
     space();
     if (take('}')) return true;
+    const size_t prefix = path_.size();
     while (true) {
       space();
-      std::string key;
-      if (!string(key)) return false;
+      if (prefix > 0) path_.push_back('.');
+      if (!string(path_)) return false;
       space();
       if (!take(':')) return false;
       space();
-      if (!value(prefix.empty() ? key : prefix + "." + key, depth)) return false;
+      if (!value(depth)) return false;
+      path_.resize(prefix);
       space();
       if (take('}')) return true;
       if (!take(',')) return false;
@@ -61,21 +64,21 @@ class JsonReader {
   }
 
  private:
-  bool value(const std::string& path, int depth) {
+  bool value(int depth) {
     if (pos_ >= text_.size()) return false;
     const char c = text_[pos_];
-    if (c == '{') return object(path, depth + 1);
-    if (c == '[') return array(path, depth + 1);
+    if (c == '{') return object(depth + 1);
+    if (c == '[') return array(depth + 1);
     if (c == '"') {
       std::string s;
       if (!string(s)) return false;
-      add(path, std::move(s));
+      add(std::move(s));
       return true;
     }
     for (std::string_view word : {"true", "false", "null"}) {
       if (text_.substr(pos_, word.size()) == word) {
         pos_ += word.size();
-        if (word != "null") add(path, std::string(word));
+        if (word != "null") add(std::string(word));
         return true;
       }
     }
@@ -88,19 +91,19 @@ class JsonReader {
       ++pos_;
     }
     if (pos_ == start) return false;
-    add(path, std::string(text_.substr(start, pos_ - start)));
+    add(std::string(text_.substr(start, pos_ - start)));
     return true;
   }
 
   // Arrays are read but not kept: no event field this reads is a list.
-  bool array(const std::string& path, int depth) {
+  bool array(int depth) {
     if (depth > kMaxDepth || !take('[')) return false;
     ++skipping_;
     space();
     if (!take(']')) {
       while (true) {
         space();
-        if (!value(path, depth)) return false;
+        if (!value(depth)) return false;
         space();
         if (take(']')) break;
         if (!take(',')) return false;
@@ -110,20 +113,25 @@ class JsonReader {
     return true;
   }
 
-  void add(const std::string& path, std::string value) {
-    if (skipping_ == 0) fields_.add(path, std::move(value));
+  void add(std::string value) {
+    if (skipping_ == 0) fields_.add(path_, std::move(value));
   }
 
+  // Appends the string at pos_ (unescaped) to `out`.
   bool string(std::string& out) {
     if (!take('"')) return false;
     while (pos_ < text_.size()) {
+      size_t run = pos_;  // characters that need no unescaping, appended at once
+      while (run < text_.size() && text_[run] != '"' && text_[run] != '\\' &&
+             static_cast<unsigned char>(text_[run]) >= 0x20) {
+        ++run;
+      }
+      out.append(text_.substr(pos_, run - pos_));
+      pos_ = run;
+      if (pos_ >= text_.size()) return false;
       const char c = text_[pos_++];
       if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return false;
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
+      if (c != '\\') return false;  // a control character
       if (pos_ >= text_.size()) return false;
       const char e = text_[pos_++];
       switch (e) {
@@ -181,6 +189,7 @@ class JsonReader {
   std::string_view text_;
   Fields& fields_;
   size_t pos_;
+  std::string path_;  // of the member being read
   int skipping_ = 0;  // inside an array
 };
 
@@ -207,7 +216,7 @@ bool parse_json_fields(std::string_view text, Fields* fields) {
   if (start == std::string_view::npos) return false;
   Fields parsed;
   JsonReader reader(text, start, parsed);
-  if (!reader.object("", 0)) return false;
+  if (!reader.object(0)) return false;
   *fields = std::move(parsed);
   return true;
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Parse profiles: what a syslog MSG says about a logon (DESIGN.md section 5: IP sources).
-// One parser per source; not thread-safe (the Windows one remembers logon sessions), used by
-// the source's writer thread only.
+// One parser per source, called by its receiving threads concurrently: parse() is
+// thread-safe (the Windows one remembers logon sessions under a lock).
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,7 +24,7 @@ class MessageParser {
  public:
   virtual ~MessageParser() = default;
   // The logon or logoff that one syslog MSG records; nullopt when it records neither (another
-  // event, a failed logon, a record without an address, malformed text).
+  // event, a failed logon, a record without an address, malformed text). Thread-safe.
   virtual std::optional<LogonEvent> parse(std::string_view msg) = 0;
 };
 

@@ -38,15 +38,23 @@ std::optional<std::string> UserResolver::resolve(std::string_view user, std::str
                                                  std::string* account) const {
   std::string_view sam = user;
   std::string_view in = domain;
+  bool upn = false;
   if (const size_t slash = user.find('\\'); slash != std::string_view::npos) {
     in = user.substr(0, slash);
     sam = user.substr(slash + 1);
   } else if (const size_t at = user.rfind('@'); at != std::string_view::npos) {
     sam = user.substr(0, at);
     in = user.substr(at + 1);
+    upn = true;
   }
   *account = std::string(sam);
   if (sam.empty()) return std::nullopt;
+  if (upn) {
+    // A UPN as AD stores it (its suffix may be any UPN suffix of the forest), before the
+    // implicit one, sam@domain.
+    std::optional<pb::DirectoryObject> object = store_.object_by_upn(std::string(user));
+    if (object && object->kind() == pb::USER) return object->guid();
+  }
   std::string netbios;
   if (!in.empty()) {
     netbios = netbios_of(in);
@@ -92,16 +100,23 @@ bool Pipeline::ignored_address(const Address& address) const {
 std::optional<std::string> Pipeline::resolve(const LogonEvent& event, std::string* account) {
   const auto now = std::chrono::steady_clock::now();
   std::string key = event.user + '\0' + event.domain;
-  if (auto it = resolved_.find(key); it != resolved_.end() && it->second.until > now) {
-    *account = it->second.account;
-    return it->second.guid;
+  {
+    std::lock_guard lock(resolved_mutex_);
+    if (auto it = resolved_.find(key); it != resolved_.end() && it->second.until > now) {
+      *account = it->second.account;
+      return it->second.guid;
+    }
   }
-  if (resolved_.size() >= kResolveCacheEntries) resolved_.clear();
-  Resolved& entry = resolved_[std::move(key)];
+  // The store is read outside the lock: two threads may both miss and ask, both answers hold.
+  Resolved entry;
   entry.guid = resolver_.resolve(event.user, event.domain, options_.domain, &entry.account);
   entry.until = now + kResolveCacheTtl;
   *account = entry.account;
-  return entry.guid;
+  std::optional<std::string> guid = entry.guid;
+  std::lock_guard lock(resolved_mutex_);
+  if (resolved_.size() >= kResolveCacheEntries) resolved_.clear();
+  resolved_.insert_or_assign(std::move(key), std::move(entry));
+  return guid;
 }
 
 void Pipeline::add(std::string_view message, std::vector<changefeed::IpEvent>* events) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,7 +20,9 @@
 namespace dirfeed::ipsource {
 
 // What a source did since the daemon started. Written by the receiving and writer threads,
-// read by anyone (relaxed atomics: each counter is exact, a snapshot of all is not).
+// read by anyone (relaxed atomics: each counter is exact, a snapshot of all is not). Every
+// message received that records a logon or logoff ends up in exactly one of mapped,
+// unknown_user, ignored and dropped.
 struct SourceCounters {
   std::atomic<uint64_t> received{0};      // messages read (after allowed_senders)
   std::atomic<uint64_t> parsed{0};        // messages that are a logon or logoff
@@ -27,8 +30,9 @@ struct SourceCounters {
   std::atomic<uint64_t> unknown_user{0};  // events naming no user in the store
   std::atomic<uint64_t> ignored{0};       // events ignore_users or the networks leave out,
                                           // logoffs of an IP the user no longer has
-  std::atomic<uint64_t> dropped{0};       // messages lost: too long, a sender not allowed,
-                                          // the queue full, a failed store write
+  std::atomic<uint64_t> dropped{0};       // lost: messages too long or from a sender not
+                                          // allowed, events of a full queue or a failed
+                                          // store write
 };
 
 // A configured AD domain as users name it.
@@ -38,9 +42,10 @@ struct DomainName {
 };
 
 // Finds the AD user (any live user of the store) an account name names, ASCII
-// case-insensitively: DOMAIN\sam (DOMAIN NetBIOS or DNS), sam@domain (a configured domain's
-// DNS or NetBIOS name, or a Kerberos realm of it), or sam in `domain` (from the event, else
-// the source's `domain`, else the only configured domain). Thread-safe.
+// case-insensitively: DOMAIN\sam (DOMAIN NetBIOS or DNS), a userPrincipalName as stored
+// (whatever its suffix), sam@domain (a configured domain's DNS or NetBIOS name, or a Kerberos
+// realm of it: the implicit UPN), or sam in `domain` (from the event, else the source's
+// `domain`, else the only configured domain). Thread-safe.
 class UserResolver {
  public:
   UserResolver(const changefeed::Store& store, std::vector<DomainName> domains);
@@ -57,18 +62,20 @@ class UserResolver {
   std::vector<DomainName> domains_;
 };
 
-// One source's processing. Not thread-safe: its writer thread owns it.
+// One source's processing: add() on the receiving threads (concurrently: it is thread-safe),
+// write() on the writer thread.
 class Pipeline {
  public:
   // `lifetime_us`: how long a logon maps its IP (the source's timeout, or the API default).
   Pipeline(const SourceOptions& options, int64_t lifetime_us, const UserResolver& resolver,
            SourceCounters& counters);
 
-  // Parses one syslog message (header included) and appends its IP event to *events, or
-  // counts why it has none.
+  // Parses one syslog message (header included), resolves its user and appends its IP event
+  // to *events, or counts why it has none. Thread-safe.
   void add(std::string_view message, std::vector<changefeed::IpEvent>* events);
 
-  // Writes `events` in one store write and counts the outcome; clears `events`.
+  // Writes `events` in one store write and counts the outcome; clears `events`. One thread
+  // at a time.
   void write(changefeed::Store& store, std::vector<changefeed::IpEvent>* events);
 
   const SourceOptions& options() const { return options_; }
@@ -91,7 +98,9 @@ class Pipeline {
   const UserResolver& resolver_;
   SourceCounters& counters_;
   std::unique_ptr<MessageParser> parser_;
-  std::unordered_map<std::string, Resolved> resolved_;  // user \0 domain -> answer
+  std::mutex resolved_mutex_;
+  std::unordered_map<std::string, Resolved> resolved_;  // user \0 domain -> answer; guarded
+                                                        // by resolved_mutex_
 };
 
 // How long Pipeline trusts an answer of the store about a name (a user created or renamed in AD

@@ -1,5 +1,8 @@
 #include "ipsource/sources.hpp"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,7 +10,9 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/log/trivial.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <optional>
 
 #include "ipsource/syslog.hpp"
@@ -21,6 +26,7 @@ using udp = asio::ip::udp;
 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);  // TLS handshake of a new sender
 constexpr size_t kReadSize = 64 * 1024;                       // bytes per stream read
+constexpr size_t kDatagramsPerWake = 64;  // UDP datagrams read per wake-up (one queue push)
 
 const char* scheme(Transport transport) {
   switch (transport) {
@@ -67,6 +73,12 @@ class IpSources::Listener {
     if (options_.transport == Transport::kUdp) {
       const udp::endpoint endpoint(address, options_.port);
       udp_.open(endpoint.protocol(), error);
+      if (!error) {
+        const int on = 1;  // recvmsg reports the kernel's drops (read_datagram)
+        if (::setsockopt(udp_.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) != 0) {
+          error.assign(errno, boost::system::system_category());
+        }
+      }
       if (!error) udp_.set_option(udp::socket::reuse_address(true), error);
       if (!error) {
         boost::system::error_code ignored;  // the kernel may cap it (net.core.rmem_max)
@@ -90,7 +102,7 @@ class IpSources::Listener {
 
   void start() {
     if (options_.transport == Transport::kUdp) {
-      receive_datagram();
+      receive_datagrams();
     } else {
       accept();
     }
@@ -130,20 +142,57 @@ class IpSources::Listener {
 
   SourceCounters& counters() { return *owner_.counters_[index_]; }
 
-  void receive_datagram() {
-    udp_.async_receive_from(
-        asio::buffer(datagram_), sender_, [this](boost::system::error_code error, size_t size) {
-          if (error == asio::error::operation_aborted) return;
-          if (!error) {
-            if (!allowed(sender_.address())) {
-              counters().dropped.fetch_add(1, std::memory_order_relaxed);
-            } else {
-              counters().received.fetch_add(1, std::memory_order_relaxed);
-              owner_.push(index_, std::string_view(datagram_.data(), size));
-            }
-          }
-          receive_datagram();
-        });
+  Pipeline& pipeline() { return *owner_.pipelines_[index_]; }
+
+  // Waits until datagrams are there, reads them (up to kDatagramsPerWake) and queues their
+  // events at once.
+  void receive_datagrams() {
+    udp_.async_wait(udp::socket::wait_read, [this](boost::system::error_code error) {
+      if (error == asio::error::operation_aborted) return;
+      if (!error) {
+        size_t read = 0;
+        while (read < kDatagramsPerWake && read_datagram()) ++read;
+        owner_.queue_.push(index_, &events_);
+      }
+      receive_datagrams();
+    });
+  }
+
+  // Reads one waiting datagram, counts it and parses it into events_; false when none is
+  // waiting. recvmsg also says how many datagrams the kernel has dropped for this socket so
+  // far, because its receive buffer was full (SO_RXQ_OVFL): those count as dropped.
+  bool read_datagram() {
+    sockaddr_storage from{};
+    iovec data{datagram_.data(), datagram_.size()};
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(uint32_t))> control;
+    msghdr message{};
+    message.msg_name = &from;
+    message.msg_namelen = sizeof from;
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control.data();
+    message.msg_controllen = control.size();
+    const ssize_t size = ::recvmsg(udp_.native_handle(), &message, MSG_DONTWAIT);
+    if (size < 0) return false;  // EAGAIN: none left; another error: the next wait says
+    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
+      uint32_t total = 0;
+      std::memcpy(&total, CMSG_DATA(c), sizeof total);
+      counters().dropped.fetch_add(static_cast<uint32_t>(total - kernel_dropped_),
+                                   std::memory_order_relaxed);
+      kernel_dropped_ = total;
+    }
+    udp::endpoint sender;
+    const size_t length = std::min<size_t>(message.msg_namelen, sender.capacity());
+    std::memcpy(sender.data(), &from, length);
+    sender.resize(length);
+    if (!allowed(sender.address())) {
+      counters().dropped.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+    counters().received.fetch_add(1, std::memory_order_relaxed);
+    pipeline().add(std::string_view(datagram_.data(), static_cast<size_t>(size)), &events_);
+    return true;
   }
 
   // A stream connection: plain TCP or TLS over it.
@@ -164,15 +213,18 @@ class IpSources::Listener {
           asio::buffer(buffer_), [self = this->shared_from_this()](boost::system::error_code error,
                                                                    size_t size) {
             if (error) return;  // closed, reset or stopped: the session ends
-            SourceCounters& counters = self->listener_.counters();
+            Listener& listener = self->listener_;
+            SourceCounters& counters = listener.counters();
+            Pipeline& pipeline = listener.pipeline();
             const size_t oversized = self->framer_.oversized();
             self->framer_.feed(std::string_view(self->buffer_.data(), size),
                                [&](std::string_view message) {
                                  counters.received.fetch_add(1, std::memory_order_relaxed);
-                                 self->listener_.owner_.push(self->listener_.index_, message);
+                                 pipeline.add(message, &self->events_);
                                });
             counters.dropped.fetch_add(self->framer_.oversized() - oversized,
                                        std::memory_order_relaxed);
+            listener.owner_.queue_.push(listener.index_, &self->events_);
             self->read();
           });
     }
@@ -183,6 +235,7 @@ class IpSources::Listener {
     Stream stream_;
     StreamFramer framer_;
     std::array<char, kReadSize> buffer_;
+    std::vector<changefeed::IpEvent> events_;  // of the current read
   };
 
   void accept() {
@@ -237,8 +290,9 @@ class IpSources::Listener {
   const SourceOptions& options_;
   asio::io_context& io_;
   udp::socket udp_;
-  udp::endpoint sender_;
   std::array<char, 65536> datagram_;
+  uint32_t kernel_dropped_ = 0;  // SO_RXQ_OVFL last read: datagrams the kernel dropped so far
+  std::vector<changefeed::IpEvent> events_;  // of the datagrams of one wake-up
   tcp::acceptor acceptor_;
   asio::ssl::context tls_;
   std::shared_ptr<std::atomic<size_t>> connections_ =
@@ -248,7 +302,12 @@ class IpSources::Listener {
 
 IpSources::IpSources(std::vector<SourceOptions> sources, int64_t default_lifetime_us,
                      changefeed::Store& store, std::vector<DomainName> domains)
-    : store_(store), resolver_(store, std::move(domains)), io_(std::make_unique<Io>()) {
+    : store_(store),
+      resolver_(store, std::move(domains)),
+      io_(std::make_unique<Io>()),
+      queue_(kQueueEvents, [this](size_t source) {
+        counters_[source]->dropped.fetch_add(1, std::memory_order_relaxed);
+      }) {
   for (SourceOptions& options : sources) {
     counters_.push_back(std::make_unique<SourceCounters>());
     const int64_t lifetime_us =
@@ -285,11 +344,7 @@ void IpSources::stop() {
   io_->context.stop();
   for (std::thread& thread : receive_threads_) thread.join();
   receive_threads_.clear();
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  queue_.stop();
   writer_.join();
 }
 
@@ -305,42 +360,13 @@ std::vector<SourceStatus> IpSources::status() const {
   return result;
 }
 
-void IpSources::push(size_t source, std::string_view text) {
-  {
-    std::lock_guard lock(mutex_);
-    while (!queue_.empty() &&
-           (queue_.size() >= kQueueMessages || queued_bytes_ + text.size() > kQueueBytes)) {
-      const Message& oldest = queue_.front();
-      counters_[oldest.source]->dropped.fetch_add(1, std::memory_order_relaxed);
-      queued_bytes_ -= oldest.text.size();
-      queue_.pop_front();
-    }
-    queued_bytes_ += text.size();
-    queue_.push_back(Message{source, std::string(text)});
-  }
-  wake_.notify_one();
-}
-
 void IpSources::write_loop() {
-  std::vector<Message> batch;
+  std::vector<EventQueue::Entry> batch;
   std::vector<std::vector<changefeed::IpEvent>> events(pipelines_.size());
-  while (true) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is written
-      const size_t n = std::min(queue_.size(), kBatchMessages);
-      for (size_t i = 0; i < n; ++i) {
-        queued_bytes_ -= queue_.front().text.size();
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    for (const Message& message : batch) {
-      pipelines_[message.source]->add(message.text, &events[message.source]);
-    }
-    for (size_t i = 0; i < pipelines_.size(); ++i) pipelines_[i]->write(store_, &events[i]);
+  while (queue_.take(kBatchEvents, &batch)) {
+    for (EventQueue::Entry& entry : batch) events[entry.source].push_back(std::move(entry.event));
     batch.clear();
+    for (size_t i = 0; i < pipelines_.size(); ++i) pipelines_[i]->write(store_, &events[i]);
   }
 }
 

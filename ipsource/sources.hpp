@@ -1,21 +1,23 @@
 #pragma once
-// The IP sources of the daemon: their listeners (syslog over UDP, TCP or TLS), a bounded queue
-// and the writer that turns what they receive into IP mappings (ipsource/pipeline.hpp).
+// The IP sources of the daemon: their listeners (syslog over UDP, TCP or TLS), which parse
+// what they receive into IP events (ipsource/pipeline.hpp), a bounded queue of those events
+// and the writer that stores them as IP mappings.
 //
-// Threads: listeners run on an io_context of their own (kReceiveThreads threads), the writer
-// on one thread; neither ever waits for the pollers or the APIs, and they never wait for the
-// writer: when the queue is full the oldest message goes (counted as dropped). A burst is
-// written in batches of up to kBatchMessages messages, one store write per source and batch.
-#include <condition_variable>
+// Threads: listeners run on an io_context of their own (kReceiveThreads threads); each
+// connection's (and each UDP socket's) messages are framed, parsed and resolved in order on
+// whichever of them serves it, so a source's events keep their order per sender. The writer
+// runs on one thread and only stores. Neither ever waits for the pollers or the APIs, and the
+// receivers never wait for the writer: when the queue is full the oldest event goes (counted
+// as dropped). A burst is written in batches of up to kBatchEvents events, one store write per
+// source and batch.
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "changefeed/store.hpp"
+#include "ipsource/event_queue.hpp"
 #include "ipsource/options.hpp"
 #include "ipsource/pipeline.hpp"
 
@@ -23,9 +25,8 @@ namespace dirfeed::ipsource {
 
 // Limits (DESIGN.md: every limit named).
 inline constexpr size_t kReceiveThreads = 2;
-inline constexpr size_t kQueueMessages = 100'000;        // queued messages, all sources
-inline constexpr size_t kQueueBytes = 64 * 1024 * 1024;  // their text, all sources
-inline constexpr size_t kBatchMessages = 10'000;         // messages per writer round
+inline constexpr size_t kQueueEvents = 100'000;  // queued events, all sources (~15 MiB)
+inline constexpr size_t kBatchEvents = 2'000;    // events per writer round
 inline constexpr size_t kMaxConnections = 1024;          // open TCP/TLS connections per source
 inline constexpr int kUdpReceiveBuffer = 8 * 1024 * 1024;  // SO_RCVBUF asked for UDP sockets
 
@@ -56,30 +57,19 @@ class IpSources {
 
  private:
   class Listener;
-  struct Message {
-    size_t source;
-    std::string text;
-  };
 
-  // Any receiving thread: queues one message of source `source` (drops the oldest when full).
-  void push(size_t source, std::string_view text);
   void write_loop();
 
   changefeed::Store& store_;
   UserResolver resolver_;
   std::vector<std::unique_ptr<SourceCounters>> counters_;
-  std::vector<std::unique_ptr<Pipeline>> pipelines_;  // the writer thread's
+  std::vector<std::unique_ptr<Pipeline>> pipelines_;  // add(): receivers; write(): writer
   struct Io;
   std::unique_ptr<Io> io_;  // before listeners_: their sockets close while it lives
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::thread> receive_threads_;
   std::thread writer_;
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Message> queue_;  // guarded by mutex_
-  size_t queued_bytes_ = 0;    // guarded by mutex_
-  bool stopping_ = false;      // guarded by mutex_
+  EventQueue queue_;
   bool started_ = false;
 };
 

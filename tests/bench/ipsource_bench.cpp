@@ -5,11 +5,21 @@
 // logons per second, UDP loss, the latency from sending a logon to seeing its IP in
 // GET /api/uid/v1.0/user/ntlm-identity/... (p50, p99; probe users, a few per second) and RSS;
 // then the same TCP stream at full speed into rsyslog (imtcp -> omfile) as the baseline, and
-// the ratio.
+// the ratio. Each row also shows the machine's load average (other work on the cores).
 //   ipsource_bench [DIR]   (DIR: where the store and rsyslog's files go; default ./ipsource-bench)
+//   ipsource_bench --count N [DIR]: for callgrind (valgrind --tool=callgrind
+//     --instr-atstart=no): the event pool once unpaced over TCP (first logons: new mappings),
+//     then N more (the steady state: renewals and moves); only these phases are instrumented,
+//     each dumped on its own ("first", "steady"). No API, no baseline. How the work falls into
+//     store writes depends on how the threads were scheduled, so the counts do too; hence:
+//   ipsource_bench --stages N B [DIR]: the same two phases on one thread without sockets or
+//     queue: parsing and resolving every message (ipsource::Pipeline::add), then storing the
+//     events B per store write (Pipeline::write), each dumped on its own ("first-parse",
+//     "first-store", "steady-parse", "steady-store"): counts that depend on the code only.
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -33,6 +43,15 @@
 #include "ipsource/sources.hpp"
 #include "rest/api.hpp"
 #include "rest/http_server.hpp"
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(name)
+#endif
 
 extern char** environ;
 
@@ -71,7 +90,7 @@ std::string event(const std::string& user, const std::string& ip, int n) {
   return "<14>1 2024-05-02T10:15:32.123Z DC1.example.test winlogbeat - - - " + json;
 }
 
-// Addresses of 10.0.0.0/16 in a scrambled order: logons renew, add and move mappings.
+// Addresses of 10.0.0.0/16 in a scrambled order (distinct for n < 65536).
 std::string scrambled_ip(uint64_t n) {
   const uint64_t k = (n * 2654435761u) & 0xffff;
   return "10.0." + std::to_string(k >> 8) + "." + std::to_string(k & 0xff);
@@ -80,6 +99,12 @@ std::string scrambled_ip(uint64_t n) {
 std::string ip_of(uint64_t n) {
   return "10." + std::to_string((n >> 16) & 0xff) + "." + std::to_string((n >> 8) & 0xff) + "." +
          std::to_string(n & 0xff);
+}
+
+double load_average() {
+  double load = 0;
+  std::ifstream("/proc/loadavg") >> load;
+  return load;
 }
 
 long rss_kib() {
@@ -111,13 +136,18 @@ double percentile(std::vector<double> values, double p) {
   return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
 }
 
-// Logons of kUsers users from 10.0.0.0/16, made once: the generator's cost stays out of the
-// numbers.
+// Logons of kUsers users from kPoolAddresses addresses of 10.0.0.0/16, made once: the
+// generator's cost stays out of the numbers. Event n is user n % kUsers at address
+// n % kPoolAddresses: sent round and round, 9 in 10 renew their user's mapping and 1 in 10
+// (the last 4,000 of a round and the first 4,000 of the next) moves an address from one user to
+// another (ip-delete and ip-add); the first round maps 36,000 new addresses.
+constexpr int kPoolEvents = 4 * kUsers;
+constexpr int kPoolAddresses = 36000;
 const std::vector<std::string>& pool() {
   static const std::vector<std::string> events = [] {
     std::vector<std::string> list;
-    for (int n = 0; n < 4 * kUsers; ++n) {
-      list.push_back(event("u" + std::to_string(n % kUsers), scrambled_ip(n), n));
+    for (int n = 0; n < kPoolEvents; ++n) {
+      list.push_back(event("u" + std::to_string(n % kUsers), scrambled_ip(n % kPoolAddresses), n));
     }
     return list;
   }();
@@ -251,9 +281,148 @@ double rsyslog_baseline(const std::string& dir, const std::vector<std::string>& 
   return static_cast<double>(count) / seconds;
 }
 
+// Samples source `index` every 5 ms from construction to settle(): the rate of a row ends
+// when its last logon was handled (mapped, unknown, ignored or dropped), whatever the row
+// waited for afterwards (probes, the settle time).
+class Watch {
+ public:
+  Watch(ipsource::IpSources& sources, size_t index)
+      : sources_(sources), index_(index), last_(sources.status()[index]),
+        last_handled_(Steady::now()), thread_([this] { run(); }) {}
+  ~Watch() {
+    stop_ = true;
+    thread_.join();
+  }
+
+  // Waits until everything received is handled and nothing more comes in for 300 ms (60 s at
+  // most); returns the source's status then and when its handled count last changed.
+  ipsource::SourceStatus settle(Steady::time_point* last_handled) {
+    const auto deadline = Steady::now() + std::chrono::seconds(60);
+    while (Steady::now() < deadline) {
+      {
+        std::lock_guard lock(mutex_);
+        if (handled(last_) >= last_.received &&
+            Steady::now() - last_received_ > std::chrono::milliseconds(300)) {
+          break;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::lock_guard lock(mutex_);
+    *last_handled = last_handled_;
+    return last_;
+  }
+
+ private:
+  static uint64_t handled(const ipsource::SourceStatus& s) {
+    return s.mapped + s.unknown_user + s.ignored + s.dropped;
+  }
+
+  void run() {
+    while (!stop_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      const ipsource::SourceStatus now = sources_.status()[index_];
+      std::lock_guard lock(mutex_);
+      if (handled(now) != handled(last_)) last_handled_ = Steady::now();
+      if (now.received != last_.received) last_received_ = Steady::now();
+      last_ = now;
+    }
+  }
+
+  ipsource::IpSources& sources_;
+  const size_t index_;
+  std::mutex mutex_;
+  ipsource::SourceStatus last_;       // guarded by mutex_
+  Steady::time_point last_handled_;   // guarded by mutex_
+  Steady::time_point last_received_;  // guarded by mutex_
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Sends `count` logons of the pool unpaced over one new TCP connection to `port` and waits
+// until the source (status index 0) has handled them: mapped logons per second, *lines gets
+// the lines sent (for the baseline).
+double full_speed(ipsource::IpSources& sources, uint16_t port, int count, uint64_t& counter,
+                  std::vector<std::string>* lines, uint64_t* dropped) {
+  for (int i = 0; i < count; ++i) lines->push_back(pool()[++counter % pool().size()]);
+  std::string stream_bytes;
+  for (const std::string& line : *lines) stream_bytes += std::to_string(line.size()) + " " + line;
+  const ipsource::SourceStatus before = sources.status()[0];
+  asio::io_context io;
+  asio::ip::tcp::socket stream(io);
+  stream.connect({asio::ip::make_address("127.0.0.1"), port});
+  const auto start = Steady::now();
+  asio::write(stream, asio::buffer(stream_bytes));
+  ipsource::SourceStatus after = before;
+  while (Steady::now() - start < std::chrono::seconds(600)) {
+    after = sources.status()[0];
+    if (after.mapped + after.unknown_user + after.ignored + after.dropped - before.mapped -
+            before.unknown_user - before.ignored - before.dropped >=
+        lines->size()) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+  *dropped = after.dropped - before.dropped;
+  return static_cast<double>(after.mapped - before.mapped) / seconds;
+}
+
+// --stages (see the top of the file): returns the exit code.
+int stages(changefeed::Store& store, int count, size_t batch) {
+  ipsource::SourceOptions options;
+  options.name = "stages";
+  options.format = ipsource::Format::kWindowsSecurity;
+  ipsource::SourceCounters counters;
+  ipsource::UserResolver resolver(store, {{"example.test", "EXAMPLE"}});
+  ipsource::Pipeline pipeline(options, int64_t{3600} * 1'000'000, resolver, counters);
+  uint64_t counter = 0;
+  for (auto [phase, n] : {std::pair{std::string("first"), kPoolEvents},
+                          std::pair{std::string("steady"), count}}) {
+    std::vector<std::string> lines;
+    for (int i = 0; i < n; ++i) lines.push_back(pool()[++counter % pool().size()]);
+    std::vector<changefeed::IpEvent> events;
+    CALLGRIND_START_INSTRUMENTATION;
+    CALLGRIND_ZERO_STATS;
+    for (const std::string& line : lines) pipeline.add(line, &events);
+    CALLGRIND_DUMP_STATS_AT((phase + "-parse").c_str());
+    CALLGRIND_STOP_INSTRUMENTATION;
+    std::vector<std::vector<changefeed::IpEvent>> batches;
+    for (size_t i = 0; i < events.size(); i += batch) {
+      const auto from = events.begin() + static_cast<std::ptrdiff_t>(i);
+      const size_t size = std::min(batch, events.size() - i);
+      batches.emplace_back(from, from + static_cast<std::ptrdiff_t>(size));
+    }
+    const uint64_t mapped_before = counters.mapped;
+    CALLGRIND_START_INSTRUMENTATION;
+    CALLGRIND_ZERO_STATS;
+    for (std::vector<changefeed::IpEvent>& one : batches) pipeline.write(store, &one);
+    CALLGRIND_DUMP_STATS_AT((phase + "-store").c_str());
+    CALLGRIND_STOP_INSTRUMENTATION;
+    std::printf("%s: %d messages, %zu events in %zu store writes, mapped %llu\n", phase.c_str(),
+                n, events.size(), batches.size(),
+                static_cast<unsigned long long>(counters.mapped - mapped_before));
+  }
+  return counters.mapped == static_cast<uint64_t>(kPoolEvents + count) ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --count N: only N unpaced logons over TCP, no API and no baseline (for callgrind).
+  int count_only = 0;
+  int stage_count = 0;
+  size_t stage_batch = 0;
+  if (argc > 2 && std::string(argv[1]) == "--count") {
+    count_only = std::stoi(argv[2]);
+    argc -= 2;
+    argv += 2;
+  } else if (argc > 3 && std::string(argv[1]) == "--stages") {
+    stage_count = std::stoi(argv[2]);
+    stage_batch = std::stoul(argv[3]);
+    argc -= 3;
+    argv += 3;
+  }
   const std::string dir = std::filesystem::absolute(argc > 1 ? argv[1] : "ipsource-bench");
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -285,17 +454,7 @@ int main(int argc, char** argv) {
     if (!store->apply_page("example.test", page, cursor).is_ok()) return 1;
   }
 
-  rest::ApiContext context{.store = *store, .domains = {{"example.test", "DC=example,DC=test", "EXAMPLE"}}};
-  rest::Router router = rest::make_router(context);
-  asio::io_context api_io;
-  rest::HttpServer server(api_io, rest::ServerOptions{},
-                          [&](const rest::Request& request, const rest::ClientAddress& client) {
-                            return router.handle(request, client);
-                          });
-  server.start();
-  std::vector<std::thread> api_threads;
-  for (int i = 0; i < 2; ++i) api_threads.emplace_back([&] { api_io.run(); });
-  const uint16_t api_port = server.local_endpoint().port();
+  if (stage_count > 0 && stage_batch > 0) return stages(*store, stage_count, stage_batch);
 
   std::vector<ipsource::SourceOptions> options(2);
   options[0].name = "tcp";
@@ -314,9 +473,39 @@ int main(int argc, char** argv) {
     return static_cast<uint16_t>(std::stoi(listen.substr(listen.rfind(':') + 1)));
   };
 
-  std::printf("%-5s %8s %10s %12s %9s %9s %9s %9s %9s\n", "proto", "rate/s", "sent", "mapped/s",
-              "udp loss", "dropped", "p50 ms", "p99 ms", "RSS MiB");
   uint64_t counter = 0;
+  if (count_only > 0) {
+    for (auto [phase, count] : {std::pair{"first", kPoolEvents}, std::pair{"steady", count_only}}) {
+      std::vector<std::string> lines;
+      uint64_t dropped = 0;
+      const uint64_t mapped_before = sources.status()[0].mapped;
+      CALLGRIND_START_INSTRUMENTATION;
+      CALLGRIND_ZERO_STATS;
+      const double rate = full_speed(sources, port(0), count, counter, &lines, &dropped);
+      CALLGRIND_DUMP_STATS_AT(phase);
+      CALLGRIND_STOP_INSTRUMENTATION;
+      std::printf("%s: %d logons over TCP, mapped %llu, dropped %llu, %.0f mapped/s\n", phase,
+                  count,
+                  static_cast<unsigned long long>(sources.status()[0].mapped - mapped_before),
+                  static_cast<unsigned long long>(dropped), rate);
+    }
+    return 0;
+  }
+
+  rest::ApiContext context{.store = *store, .domains = {{"example.test", "DC=example,DC=test", "EXAMPLE"}}};
+  rest::Router router = rest::make_router(context);
+  asio::io_context api_io;
+  rest::HttpServer server(api_io, rest::ServerOptions{},
+                          [&](const rest::Request& request, const rest::ClientAddress& client) {
+                            return router.handle(request, client);
+                          });
+  server.start();
+  std::vector<std::thread> api_threads;
+  for (int i = 0; i < 2; ++i) api_threads.emplace_back([&] { api_io.run(); });
+  const uint16_t api_port = server.local_endpoint().port();
+
+  std::printf("%-5s %8s %10s %12s %9s %9s %9s %9s %9s %6s\n", "proto", "rate/s", "sent",
+              "mapped/s", "udp loss", "dropped", "p50 ms", "p99 ms", "RSS MiB", "load");
   pool();
   std::printf("(RSS of the bench before any logon, its event pool included: %.1f MiB)\n",
               rss_kib() / 1024.0);
@@ -343,38 +532,27 @@ int main(int argc, char** argv) {
     for (int rate : {5000, 10000, 20000, 40000, 80000}) {
       const ipsource::SourceStatus before = sources.status()[index];
       const auto start = Steady::now();
+      Watch watch(sources, index);
       const uint64_t sent_before = counter;
+      const double load = load_average();
       std::vector<double> latencies = drive(rate, counter, api_port, send);
       if (tcp && !pending.empty()) {
         asio::write(stream, asio::buffer(pending));
         pending.clear();
       }
       const uint64_t sent = counter - sent_before;
-      // Wait until the source has handled all it received: its counters stand still for
-      // 300 ms (or 60 s passed). Mapped per second: up to the last change.
-      auto handled = [](const ipsource::SourceStatus& s) {
-        return s.mapped + s.unknown_user + s.ignored + s.dropped;
-      };
-      ipsource::SourceStatus after = sources.status()[index];
-      auto last_change = Steady::now();
-      const auto deadline = Steady::now() + std::chrono::seconds(60);
-      while (Steady::now() < deadline && Steady::now() - last_change < std::chrono::milliseconds(300)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        const ipsource::SourceStatus now = sources.status()[index];
-        if (handled(now) != handled(after) || now.received != after.received) {
-          last_change = Steady::now();
-        }
-        after = now;
-      }
-      const double seconds = std::chrono::duration<double>(last_change - start).count();
+      Steady::time_point last_handled;
+      const ipsource::SourceStatus after = watch.settle(&last_handled);
+      const double seconds = std::chrono::duration<double>(last_handled - start).count();
       const double mapped = static_cast<double>(after.mapped - before.mapped) / seconds;
       const double loss =
           tcp ? 0 : 1.0 - static_cast<double>(after.received - before.received) / sent;
       const uint64_t dropped = after.dropped - before.dropped;
-      std::printf("%-5s %8d %10llu %12.0f %8.2f%% %9llu %9.1f %9.1f %9.1f\n", proto, rate,
+      std::printf("%-5s %8d %10llu %12.0f %8.2f%% %9llu %9.1f %9.1f %9.1f %6.1f\n", proto, rate,
                   static_cast<unsigned long long>(sent), mapped, loss * 100,
-                  static_cast<unsigned long long>(dropped),
-                  percentile(latencies, 0.5), percentile(latencies, 0.99), rss_kib() / 1024.0);
+                  static_cast<unsigned long long>(dropped), percentile(latencies, 0.5),
+                  percentile(latencies, 0.99), rss_kib() / 1024.0,
+                  (load + load_average()) / 2);
       std::fflush(stdout);
     }
   }
@@ -382,26 +560,13 @@ int main(int argc, char** argv) {
   // Full speed over TCP: what dirfeed maps per second when the sender is not paced.
   {
     std::vector<std::string> lines;
-    for (int i = 0; i < kFullSpeed; ++i) lines.push_back(pool()[++counter % pool().size()]);
-    std::string stream_bytes;
-    for (const std::string& line : lines) stream_bytes += std::to_string(line.size()) + " " + line;
-    const ipsource::SourceStatus before = sources.status()[0];
-    asio::ip::tcp::socket stream(io);
-    stream.connect({asio::ip::make_address("127.0.0.1"), port(0)});
-    const auto start = Steady::now();
-    asio::write(stream, asio::buffer(stream_bytes));
-    ipsource::SourceStatus after = before;
-    while (Steady::now() - start < std::chrono::seconds(120)) {
-      after = sources.status()[0];
-      if (after.mapped + after.dropped - before.mapped - before.dropped >= lines.size()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
-    const double dirfeed_rate = static_cast<double>(after.mapped - before.mapped) / seconds;
+    uint64_t dropped = 0;
+    const double dirfeed_rate = full_speed(sources, port(0), kFullSpeed, counter, &lines, &dropped);
     const double rsyslog_rate = rsyslog_baseline(dir, lines);
-    std::printf("\nfull speed, %d logons over one TCP connection:\n", kFullSpeed);
+    std::printf("\nfull speed, %d logons over one TCP connection (load average %.1f):\n",
+                kFullSpeed, load_average());
     std::printf("  dirfeed mapped:      %10.0f /s (dropped %llu)\n", dirfeed_rate,
-                static_cast<unsigned long long>(after.dropped - before.dropped));
+                static_cast<unsigned long long>(dropped));
     std::printf("  rsyslog to a file:   %10.0f /s\n", rsyslog_rate);
     std::printf("  ratio dirfeed/rsyslog: %.2f\n", rsyslog_rate > 0 ? dirfeed_rate / rsyslog_rate : 0);
     std::printf("  RSS: %.1f MiB\n", rss_kib() / 1024.0);

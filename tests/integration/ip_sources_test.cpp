@@ -2,9 +2,14 @@
 // rsyslog following its log with imfile and forwarding over TCP (RFC 5424, octet counting) to
 // the real `dirfeed` binary's samba-auth-json source, as an admin would set it up. A simple
 // bind from 127.0.0.21 maps that address to the user in the User ID API within 2 s (ip-add);
-// a second user's bind from the same address moves it.
+// a second user's bind from the same address moves it. A VPN-style line naming a user by a UPN
+// whose suffix is not the domain's name (set on the Samba user) maps too.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <ldap.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -43,17 +48,33 @@ int bind_from(const SambaDc& dc, const std::string& source, const std::string& u
   return rc;
 }
 
-std::string add_user_ldif(const std::string& name) {
+std::string add_user_ldif(const std::string& name, const std::string& upn = "") {
   return "dn: CN=" + name + ",CN=Users,DC=example,DC=test\nchangetype: add\nobjectClass: user\n"
-         "sAMAccountName: " + name + "\nuserPrincipalName: " + name + "@example.test\n"
+         "sAMAccountName: " + name + "\nuserPrincipalName: " +
+         (upn.empty() ? name + "@example.test" : upn) + "\n"
          "unicodePwd:: " + SambaDc::unicode_pwd(kPassword) + "\nuserAccountControl: 512\n\n";
+}
+
+// Sends one UDP datagram to 127.0.0.1:port.
+void send_udp(uint16_t port, const std::string& text) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof to),
+            static_cast<ssize_t>(text.size()));
+  ::close(fd);
 }
 
 TEST(IpSourcesIntegrationTest, SambaLogonsReachTheUserIdApiThroughRsyslog) {
   SambaDc& dc = shared_dc();
   dc.set_options({"log level=1 auth_json_audit:3"});
   dc.reset();
-  dc.ldif(add_user_ldif("ipalice") + add_user_ldif("ipbob"));
+  dc.ldif(add_user_ldif("ipalice") + add_user_ldif("ipbob") +
+          add_user_ldif("ipcarol", "Carol.Jones@corp.example.com"));
 
   TempDir dir;
   const std::string log = dir.path() + "/dirfeed.log";
@@ -63,7 +84,11 @@ TEST(IpSourcesIntegrationTest, SambaLogonsReachTheUserIdApiThroughRsyslog) {
                          "  - name: samba-dc\n"
                          "    listen: tcp://127.0.0.1:0\n"
                          "    format: samba-auth-json\n"
-                         "    allowed_senders: [127.0.0.0/8]\n");
+                         "    allowed_senders: [127.0.0.0/8]\n"
+                         "  - name: vpn\n"
+                         "    listen: udp://127.0.0.1:0\n"
+                         "    format: regex\n"
+                         "    regex: 'login user=(?<user>\\S+) ip=(?<ip>\\S+)'\n");
   std::optional<Process> daemon;
   const uint16_t api_port = start(daemon, config, log);
   ASSERT_NE(api_port, 0) << read_text(log);
@@ -72,6 +97,9 @@ TEST(IpSourcesIntegrationTest, SambaLogonsReachTheUserIdApiThroughRsyslog) {
   ASSERT_TRUE(std::regex_search(logged, match, std::regex(
       "ip source samba-dc: listening on tcp://127\\.0\\.0\\.1:(\\d+)"))) << logged;
   const std::string source_port = match[1].str();
+  ASSERT_TRUE(std::regex_search(logged, match, std::regex(
+      "ip source vpn: listening on udp://127\\.0\\.0\\.1:(\\d+)"))) << logged;
+  const auto vpn_port = static_cast<uint16_t>(std::stoi(match[1].str()));
 
   // rsyslog as a plain process with its own config and work directory.
   std::filesystem::create_directories(dir.path() + "/rsyslog");
@@ -117,6 +145,16 @@ TEST(IpSourcesIntegrationTest, SambaLogonsReachTheUserIdApiThroughRsyslog) {
   EXPECT_EQ(body(alice).find(kClientAddress), std::string::npos)
       << "one user per IP: the address left the first user\n" << body(alice);
   EXPECT_NE(body(alice).find(R"("changetype":"ip-delete")"), std::string::npos) << body(alice);
+
+  // The DC stores ipcarol's UPN with the suffix corp.example.com (an AD UPN suffix, not the
+  // domain's name): a line naming that UPN, in any case, maps the user it belongs to.
+  const std::string carol = "/api/uid/v1.0/user/ntlm-identity/EXAMPLE%5Cipcarol";
+  send_udp(vpn_port, "<134>May  2 10:15:32 vpn1 vpnd: login user=carol.jones@CORP.EXAMPLE.COM "
+                     "ip=127.0.0.23");
+  EXPECT_TRUE(wait_until(
+      [&] { return body(carol).find(R"("ipv4_addresses":["127.0.0.23"])") != std::string::npos; },
+      2s))
+      << body(carol) << "\n--- dirfeed:\n" << read_text(log);
 
   const Reply metrics = call(api_port, http::verb::get, "/metrics");
   EXPECT_NE(metrics.body.find("dirfeed_ip_source_received_total{source=\"samba-dc\"}"),

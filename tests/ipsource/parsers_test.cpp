@@ -173,6 +173,10 @@ TEST(WindowsSecurityTest, OtherRecordsAreNone) {
   EXPECT_FALSE(parse(Format::kWindowsSecurity, R"({"EventID":4625,"TargetUserName":"alice",)"
                                                R"("IpAddress":"10.1.2.3","LogonType":"3"})")
                    .has_value());
+  EXPECT_FALSE(parse(Format::kWindowsSecurity, R"({"EventID":4672,"SubjectUserName":"alice",)"
+                                               R"("SubjectLogonId":"0x4624"})")
+                   .has_value())
+      << "special privileges: 4624 in the text does not make it a logon";
   EXPECT_FALSE(parse(Format::kWindowsSecurity, "just some text").has_value());
   EXPECT_FALSE(parse(Format::kWindowsSecurity, "{\"EventID\": 4624, broken").has_value());
 }

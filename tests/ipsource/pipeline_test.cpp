@@ -46,6 +46,33 @@ TEST_F(PipelineTest, EveryNameFormResolvesCaseInsensitively) {
   EXPECT_EQ(counters_.mapped, 7u);
 }
 
+TEST_F(PipelineTest, UpnsResolveAsStoredWhateverTheirSuffix) {
+  // An AD user whose UPN has another UPN suffix of the forest than the domain's DNS name, and a
+  // sAMAccountName unlike the UPN's first part.
+  pb::ObservedObject carol;
+  pb::DirectoryObject& user = *carol.mutable_object();
+  user.set_guid(guid("carol"));
+  user.set_kind(pb::USER);
+  user.set_dn("CN=Carol Jones,CN=Users,DC=example,DC=test");
+  user.set_sam_account_name("cjones");
+  user.set_netbios_domain("EXAMPLE");
+  user.set_user_principal_name("Carol.Jones@corp.example.com");
+  pb::Cursor cursor;
+  cursor.set_domain("example.test");
+  cursor.set_netbios_name("EXAMPLE");
+  ASSERT_TRUE(store_->apply_page("example.test", {carol}, cursor).is_ok());
+
+  run({"login user=carol.jones@CORP.EXAMPLE.COM ip=10.0.0.1",
+       "login user=CJones@example.test ip=10.0.0.2",
+       "login user=carol.jones@example.test ip=10.0.0.3",
+       "login user=nobody@corp.example.com ip=10.0.0.4",
+       "login user=cjones@corp.example.com ip=10.0.0.5"});
+  EXPECT_EQ(ips("carol"), (Strings{"10.0.0.1", "10.0.0.2"}))
+      << "the stored UPN, and the implicit one (sam@domain)";
+  EXPECT_EQ(counters_.unknown_user, 3u)
+      << "neither a UPN nor sam@domain: the first part is not the sam, the suffix no domain";
+}
+
 TEST_F(PipelineTest, BareNamesNeedOneDomainOrTheSourceDomain) {
   const std::vector<DomainName> two = {{"example.test", "EXAMPLE"}, {"other.test", "OTHER"}};
   run({"login user=alice ip=10.0.0.1"}, two);

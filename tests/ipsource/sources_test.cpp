@@ -1,6 +1,6 @@
 // IP sources over real sockets: TCP (octet counting and LF, split across writes), UDP, TLS
-// with and without a client certificate, allowed_senders, and that stop() writes what was
-// queued.
+// with and without a client certificate, allowed_senders, order per connection with two
+// connections at once, and that stop() writes what was queued.
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
@@ -103,6 +103,38 @@ TEST_F(SourcesTest, UdpDatagramsAndAllowedSenders) {
   EXPECT_EQ(ips("bob"), Strings{});
 }
 
+TEST_F(SourcesTest, UdpAccountsForEveryDatagramTheKernelDropsToo) {
+  auto sources = start({source("udp", Transport::kUdp)});
+  asio::io_context io;
+  asio::ip::udp::socket socket(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const asio::ip::udp::endpoint to(asio::ip::make_address("127.0.0.1"),
+                                   port_of(sources->status()[0]));
+  // Faster than a regex over 8 KiB can be run: the socket's buffer fills and the kernel
+  // drops datagrams, which the next read reports (the last one is sent after a pause).
+  constexpr int kBurst = 5000;
+  const std::string padding(8000, 'x');
+  for (int i = 0; i < kBurst; ++i) {
+    socket.send_to(asio::buffer("login alice from 10.3.0." + std::to_string(i % 250 + 1) + " " +
+                                padding),
+                   to);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  socket.send_to(asio::buffer(std::string("login bob from 10.3.1.1")), to);
+  SourceStatus status;
+  for (int i = 0; i < 1000; ++i) {
+    status = sources->status()[0];
+    if (status.received + status.dropped >= kBurst + 1 && ips("bob") == Strings{"10.3.1.1"}) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status.received + status.dropped, kBurst + 1u)
+      << "received " << status.received << ", dropped " << status.dropped;
+  EXPECT_EQ(status.mapped, status.received) << "the queue dropped none of what was received";
+  std::cerr << "[udp] " << status.dropped << " of " << kBurst + 1
+            << " datagrams dropped by the kernel\n";
+}
+
 TEST_F(SourcesTest, TcpRefusesSendersNotAllowed) {
   SourceOptions options = source("tcp", Transport::kTcp);
   options.allowed_senders = {*parse_network("::1")};
@@ -152,6 +184,34 @@ TEST_F(SourcesTest, TlsWithAndWithoutClientCertificate) {
   EXPECT_TRUE(send(1, false, "login bob from 10.0.0.2\n")) << "no client certificate";
   EXPECT_FALSE(send(1, true, "login bob from 10.0.0.3\n"));
   EXPECT_TRUE(wait_for("bob", {"10.0.0.3"})) << "only the client with a certificate got through";
+}
+
+TEST_F(SourcesTest, EachConnectionKeepsItsOrderWhileConnectionsRunInParallel) {
+  auto sources = start({source("tcp", Transport::kTcp)});
+  const uint16_t port = port_of(sources->status()[0]);
+  // Two senders at once, each moving one address between alice and bob 500 times: the last
+  // logon of each wins, whichever receiving thread parsed it.
+  auto send = [&](const std::string& ip, const std::string& last) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    const std::string first = last == "alice" ? "bob" : "alice";
+    std::string burst;
+    for (int i = 0; i < 250; ++i) {
+      burst += "login " + first + " from " + ip + "\nlogin " + last + " from " + ip + "\n";
+    }
+    asio::write(socket, asio::buffer(burst));
+  };
+  std::thread one([&] { send("10.2.0.1", "bob"); });
+  std::thread two([&] { send("10.2.0.2", "alice"); });
+  one.join();
+  two.join();
+  for (int i = 0; i < 500 && sources->status()[0].mapped < 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(sources->status()[0].mapped, 1000u);
+  EXPECT_EQ(ips("alice"), Strings{"10.2.0.2"});
+  EXPECT_EQ(ips("bob"), Strings{"10.2.0.1"});
 }
 
 TEST_F(SourcesTest, StopWritesWhatIsQueued) {
