@@ -427,7 +427,8 @@ void PageWriter::change_api_data(const std::string& guid, const std::vector<std:
   bool added = false;
   for (const std::string& ip : add) {
     // One user per IP: mapping it here takes it from the user that had it.
-    if (std::optional<std::string> owner = ip_owner(ip); owner && *owner != guid) {
+    std::optional<std::string> owner = ip_owner(ip);
+    if (owner && *owner != guid) {
       if (live(*owner) != nullptr) {
         change_api_data(*owner, {}, {ip}, 0, std::nullopt);
       } else {
@@ -435,7 +436,7 @@ void PageWriter::change_api_data(const std::string& guid, const std::vector<std:
       }
       user = live(guid);
     }
-    map_ip(guid, ip, expires_us);
+    map_ip(guid, ip, expires_us, owner && *owner == guid);
     auto* list = list_of(ip);
     auto position = std::lower_bound(list->begin(), list->end(), ip);
     if (position != list->end() && *position == ip) continue;  // renewed
@@ -467,21 +468,37 @@ void PageWriter::change_api_data(const std::string& guid, const std::vector<std:
 }
 
 size_t PageWriter::expire_ip_mappings(int64_t now_us, size_t limit) {
-  // Oldest first; grouped per user so each gets one IP_DELETE.
+  // Oldest first; grouped per user so each gets one IP_DELETE. An entry may be due before its
+  // mapping's expiry (a renewal leaves the earlier entry, see map_ip): it moves to the expiry
+  // then; an entry whose mapping is gone is dropped.
   std::vector<std::string> order;
   std::unordered_map<std::string, std::vector<std::string>> per_user;
+  size_t scanned = 0;
   size_t count = 0;
   {
     rocksdb::ColumnFamilyHandle* family = database_.table(Table::kIpExpiry);
     std::unique_ptr<rocksdb::Iterator> it(database_.db()->NewIterator(rocksdb::ReadOptions(), family));
-    for (it->SeekToFirst(); it->Valid() && count < limit; it->Next()) {
+    for (it->SeekToFirst(); it->Valid() && scanned < limit; it->Next(), ++scanned) {
       const std::string_view key = it->key().ToStringView();
       if (key.size() < 8 + kGuidSize) continue;
-      if (keys::decode_time_value(key.substr(0, 8)) > now_us) break;
+      const int64_t due_us = keys::decode_time_value(key.substr(0, 8));
+      if (due_us > now_us) break;
       std::string user(key.substr(8, kGuidSize));
+      std::string ip(key.substr(8 + kGuidSize));
+      std::optional<std::string> mapping = get(Table::kIpMappings, keys::ip_mapping(user, ip));
+      const int64_t expires_us = mapping ? keys::decode_time_value(*mapping) : 0;
+      if (!mapping || expires_us > now_us || expires_us != due_us) {
+        erase_unindexed(Table::kIpExpiry, std::string(key));
+      }
+      if (mapping && expires_us > now_us) {
+        put_unindexed(Table::kIpExpiry, keys::ip_expiry(expires_us, user, ip), "");
+      }
+      if (!mapping || expires_us > now_us) continue;
       auto [entry, inserted] = per_user.try_emplace(user);
       if (inserted) order.push_back(user);
-      entry->second.emplace_back(key.substr(8 + kGuidSize));
+      std::vector<std::string>& ips = entry->second;
+      if (std::find(ips.begin(), ips.end(), ip) != ips.end()) continue;  // a second entry of it
+      ips.push_back(std::move(ip));
       ++count;
     }
     note(it->status());
@@ -496,23 +513,47 @@ size_t PageWriter::expire_ip_mappings(int64_t now_us, size_t limit) {
   return count;
 }
 
-void PageWriter::map_ip(const std::string& user, const std::string& ip, int64_t expires_us) {
+std::optional<std::string> PageWriter::ip_owner(const std::string& ip) {
+  auto it = ip_owners_.find(ip);
+  if (it == ip_owners_.end()) it = ip_owners_.emplace(ip, get(Table::kIpOwners, ip)).first;
+  return it->second;
+}
+
+bool PageWriter::renew_ip(const std::string& guid, const std::string& ip, int64_t expires_us) {
+  // The owner row names a user only while that user is live and lists the IP (both change
+  // with it in change_api_data, and a deleted user's mappings go with it).
+  if (ip_owner(ip) != guid) return false;
+  map_ip(guid, ip, expires_us, /*owned=*/true);
+  return true;
+}
+
+void PageWriter::map_ip(const std::string& user, const std::string& ip, int64_t expires_us,
+                        bool owned) {
+  // Every mapping has an expiry entry due at or before its expiry. A renewal that extends it
+  // leaves the earlier entry (expire_ip_mappings moves it on when it is due), so the renewal
+  // of a logon writes only the mapping row.
   const std::string key = keys::ip_mapping(user, ip);
-  if (std::optional<std::string> old = get(Table::kIpMappings, key)) {
-    erase(Table::kIpExpiry, keys::ip_expiry(keys::decode_time_value(*old), user, ip));
+  std::optional<std::string> old = get(Table::kIpMappings, key);
+  if (!old || keys::decode_time_value(*old) > expires_us) {
+    put_unindexed(Table::kIpExpiry, keys::ip_expiry(expires_us, user, ip), "");
   }
   put(Table::kIpMappings, key, keys::encode_time(expires_us));
-  put(Table::kIpExpiry, keys::ip_expiry(expires_us, user, ip), "");
-  put(Table::kIpOwners, ip, user);
+  if (!owned) {
+    put(Table::kIpOwners, ip, user);
+    ip_owners_.insert_or_assign(ip, user);
+  }
 }
 
 bool PageWriter::unmap_ip(const std::string& user, const std::string& ip) {
   const std::string key = keys::ip_mapping(user, ip);
   std::optional<std::string> old = get(Table::kIpMappings, key);
   if (!old) return false;
-  erase(Table::kIpExpiry, keys::ip_expiry(keys::decode_time_value(*old), user, ip));
+  erase_unindexed(Table::kIpExpiry, keys::ip_expiry(keys::decode_time_value(*old), user, ip));
   erase(Table::kIpMappings, key);
-  if (get(Table::kIpOwners, ip) == user) erase(Table::kIpOwners, ip);
+  if (ip_owner(ip) == user) {
+    erase(Table::kIpOwners, ip);
+    ip_owners_.insert_or_assign(ip, std::nullopt);
+  }
   return true;
 }
 

@@ -53,7 +53,7 @@ class PageWriter {
   // Whether a name index (kDnIndex, kNtlmIndex) holds `key`.
   bool index_taken(Table table, const std::string& key) { return exists(table, key); }
   // The user the IP (canonical text) is mapped to, if any.
-  std::optional<std::string> ip_owner(const std::string& ip) { return get(Table::kIpOwners, ip); }
+  std::optional<std::string> ip_owner(const std::string& ip);
   // Stores a new API user (not from AD) and maps its ipv4/ipv6_addresses until
   // now + lifetime_us: ADD, then IP_ADD when it has addresses.
   void create_user(pb::DirectoryObject user, int64_t lifetime_us);
@@ -65,7 +65,11 @@ class PageWriter {
   void change_api_data(const std::string& guid, const std::vector<std::string>& add,
                        const std::vector<std::string>& remove, int64_t expires_us,
                        const std::optional<std::vector<std::string>>& groups);
-  // Unmaps up to `limit` mappings with expiry <= now_us; returns how many.
+  // When the IP is mapped to `guid` already: moves its expiry to expires_us (no entry, the
+  // object untouched) and returns true. Otherwise does nothing and returns false.
+  bool renew_ip(const std::string& guid, const std::string& ip, int64_t expires_us);
+  // Unmaps the mappings with expiry <= now_us among the first `limit` expiry entries due;
+  // returns how many.
   size_t expire_ip_mappings(int64_t now_us, size_t limit);
 
   // Appends the coalesced MODIFY entries and writes everything in one WriteBatch, WAL on.
@@ -108,8 +112,10 @@ class PageWriter {
                               const google::protobuf::RepeatedPtrField<std::string>& after);
   void delete_index_entry(Table table, const std::string& key, const std::string& guid);
 
-  // IP mapping rows (both tables); unmap returns whether the mapping existed.
-  void map_ip(const std::string& user, const std::string& ip, int64_t expires_us);
+  // IP mapping rows (mapping, expiry, owner); unmap returns whether the mapping existed.
+  // `owned`: the owner row already names `user` (not written again). Expiry rows are never
+  // read through the batch, so they go to the unindexed one (cheaper per key).
+  void map_ip(const std::string& user, const std::string& ip, int64_t expires_us, bool owned);
   bool unmap_ip(const std::string& user, const std::string& ip);
   // Emits an IP_ADD or IP_DELETE entry about the user as it is now.
   void emit_ip(pb::ChangeType type, pb::DirectoryObject& user);
@@ -149,6 +155,8 @@ class PageWriter {
   size_t changes_ = 0;
 
   std::unordered_map<std::string, CachedObject> objects_;
+  // IP -> its owner row as this write has it (read once, kept by map_ip and unmap_ip).
+  std::unordered_map<std::string, std::optional<std::string>> ip_owners_;
   // Objects owing a MODIFY entry, emitted once each at commit in first-marked order.
   std::vector<std::string> modified_order_;
   std::unordered_set<std::string> modified_;

@@ -370,6 +370,11 @@ class RocksStore final : public Store {
       } else {
         last_logon.erase(event.ip);
       }
+      if (event.kind == IpEvent::Kind::kLogon &&
+          writer.renew_ip(event.user_guid, event.ip, now_us + event.lifetime_us)) {
+        ++result.mapped;  // most logons: the user's own IP again
+        continue;
+      }
       const pb::DirectoryObject* user = writer.find(event.user_guid);
       if (user == nullptr || user->kind() != pb::USER) {
         ++result.skipped;

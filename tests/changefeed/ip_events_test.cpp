@@ -64,6 +64,31 @@ TEST_F(IpEventsTest, LogonExpiresAfterItsLifetime) {
   EXPECT_EQ(expire(clock_.now_us() + kHour), Strings{"IP_DELETE USER alice"});
 }
 
+// A renewal that extends a mapping writes only the mapping row: the earlier expiry entry is
+// moved on when it is due, as often as needed. One that shortens it expires at its own time,
+// and the later entry left behind expires nothing.
+TEST_F(IpEventsTest, RenewalsExtendAndShortenTheExpiry) {
+  const int64_t start = clock_.now_us();
+  events({event(Kind::kLogon, "alice", "192.0.2.7")});
+  clock_.advance(kHour / 2);
+  events({event(Kind::kLogon, "alice", "192.0.2.7")});  // expires at start + 1.5 h
+  EXPECT_EQ(expire(start + kHour), Strings{}) << "the first entry is due, the mapping is not";
+  clock_.advance(kHour / 2);
+  events({event(Kind::kLogon, "alice", "192.0.2.7")});  // expires at start + 2 h
+  EXPECT_EQ(expire(start + kHour * 3 / 2), Strings{}) << "the moved entry is due again";
+  EXPECT_EQ(expire(start + kHour * 2 - 1), Strings{});
+  EXPECT_EQ(expire(start + kHour * 2), Strings{"IP_DELETE USER alice"});
+  EXPECT_EQ(expire(start + kHour * 10), Strings{});
+
+  events({IpEvent{Kind::kLogon, guid("bob"), "192.0.2.9", 2 * kHour}});
+  events({IpEvent{Kind::kLogon, guid("bob"), "192.0.2.9", kHour / 4}});
+  const int64_t now = clock_.now_us();
+  EXPECT_EQ(expire(now + kHour / 4 - 1), Strings{});
+  EXPECT_EQ(expire(now + kHour / 4), Strings{"IP_DELETE USER bob"});
+  EXPECT_EQ(v4("bob"), Strings{});
+  EXPECT_EQ(expire(now + 3 * kHour), Strings{}) << "the longer entry left behind expires nothing";
+}
+
 TEST_F(IpEventsTest, AnotherUsersLogonMovesTheIp) {
   events({event(Kind::kLogon, "alice", "192.0.2.7"), event(Kind::kLogon, "alice", "192.0.2.8")});
   EXPECT_EQ(events({event(Kind::kLogon, "bob", "192.0.2.7")}),
