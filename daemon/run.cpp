@@ -53,15 +53,20 @@ std::vector<rest::DomainInfo> api_domains(const Config& config) {
   return domains;
 }
 
-// One monitored domain: its poller, the timer that starts its next pass, and its change
-// notifier (when sync.notifications is on). All members but the poller and the notifier are
-// touched only on the io_context thread; the poller runs on the pass pool, the notifier on
-// its own thread.
+// One monitored domain: its sink and poller, the timer that starts its next pass, and its
+// change notifier (when sync.notifications is on). Each domain has a sink of its own, so the
+// changes a pass counts are its own domain's even while other domains' passes commit. All
+// members but the sink, the poller and the notifier are touched only on the io_context
+// thread; the poller runs on the pass pool, the notifier on its own thread.
 struct DomainSlot {
-  DomainSlot(asio::io_context& io, ldap::DomainOptions options, StoreSink& sink,
-             const Clock& clock)
-      : poller(std::move(options), sink, clock), timer(io), secret_timer(io) {}
+  DomainSlot(asio::io_context& io, ldap::DomainOptions options, changefeed::Store& store,
+             const Config& config, const Clock& clock)
+      : sink(store, config.log.level <= LogLevel::kDebug, DeleteAllowance(config.state_dir)),
+        poller(std::move(options), sink, clock),
+        timer(io),
+        secret_timer(io) {}
 
+  StoreSink sink;
   ldap::DomainPoller poller;
   asio::steady_timer timer;
   asio::steady_timer secret_timer;  // while a DC refuses the bind: watches password file/keytab
@@ -84,7 +89,6 @@ class Scheduler {
         store_(store),
         clock_(clock),
         retention_(config.feed.retention),
-        sink_(store, config.log.level <= LogLevel::kDebug, DeleteAllowance(config.state_dir)),
         pool_(std::max<size_t>(1, config.domains.size())),
         signals_(io_, SIGINT, SIGTERM),
         prune_timer_(io_),
@@ -118,7 +122,7 @@ class Scheduler {
           store, source_domains(config));
     }
     for (const auto& domain : config.domains) {
-      slots_.push_back(std::make_unique<DomainSlot>(io_, domain, sink_, clock));
+      slots_.push_back(std::make_unique<DomainSlot>(io_, domain, store, config, clock));
     }
   }
 
@@ -257,7 +261,7 @@ class Scheduler {
     slot.failing = !result.ok && !result.stopped;
     bool pass_again = std::exchange(slot.pass_again, false);
     const auto& options = slot.poller.options();
-    uint64_t changes = sink_.take_change_count();
+    uint64_t changes = slot.sink.take_change_count();
     record_pass(slot, result, elapsed, changes);
     milliseconds delay = options.sync.interval;
     if (result.ok) {
@@ -488,7 +492,6 @@ class Scheduler {
   std::chrono::seconds retention_;
   size_t remaining_once_ = 0;  // kOnce: domains whose pass has not finished
   bool failed_ = false;
-  StoreSink sink_;
   asio::io_context io_;
   asio::thread_pool pool_;
   asio::signal_set signals_;

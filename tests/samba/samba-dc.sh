@@ -7,8 +7,10 @@
 #   samba-dc.sh status DIR      exit 0: running and answering LDAPS; 1: running, not answering;
 #                               3: stopped
 #
-# The domain is fixed: realm EXAMPLE.TEST, NetBIOS name EXAMPLE, DC dc1.example.test, base DN
-# DC=example,DC=test. Clients bind over ldaps://dc1.example.test as Administrator@example.test
+# The domain is realm $SAMBA_DC_REALM (default EXAMPLE.TEST: NetBIOS name EXAMPLE, DC
+# dc1.example.test, base DN DC=example,DC=test; for another realm the NetBIOS name is its first
+# label and the DC dc1.<realm in lower case>). Clients bind over ldaps://dc1.example.test as
+# Administrator@example.test
 # with the password in DIR/admin.password (no trailing newline: `ldapsearch -y` reads it as
 # is) and verify the server certificate against DIR/private/tls/ca.pem.
 # The admin password is $SAMBA_ADMIN_PASS, or 'Passw0rd!Test1'.
@@ -28,14 +30,17 @@
 # caller). Starting a DC on an IP held by another DC of this script stops that one when its
 # owner has exited (a crashed test), and fails while its owner still runs.
 #
-# Environment: SAMBA_ADMIN_PASS, SAMBA_DC_START_TIMEOUT (seconds, default 60),
+# Environment: SAMBA_DC_REALM, SAMBA_ADMIN_PASS, SAMBA_DC_START_TIMEOUT (seconds, default 60),
 # SAMBA_DC_OWNER_PID, SAMBA_DC_OPTIONS: smb.conf settings for this start of the DC only, one
 # "name=value" per line, given to samba as --option (e.g. "log level=1 auth_json_audit:3");
 # never used for the template.
 set -euo pipefail
 
-readonly REALM=EXAMPLE.TEST NETBIOS=EXAMPLE HOST=dc1 DOMAIN=example.test
-readonly FQDN=$HOST.$DOMAIN   # base DN: DC=example,DC=test
+REALM=${SAMBA_DC_REALM:-EXAMPLE.TEST}
+REALM=${REALM^^}
+[[ $REALM =~ ^[A-Z][A-Z0-9-]{0,14}(\.[A-Z0-9-]+)+$ ]] || { echo "samba-dc: error: bad realm '$REALM'" >&2; exit 2; }
+readonly REALM NETBIOS=${REALM%%.*} HOST=dc1 DOMAIN=${REALM,,}
+readonly FQDN=$HOST.$DOMAIN   # base DN: DC=example,DC=test for the default realm
 readonly ADMIN=Administrator@$DOMAIN
 readonly PASS=${SAMBA_ADMIN_PASS:-'Passw0rd!Test1'}
 readonly TAG='# dirfeed-samba-dc'
@@ -80,7 +85,7 @@ fi
 
 # ---- helpers -----------------------------------------------------------------------------
 expected_stamp() {
-  { sha256sum < "$SELF"; printf '%s\n' "$IP" "$PASS"; samba --version; } | sha256sum | cut -d' ' -f1
+  { sha256sum < "$SELF"; printf '%s\n' "$IP" "$PASS" "$REALM"; samba --version; } | sha256sum | cut -d' ' -f1
 }
 
 dir_ip() {  # the IP a DC directory was provisioned for

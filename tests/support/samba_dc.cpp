@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -38,9 +39,6 @@ extern char** environ;
 namespace dirfeed::testing {
 namespace {
 
-constexpr const char* kDomain = "example.test";
-constexpr const char* kBaseDn = "DC=example,DC=test";
-constexpr const char* kAdmin = "Administrator@example.test";
 constexpr const char* kShowDeletedOid = "1.2.840.113556.1.4.417";
 constexpr std::size_t kMaxDirLength = 75;  // as checked by samba-dc.sh
 
@@ -319,16 +317,29 @@ std::string binary_name() {
   return ec ? std::string("unknown") : exe.filename().string();
 }
 
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 }  // namespace
 
-SambaDc::SambaDc(std::string dir, std::string ip)
-    : dir_(std::move(dir)), ip_(std::move(ip)), uri_("ldaps://dc1.example.test") {}
+SambaDc::SambaDc(std::string dir, std::string ip, std::string realm)
+    : dir_(std::move(dir)),
+      ip_(std::move(ip)),
+      realm_(upper(std::move(realm))),
+      uri_("ldaps://dc1." + lower(realm_)) {}
 
 SambaDc::~SambaDc() {
   if (!used_) return;
   try {
     Result r = run({"bash", script_path(), "stop", dir_},
-                   {{"SAMBA_DC_OWNER_PID", std::to_string(getpid())}}, std::chrono::seconds(120));
+                   {{"SAMBA_DC_OWNER_PID", std::to_string(getpid())}, {"SAMBA_DC_REALM", realm_}},
+                   std::chrono::seconds(120));
     if (r.status != 0) std::cerr << "[samba] stopping " << dir_ << " failed:\n" << r.out << r.err;
   } catch (const std::exception& e) {
     std::cerr << "[samba] stopping " << dir_ << " failed: " << e.what() << std::endl;
@@ -368,7 +379,10 @@ void SambaDc::run_script(const char* command) {
   for (const std::string& option : options_) options += option + "\n";
   Result r;
   try {
-    r = run(argv, {{"SAMBA_DC_OWNER_PID", std::to_string(getpid())}, {"SAMBA_DC_OPTIONS", options}},
+    r = run(argv,
+            {{"SAMBA_DC_OWNER_PID", std::to_string(getpid())},
+             {"SAMBA_DC_OPTIONS", options},
+             {"SAMBA_DC_REALM", realm_}},
             std::chrono::seconds(300));
   } catch (const std::exception& e) {
     fail(std::string("SambaDc ") + command + " failed: " + e.what());
@@ -387,11 +401,19 @@ void SambaDc::start() { run_script("start"); }
 void SambaDc::stop() { run_script("stop"); }
 
 std::string SambaDc::ca_file() const { return dir_ + "/private/tls/ca.pem"; }
-std::string SambaDc::admin_dn() const { return kAdmin; }
+std::string SambaDc::admin_dn() const { return "Administrator@" + domain(); }
 std::string SambaDc::password_file() const { return dir_ + "/admin.password"; }
-std::string SambaDc::base_dn() const { return kBaseDn; }
-std::string SambaDc::domain() const { return kDomain; }
-std::string SambaDc::netbios_name() const { return "EXAMPLE"; }
+std::string SambaDc::domain() const { return lower(realm_); }
+std::string SambaDc::netbios_name() const { return realm_.substr(0, realm_.find('.')); }
+std::string SambaDc::base_dn() const {
+  std::string dn;
+  for (size_t start = 0; start <= realm_.size();) {
+    size_t dot = std::min(realm_.find('.', start), realm_.size());
+    dn += (dn.empty() ? "DC=" : ",DC=") + lower(realm_.substr(start, dot - start));
+    start = dot + 1;
+  }
+  return dn;
+}
 
 std::string SambaDc::admin_password() const {
   std::ifstream in(password_file(), std::ios::binary);
@@ -485,7 +507,7 @@ void SambaDc::add_users(const std::string& ou_dn, const std::string& prefix, int
     text += ldif_line("dn", "CN=" + escape_rdn_value(name) + "," + ou_dn);
     text += "changetype: add\nobjectClass: user\n";
     text += ldif_line("sAMAccountName", name);
-    text += ldif_line("userPrincipalName", name + "@" + kDomain);
+    text += ldif_line("userPrincipalName", name + "@" + domain());
     text += ldif_line("givenName", name);
     text += "sn: Test\n";
     text += ldif_line("displayName", name + " Test");

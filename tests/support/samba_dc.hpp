@@ -1,7 +1,8 @@
 #pragma once
 // A real Active Directory for integration tests: a Samba 4 AD DC run by
-// tests/samba/samba-dc.sh (domain example.test, DC dc1.example.test, base DN
-// DC=example,DC=test, clients on ldaps://dc1.example.test with certificate verification on).
+// tests/samba/samba-dc.sh (by default domain example.test, DC dc1.example.test, base DN
+// DC=example,DC=test, clients on ldaps://dc1.example.test with certificate verification on;
+// another realm gives dc1.<realm>).
 //
 // Never skips: when the DC cannot be started, the calling test fails with the script's output
 // (gtest ADD_FAILURE, then std::runtime_error, which gtest also reports).
@@ -38,8 +39,10 @@ std::string run_checked(const std::vector<std::string>& argv,
 class SambaDc {
  public:
   // dir: folder for the DC (under the build tree, e.g. CMAKE_BINARY_DIR/samba/<name>; at most
-  // 75 bytes, a limit of Samba's unix sockets); ip: 127.0.0.N. Starts nothing.
-  SambaDc(std::string dir, std::string ip);
+  // 75 bytes, a limit of Samba's unix sockets); ip: 127.0.0.N; realm: the Kerberos realm,
+  // which names the domain (OTHER.TEST: domain other.test, NetBIOS OTHER, dc1.other.test).
+  // Starts nothing. DCs of different realms (and dirs and IPs) can run at once.
+  SambaDc(std::string dir, std::string ip, std::string realm = "EXAMPLE.TEST");
   ~SambaDc();  // stops the DC (errors are printed, not thrown)
   SambaDc(const SambaDc&) = delete;
   SambaDc& operator=(const SambaDc&) = delete;
@@ -57,6 +60,7 @@ class SambaDc {
   void stop();
 
   const std::string& uri() const { return uri_; }   // "ldaps://dc1.example.test"
+  const std::string& realm() const { return realm_; }  // "EXAMPLE.TEST"
   std::string ca_file() const;                      // DIR/private/tls/ca.pem
   std::string admin_dn() const;                     // "Administrator@example.test"
   std::string password_file() const;                // DIR/admin.password (no newline)
@@ -100,6 +104,7 @@ class SambaDc {
 
   std::string dir_;
   std::string ip_;
+  std::string realm_;
   std::string uri_;
   bool used_ = false;  // start/reset/stop ran: the destructor stops the DC
   std::vector<std::string> options_;
