@@ -70,10 +70,10 @@ struct SyncOptions {
   size_t max_deletes = 500;
   // > 0: also hold a pass that would delete more than this percentage of the domain's objects.
   double max_delete_percent = 0;
-  // Values per ranged retrieval of `member` (AD's MaxValRange is 1500). 0: ask for plain
-  // `member` and follow only the ranges the server chooses (AD ranges large groups by itself;
-  // Samba returns every value at once, which is much faster there).
-  int member_range_step = 1500;
+  // 0 (the default): ask for plain `member` and follow the ranges the server chooses (AD
+  // answers a large group with `member;range=0-1499` by itself, per its MaxValRange; Samba
+  // returns every value at once). > 0: ask for ranges of this many values ourselves.
+  int member_range_step = 0;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // per LDAP operation
 };
 

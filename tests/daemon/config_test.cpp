@@ -134,7 +134,7 @@ TEST(ConfigTest, ParsesTheDesignExample) {
   EXPECT_EQ(d.sync.user_filter, "(&(objectCategory=person)(objectClass=user))");
   EXPECT_EQ(d.sync.group_filter, "(objectClass=group)");
   EXPECT_EQ(d.sync.max_deletes, 500u);
-  EXPECT_EQ(d.sync.member_range_step, 1500);
+  EXPECT_EQ(d.sync.member_range_step, 0);
   EXPECT_EQ(d.sync.timeout, 30s);
   EXPECT_EQ(c.api.listen_host, "0.0.0.0");
   EXPECT_EQ(c.api.listen_port, 5000);
