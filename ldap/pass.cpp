@@ -56,6 +56,20 @@ class Pass {
     clear_hold(cursor_);  // a pass that commits is not held
     initial_cursor_ = cursor_;
     Error error = strategy_pass();
+    if (error && !cookie_refused_.empty() && !stopped()) {
+      // The DC cannot use the stored DirSync cookie (unreadable for it, or from elsewhere):
+      // a full resync from no cookie on this DC, which records nothing for unchanged objects.
+      BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": " << connection_.uri()
+                                 << " refused the stored DirSync cookie (" << cookie_refused_
+                                 << "); full resync from this DC";
+      if (!wait_for_commit()) return sink_error();
+      for (pb::Cursor* cursor : {&*stored_, &initial_cursor_}) {
+        cursor->clear_dirsync_cookie();
+        cursor->clear_dirsync_group_cookie();
+      }
+      restart_reading();
+      error = strategy_pass();
+    }
     if (!error && reread_) {
       // The delete guard counted more objects than it keeps and found the deletes within the
       // limit: the pass again from the stored cursor, committed page by page.
@@ -63,17 +77,26 @@ class Pass {
                               << " entries, within the delete limit; reading them again to commit";
       reread_ = false;
       streaming_ = true;
-      guard_.reset();
-      cursor_ = initial_cursor_;
-      page_.clear();
-      result_ = PassResult();
-      result_.controller = connection_.uri();
+      restart_reading();
       error = strategy_pass();
     }
     return error;
   }
 
  private:
+  // Forgets what this pass read so far, to read again from stored_ (nothing of it committed
+  // but pages that are in the store already).
+  void restart_reading() {
+    guard_.reset();
+    cursor_ = initial_cursor_;
+    page_.clear();
+    seen_.clear();
+    range_error_ = {};
+    cookie_refused_.clear();
+    result_ = PassResult();
+    result_.controller = connection_.uri();
+  }
+
   Error strategy_pass() {
     if (options_.sync.strategy == Strategy::kUsn) return usn_pass(stored_, info_);
     return dirsync_pass(stored_);
@@ -343,7 +366,13 @@ class Pass {
       Error error = connection_.dirsync_search(
           request, kDirSyncIncrementalValues, cookie,
           [&](Entry&& entry) { return take(entry, mode); }, next_cookie, more);
-      if (error) return error;
+      if (error) {
+        // (An incremental pass reads from the stored cookies, so stored_ is set.)
+        if (mode == ReadMode::kDirSyncIncremental && refuses_cookie(error)) {
+          cookie_refused_ = error.message;
+        }
+        return error;
+      }
       if (stopped()) return {};  // the search was abandoned: no cookie to keep
       if (!range_error_.message.empty()) return range_error_;
       // This round's objects are not committed then: the stream goes on from the last cookie.
@@ -511,6 +540,23 @@ class Pass {
 
   bool stopped() const { return stop_.load(); }
 
+  // Whether the DC's answer to a DirSync search from a cookie says the cookie is the problem:
+  // a result the server sent (not a transport failure) of the kinds AD and Samba give for a
+  // cookie they cannot use (Samba: unavailableCriticalExtension, "Unable to unmarshall
+  // cookie"); not, say, insufficientAccessRights, which a resync would meet again.
+  static bool refuses_cookie(const Error& error) {
+    switch (error.code) {
+      case 1:   // operationsError
+      case 2:   // protocolError
+      case 12:  // unavailableCriticalExtension
+      case 53:  // unwillingToPerform
+      case 80:  // other
+        return true;
+      default:
+        return false;
+    }
+  }
+
   const DomainOptions& options_;
   PassSink& sink_;
   const ControllerHealth& health_;
@@ -525,6 +571,7 @@ class Pass {
   pb::Cursor initial_cursor_;          // stored_ as this pass would keep it if it commits nothing
   std::optional<DeleteGuard> guard_;   // an incremental pass's pages, until it ends
   bool reread_ = false;                // the guard overflowed within the limit: read again
+  std::string cookie_refused_;         // why the DC refused the stored DirSync cookie
   bool streaming_ = false;             // the second reading: pages committed as they come
   bool uses_allowance_ = false;        // check_deletes let deletes through on the allowance
   pb::Cursor cursor_;

@@ -8,8 +8,10 @@
 #include <csignal>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -174,6 +176,92 @@ TEST_P(FailoverTest, UsersDc1DidNotReplicateBeforeDyingAreAddedOnceAndNeverDelet
     ASSERT_NE(it, history.end()) << name;
     EXPECT_EQ(it->second, std::vector<std::string>{"add"}) << name;
   }
+}
+
+// Passes everything to the daemon's sink, and runs `cut` once right after commit number
+// `after` returned: a DC killed in the middle of a pass.
+class CuttingSink final : public ldap::PassSink {
+ public:
+  CuttingSink(ldap::PassSink& sink, int after, std::function<void()> cut)
+      : sink_(sink), after_(after), cut_(std::move(cut)) {}
+
+  std::optional<pb::Cursor> load_cursor(const std::string& domain) override {
+    return sink_.load_cursor(domain);
+  }
+  bool commit_page(const std::string& domain, const std::vector<pb::ObservedObject>& objects,
+                   const pb::Cursor& cursor) override {
+    const bool ok = sink_.commit_page(domain, objects, cursor);
+    if (++commits_ == after_) cut_();
+    return ok;
+  }
+  bool finish_full_sync(const std::string& domain, const ldap::GuidSet& seen,
+                        const pb::Cursor& cursor, const ldap::Reconcile& how,
+                        ldap::ReconcileResult& result) override {
+    return sink_.finish_full_sync(domain, seen, cursor, how, result);
+  }
+  size_t deletes_allowed(const std::string& domain) override {
+    return sink_.deletes_allowed(domain);
+  }
+  void allowance_used(const std::string& domain) override { sink_.allowance_used(domain); }
+  std::vector<std::string> known_objects(const std::string& domain,
+                                         const std::vector<std::string>& guids) override {
+    return sink_.known_objects(domain, guids);
+  }
+  std::optional<size_t> unseen_objects(const std::string& domain, const ldap::GuidSet& seen,
+                                       size_t keep, std::vector<std::string>& kept) override {
+    return sink_.unseen_objects(domain, seen, keep, kept);
+  }
+  int commits() const { return commits_; }
+
+ private:
+  ldap::PassSink& sink_;
+  int after_;
+  std::function<void()> cut_;
+  int commits_ = 0;
+};
+
+// DC1 dies in the middle of a (first, full) pass, after its first page was committed: the
+// same pass goes on on DC2. Then changes are made on DC2 while DC1 is down, and on DC1 once
+// it is back; DC1 serves again after its backoff. Every user is recorded exactly once: no
+// gap, no duplicate, through both changes of DC.
+TEST_P(FailoverTest, Dc1KilledInTheMiddleOfAPassEveryChangeOnEitherDcIsRecordedOnce) {
+  const std::string mid = prefix() + "-mid", down = prefix() + "-down",
+                    back = prefix() + "-back";
+  add_users(1, mid, 600);  // the first sync reads them in 3 pages of 200 (usn) or 2 streams
+  pair_->replicate(2, 1);
+  CuttingSink cutter(*sink_, 1, [&] { pair_->stop(1); });
+  poller_ = std::make_unique<ldap::DomainPoller>(options_, cutter, clock_);
+  ldap::PassResult cut = pass();
+  EXPECT_GT(cutter.commits(), 1) << "DC1 was killed after the first commit, the pass went on";
+  EXPECT_EQ(cut.controller, pair_->uri(2)) << "the same pass went on on DC2";
+  EXPECT_TRUE(cut.full_sync);
+  auto each_added_once = [&](const std::string& name_prefix, size_t count) {
+    const auto history = user_history(name_prefix);
+    EXPECT_EQ(history.size(), count) << name_prefix;
+    for (const auto& [name, events] : history) {
+      EXPECT_EQ(events, std::vector<std::string>{"add"}) << name;
+    }
+  };
+  each_added_once(mid, 600);
+
+  add_users(2, down, 5);
+  ldap::PassResult on_dc2 = pass();
+  EXPECT_EQ(on_dc2.controller, pair_->uri(2));
+  each_added_once(down, 5);
+  each_added_once(mid, 600);
+
+  pair_->start(1);
+  pair_->replicate(1, 2);
+  add_users(1, back, 5);
+  pair_->replicate(2, 1);
+  pass_until([&] { return cursor().controller() == pair_->uri(1) && user_history(back).size() == 5; },
+             "DC1 serving again with the users added on it");
+  pass();
+  each_added_once(mid, 600);
+  each_added_once(down, 5);
+  each_added_once(back, 5);
+  EXPECT_EQ(cursor().controller_problems_size(), 0) << "DC1 serves, DC2 is fine";
+  poller_.reset();  // it refers to `cutter`
 }
 
 // DC1 is gone for good: the users it did not replicate stay unconfirmed (reported, never

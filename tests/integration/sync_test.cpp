@@ -318,6 +318,36 @@ TEST_P(SyncTest, FullResyncReconcilesWithoutRecordingUnchangedObjects) {
   }
 }
 
+// A DirSync cookie the DC cannot use: Samba answers a cookie it cannot parse with
+// unavailableCriticalExtension ("Unable to unmarshall cookie as a ldapControlDirSyncCookie
+// structure"). The same pass resyncs in full from that DC, records only what changed in AD
+// meanwhile, and stores a cookie that works. (A cookie from another DC of the domain is not
+// such a case: Samba, like AD, reads it through its up-to-dateness vector; see
+// failover_test.cpp.)
+TEST(DirSyncCookie, ACookieTheDcRefusesMeansAFullResyncRecordingOnlyChanges) {
+  SambaDc& dc = shared_dc();
+  dc.reset();
+  dc.ldif(seed_ldif());
+  SyncHarness harness(dc, ldap::Strategy::kDirSync);
+  harness.pass();
+  pb::Cursor cursor = *harness.store().cursor("example.test");
+  cursor.set_dirsync_cookie("not a cookie");
+  cursor.set_dirsync_group_cookie("not a cookie either");
+  ASSERT_TRUE(harness.store().apply_page("example.test", {}, cursor).is_ok());
+  dc.ldif("dn: CN=Alice Able," + kStaff + "\nchangetype: modify\nreplace: title\n"
+          "title: Architect\n");
+
+  const std::vector<pb::Change> changes = harness.pass();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].type(), pb::MODIFY);
+  EXPECT_EQ(changes[0].object().sam_account_name(), "alice");
+  cursor = *harness.store().cursor("example.test");
+  EXPECT_NE(cursor.dirsync_cookie(), "not a cookie");
+  EXPECT_NE(cursor.dirsync_group_cookie(), "not a cookie either");
+  EXPECT_TRUE(cursor.full_sync_done());
+  EXPECT_TRUE(harness.pass().empty()) << "the new cookies work";
+}
+
 // StartTLS on ldap:// works, whatever the case of the scheme; a plain ldap:// bind is refused by
 // dirfeed before it sends the password, and (when tls.allow_plaintext lets dirfeed try) by AD.
 // Samba, like AD, refuses simple binds without TLS: a bind that succeeds went through StartTLS.
