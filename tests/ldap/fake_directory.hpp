@@ -165,6 +165,7 @@ class FakeDomain {
   const std::string& domain() const { return domain_; }
 
   // Opens Directories onto these DCs; a URI of none is unreachable. Records each URI asked for.
+  // Add every DC before handing the opener out.
   DirectoryOpener opener();
   // The URIs open was asked for, in order; cleared by take_opened().
   std::vector<std::string> take_opened();
