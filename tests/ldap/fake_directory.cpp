@@ -94,14 +94,6 @@ void FakeDc::set(const std::string& guid, const std::string& attribute, const st
   entry->attributes["usnchanged"] = {std::to_string(next_usn())};
 }
 
-void FakeDc::set_members(const std::string& guid, const std::vector<std::string>& members) {
-  std::lock_guard lock(mutex_);
-  FakeEntry* entry = find_object(guid);
-  if (!entry) return;
-  entry->attributes["member"] = members;
-  entry->attributes["usnchanged"] = {std::to_string(next_usn())};
-}
-
 void FakeDc::remove(const std::string& guid) {
   std::lock_guard lock(mutex_);
   FakeEntry* entry = find_object(guid);

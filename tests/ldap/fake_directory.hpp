@@ -66,7 +66,6 @@ class FakeDc {
   std::string add_group(const std::string& name, const std::vector<std::string>& members = {});
   // Sets one attribute (lower-case name) of the object `guid` to `value`.
   void set(const std::string& guid, const std::string& attribute, const std::string& value);
-  void set_members(const std::string& guid, const std::vector<std::string>& members);
   // Deletes the object as AD does: a tombstone under CN=Deleted Objects that keeps only
   // objectGUID, objectSid, objectClass, sAMAccountName, name and isDeleted=TRUE (no
   // objectCategory); it leaves the groups it was a member of (each one a change).

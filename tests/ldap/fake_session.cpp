@@ -57,11 +57,11 @@ class FakeDirectory final : public Directory {
       const std::string own = kCookiePrefix + hex(dc_.invocation_id_) + ":";
       const bool from_start = cookie.rfind(own, 0) != 0;
       const int64_t since = from_start ? 0 : number(cookie.substr(own.size()));
-      SearchRequest everything = request;
-      everything.show_deleted = !from_start;
+      SearchRequest with_tombstones = request;
+      with_tombstones.show_deleted = !from_start;
       Error error;
       std::vector<FakeEntry> changed;
-      for (FakeEntry& entry : dc_.search(everything, error)) {
+      for (FakeEntry& entry : dc_.search(with_tombstones, error)) {
         if (number(entry.first("usnchanged")) > since) changed.push_back(std::move(entry));
       }
       if (error) return error;
