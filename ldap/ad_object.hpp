@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "dirfeed.pb.h"
-#include "ldap/connection.hpp"
+#include "ldap/directory.hpp"
 
 namespace dirfeed::ldap {
 

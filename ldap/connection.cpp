@@ -156,19 +156,6 @@ void explain_tls_failure(LDAP* handle, const std::string& uri, const TlsOptions&
 
 }  // namespace
 
-const Attribute* Entry::find(std::string_view name) const {
-  for (const auto& attribute : attributes) {
-    if (attribute.name == name) return &attribute;
-  }
-  return nullptr;
-}
-
-std::string_view Entry::first(std::string_view name) const {
-  const Attribute* attribute = find(name);
-  if (!attribute || attribute->values.empty()) return {};
-  return attribute->values.front();
-}
-
 std::optional<std::string> read_secret_file(const std::string& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -277,6 +264,13 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
 }
 
 Connection::~Connection() { ldap_unbind_ext_s(handle_, nullptr, nullptr); }
+
+std::unique_ptr<Directory> open_ldap_directory(const std::string& uri, const TlsOptions& tls,
+                                               const BindOptions& bind,
+                                               std::chrono::milliseconds timeout, Error& error,
+                                               KerberosCredentials* kerberos) {
+  return Connection::open(uri, tls, bind, timeout, error, kerberos);
+}
 
 Error Connection::error_from(int code, std::string_view operation) const {
   std::string message = uri_ + ": " + std::string(operation) + " failed: " + ldap_err2string(code);

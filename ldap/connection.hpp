@@ -1,5 +1,6 @@
 #pragma once
-// One bound LDAP connection to one domain controller (OpenLDAP libldap underneath).
+// One bound LDAP connection to one domain controller (OpenLDAP libldap underneath): the
+// Directory (ldap/directory.hpp) that the daemon's pollers and notifiers talk to.
 //
 // Threading: a Connection is used by one thread at a time. Every call blocks for at most the
 // timeout given to open() per LDAP round trip. Failures come back as an Error naming the DC
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ldap/directory.hpp"
 #include "ldap/options.hpp"
 
 typedef struct ldap LDAP;
@@ -19,53 +21,9 @@ typedef struct ldapcontrol LDAPControl;
 
 namespace dirfeed::ldap {
 
-// A failed operation; empty message means success.
-struct [[nodiscard]] Error {
-  Error() = default;
-  Error(int code, std::string message, std::string credential_problem = {})
-      : code(code), message(std::move(message)), credential_problem(std::move(credential_problem)) {}
-
-  int code = 0;         // LDAP result code (negative for client-side errors such as -1 server down)
-  std::string message;  // human-readable, includes the server's diagnostic message when any
-  // Set when the bind's credential itself is at fault and a retry cannot help until it changes
-  // (a Kerberos bind: wrong key in the keytab, unknown principal...), in words; see
-  // credential_problem() in controller_health.hpp, which reads AD's own codes for simple binds.
-  std::string credential_problem;
-  explicit operator bool() const { return !message.empty(); }
-};
-
-struct Attribute {
-  std::string name;  // lower case, options included: "member;range=0-1499"
-  std::vector<std::string> values;  // raw bytes
-};
-
-struct Entry {
-  std::string dn;  // as returned (extended form when the extended DN control was sent)
-  std::vector<Attribute> attributes;
-  // The attribute whose name (lower case, options included) equals `name`, or nullptr.
-  const Attribute* find(std::string_view name) const;
-  // The first value of `name`, or empty.
-  std::string_view first(std::string_view name) const;
-};
-
-enum class Scope { kBase, kOneLevel, kSubtree };
-
-struct SearchRequest {
-  std::string base;
-  Scope scope = Scope::kSubtree;
-  std::string filter = "(objectClass=*)";
-  std::vector<std::string> attributes;  // empty: all user attributes
-  bool extended_dn = false;   // DN values (entry DN, member) as "<GUID=hex>;<SID=hex>;dn"
-  bool show_deleted = false;  // include tombstones (Show Deleted control)
-};
-
 struct ResponseControls;  // defined in connection.cpp
-class KerberosCredentials;  // ldap/kerberos.hpp
 
-// Called per entry; return false to stop the search early.
-using EntryVisitor = std::function<bool(Entry&&)>;
-
-class Connection {
+class Connection final : public Directory {
  public:
   // Connects to `uri` (ldap:// or ldaps://, the scheme in any case), sets up TLS per `tls` (CA
   // verification on unless tls.verify is false; StartTLS for ldap:// when tls.start_tls), and
@@ -77,37 +35,37 @@ class Connection {
                                           const BindOptions& bind,
                                           std::chrono::milliseconds timeout, Error& error,
                                           KerberosCredentials* kerberos = nullptr);
-  ~Connection();
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  const std::string& uri() const { return uri_; }
+  const std::string& uri() const override { return uri_; }
 
   // A paged search (RFC 2696) to the end. `on_page_end` runs after each page's entries (a
   // commit point); returning false from either callback stops the search (not an error).
   Error paged_search(const SearchRequest& request, int page_size, const EntryVisitor& on_entry,
-                     const std::function<bool()>& on_page_end);
+                     const std::function<bool()>& on_page_end) override;
 
   // One round of a DirSync search (control 1.2.840.113556.1.4.841) from `cookie` (empty: from
   // the beginning). Fills the server's new cookie and whether more data is waiting.
   Error dirsync_search(const SearchRequest& request, int flags, const std::string& cookie,
-                       const EntryVisitor& on_entry, std::string& new_cookie, bool& more);
+                       const EntryVisitor& on_entry, std::string& new_cookie, bool& more) override;
 
   // Reads one entry with a base-scope search; `entry` stays empty when there is no such object.
-  Error read_entry(const SearchRequest& request, std::optional<Entry>& entry);
+  Error read_entry(const SearchRequest& request, std::optional<Entry>& entry) override;
 
   // Starts the change notification search (control 1.2.840.113556.1.4.528, critical) of
   // `base` with `scope` and the only filter AD accepts, (objectClass=*). Show Deleted is sent
   // too (not critical), so that a delete (a move into CN=Deleted Objects) notifies a subtree
   // search of the naming context. Returns at once; the search runs until the server ends it or this
   // Connection is destroyed. At most one per Connection; read it with next_notification().
-  Error start_notification(const std::string& base, Scope scope);
+  Error start_notification(const std::string& base, Scope scope) override;
 
   // Waits up to `timeout` (zero: just looks) for the next message of the notification search.
   // `changed` is true when an entry came (something in scope changed), false when nothing
   // came in time. The end of the search (the server's result, even a success) and transport
   // errors are Errors; the Connection should then be discarded.
-  Error next_notification(std::chrono::milliseconds timeout, bool& changed);
+  Error next_notification(std::chrono::milliseconds timeout, bool& changed) override;
 
  private:
   Connection(LDAP* handle, std::string uri, std::chrono::milliseconds timeout)
@@ -124,6 +82,13 @@ class Connection {
   std::chrono::milliseconds timeout_;
   int notification_id_ = -1;  // message id of the notification search; -1: none started
 };
+
+// Connection::open as a DirectoryOpener: the real, libldap one that DomainPoller and
+// ChangeNotifier use unless a test gives them another.
+std::unique_ptr<Directory> open_ldap_directory(const std::string& uri, const TlsOptions& tls,
+                                               const BindOptions& bind,
+                                               std::chrono::milliseconds timeout, Error& error,
+                                               KerberosCredentials* kerberos);
 
 // The password in `path` without trailing newline characters; nullopt when unreadable
 // (`error` then says why).

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "ldap/connection.hpp"
+#include "ldap/directory.hpp"
 #include "ldap/options.hpp"
 #include "proto/clock.hpp"
 

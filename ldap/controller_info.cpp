@@ -6,7 +6,7 @@
 
 namespace dirfeed::ldap {
 
-Error read_highest_usn(Connection& connection, int64_t& highest_usn) {
+Error read_highest_usn(Directory& connection, int64_t& highest_usn) {
   std::optional<Entry> root;
   SearchRequest request{"", Scope::kBase, "(objectClass=*)", {"highestCommittedUSN"}};
   if (Error error = connection.read_entry(request, root)) return error;
@@ -19,7 +19,7 @@ Error read_highest_usn(Connection& connection, int64_t& highest_usn) {
   return {};
 }
 
-Error read_controller_info(Connection& connection, ControllerInfo& info) {
+Error read_controller_info(Directory& connection, ControllerInfo& info) {
   std::optional<Entry> root;
   SearchRequest request{"", Scope::kBase, "(objectClass=*)",
                         {"dsServiceName", "highestCommittedUSN", "configurationNamingContext"}};
@@ -43,7 +43,7 @@ Error read_controller_info(Connection& connection, ControllerInfo& info) {
   return {};
 }
 
-Error read_domain_context(Connection& connection, const DomainOptions& options,
+Error read_domain_context(Directory& connection, const DomainOptions& options,
                           ControllerInfo& info, DomainContext& context) {
   context.domain = options.name;
   context.base_dn = options.base_dn.empty() ? base_dn_from_domain(options.name) : options.base_dn;

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "ldap/ad_object.hpp"
-#include "ldap/connection.hpp"
+#include "ldap/directory.hpp"
 #include "ldap/options.hpp"
 #include "ldap/replication.hpp"
 
@@ -20,11 +20,11 @@ struct ControllerInfo {
 };
 
 // The DC's highestCommittedUSN now (rootDSE).
-Error read_highest_usn(Connection& connection, int64_t& highest_usn);
+Error read_highest_usn(Directory& connection, int64_t& highest_usn);
 // Its rootDSE and NTDS Settings: service name, invocationId, highest USN.
-Error read_controller_info(Connection& connection, ControllerInfo& info);
+Error read_controller_info(Directory& connection, ControllerInfo& info);
 // The domain object (SID, up-to-dateness vector into `info`) and its NetBIOS name.
-Error read_domain_context(Connection& connection, const DomainOptions& options,
+Error read_domain_context(Directory& connection, const DomainOptions& options,
                           ControllerInfo& info, DomainContext& context);
 
 }  // namespace dirfeed::ldap

@@ -18,11 +18,12 @@ constexpr auto kHealthyWatch = std::chrono::minutes(1);
 }  // namespace
 
 ChangeNotifier::ChangeNotifier(DomainOptions options, ControllerHealth& health,
-                               std::function<void()> on_change)
+                               std::function<void()> on_change, DirectoryOpener open)
     : options_(std::move(options)),
       base_dn_(options_.base_dn.empty() ? base_dn_from_domain(options_.name) : options_.base_dn),
       health_(health),
       on_change_(std::move(on_change)),
+      open_(std::move(open)),
       thread_([this] { run(); }) {}
 
 ChangeNotifier::~ChangeNotifier() {
@@ -104,7 +105,7 @@ void ChangeNotifier::run() {
   }
 }
 
-std::unique_ptr<Connection> ChangeNotifier::connect(bool& tried) {
+std::unique_ptr<Directory> ChangeNotifier::connect(bool& tried) {
   tried = false;
   std::vector<std::string> order;
   {
@@ -122,7 +123,7 @@ std::unique_ptr<Connection> ChangeNotifier::connect(bool& tried) {
     tried = true;
     Error error;
     auto connection =
-        Connection::open(uri, options_.tls, options_.bind, timeout, error, health_.kerberos());
+        open_(uri, options_.tls, options_.bind, timeout, error, health_.kerberos());
     if (connection) {
       health_.release(uri, true);
       error = connection->start_notification(base_dn_, Scope::kSubtree);
@@ -149,7 +150,7 @@ std::unique_ptr<Connection> ChangeNotifier::connect(bool& tried) {
   return nullptr;
 }
 
-Error ChangeNotifier::watch(Connection& connection) {
+Error ChangeNotifier::watch(Directory& connection) {
   bool pending = false;  // a notification came; on_change() is due at `due`
   SteadyClock::time_point due;
   while (!stopping() && !switch_due(connection.uri())) {

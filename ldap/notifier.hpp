@@ -5,7 +5,7 @@
 // waiting for the next interval. Never a data source: what changes while the notifier is not
 // connected goes unnoticed here, so the interval passes must go on regardless.
 //
-// Threading: the constructor starts one thread that owns the notifier's own Connection and
+// Threading: the constructor starts one thread that owns the notifier's own Directory and
 // calls `on_change` on it; on_change must be quick (post the work elsewhere). stop() and
 // prefer() may be called from any thread. Every blocking step of that thread (connect, TLS,
 // bind, one wait for a message) takes at most kStepTimeout, which bounds how long the
@@ -38,9 +38,10 @@ class ChangeNotifier {
   // network_backoff(). Connects only to DCs that `health` (the poller's, which must outlive
   // this) lets it claim, and records its bind failures there: a DC that refused the poller's
   // bind is not asked again by the notifier, and the other way round. When no DC may be tried,
-  // checks again every kStepTimeout.
+  // checks again every kStepTimeout. `open` connects and binds to a DC (the real libldap
+  // Connection unless a test gives another), on the notifier's thread.
   ChangeNotifier(DomainOptions options, ControllerHealth& health,
-                 std::function<void()> on_change);
+                 std::function<void()> on_change, DirectoryOpener open = open_ldap_directory);
   // stop(), then waits for the thread (at most about kStepTimeout).
   ~ChangeNotifier();
   ChangeNotifier(const ChangeNotifier&) = delete;
@@ -61,10 +62,10 @@ class ChangeNotifier {
   // A connection to the preferred, else the first working controller, with the notification
   // search started; nullptr when every one failed (each failure logged), none could be
   // claimed, or on stop. `tried`: some DC was connected to.
-  std::unique_ptr<Connection> connect(bool& tried);
+  std::unique_ptr<Directory> connect(bool& tried);
   // Reads notifications and calls on_change until stop(), a switch to the preferred
   // controller (both: no error), or a failure.
-  Error watch(Connection& connection);
+  Error watch(Directory& connection);
   bool stopping();
   // True when prefer() named another DC than `uri` since the last connect.
   bool switch_due(const std::string& uri);
@@ -75,6 +76,7 @@ class ChangeNotifier {
   const std::string base_dn_;
   ControllerHealth& health_;
   const std::function<void()> on_change_;
+  const DirectoryOpener open_;
   std::mutex mutex_;  // guards the members below
   std::condition_variable wake_;
   bool stopping_ = false;

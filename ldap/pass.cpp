@@ -33,7 +33,7 @@ int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
 class Pass {
  public:
   Pass(const DomainOptions& options, PassSink& sink, const ControllerHealth& health,
-       Connection& connection, const std::atomic<bool>& stop, PassResult& result)
+       Directory& connection, const std::atomic<bool>& stop, PassResult& result)
       : options_(options), sink_(sink), health_(health), clock_(health.clock()),
         connection_(connection), stop_(stop), result_(result) {}
 
@@ -561,7 +561,7 @@ class Pass {
   PassSink& sink_;
   const ControllerHealth& health_;
   const Clock& clock_;
-  Connection& connection_;
+  Directory& connection_;
   const std::atomic<bool>& stop_;
   PassResult& result_;
   DomainContext context_;
@@ -600,7 +600,7 @@ bool set_problems(pb::Cursor& cursor, const std::vector<ControllerState>& states
 }
 
 Error run_pass_on(const DomainOptions& options, PassSink& sink, const ControllerHealth& health,
-                  Connection& connection, const std::atomic<bool>& stop, PassResult& result) {
+                  Directory& connection, const std::atomic<bool>& stop, PassResult& result) {
   Pass pass(options, sink, health, connection, stop, result);
   return pass.run();
 }

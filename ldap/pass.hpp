@@ -3,7 +3,7 @@
 #include <atomic>
 #include <vector>
 
-#include "ldap/connection.hpp"
+#include "ldap/directory.hpp"
 #include "ldap/controller_health.hpp"
 #include "ldap/options.hpp"
 #include "ldap/poller.hpp"
@@ -12,10 +12,10 @@
 namespace dirfeed::ldap {
 
 // Reads what changed since the stored cursor (or everything, when a full sync is due) from
-// `connection` and hands it to `sink`, filling `result`. An error means the DC failed (the
+// the DC behind `connection` and hands it to `sink`, filling `result`. An error means the DC failed (the
 // caller fails over); a stopped pass commits nothing partial.
 Error run_pass_on(const DomainOptions& options, PassSink& sink, const ControllerHealth& health,
-                  Connection& connection, const std::atomic<bool>& stop, PassResult& result);
+                  Directory& connection, const std::atomic<bool>& stop, PassResult& result);
 
 // The failing DCs of `states` into `cursor` (for `dirfeed status`). True when that changed
 // the cursor.

@@ -9,8 +9,9 @@
 namespace dirfeed::ldap {
 
 
-DomainPoller::DomainPoller(DomainOptions options, PassSink& sink, const Clock& clock)
-    : options_(std::move(options)), sink_(sink), clock_(clock),
+DomainPoller::DomainPoller(DomainOptions options, PassSink& sink, const Clock& clock,
+                           DirectoryOpener open)
+    : options_(std::move(options)), sink_(sink), clock_(clock), open_(std::move(open)),
       health_(options_.controllers, options_.bind, clock) {}
 
 PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
@@ -39,8 +40,8 @@ PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
       result = PassResult();
       result.controller = uri;
       if (!reused) {
-        connection_ = Connection::open(uri, options_.tls, options_.bind, options_.sync.timeout,
-                                       error, health_.kerberos());
+        connection_ = open_(uri, options_.tls, options_.bind, options_.sync.timeout, error,
+                            health_.kerberos());
       }
       if (!connection_) {
         health_.failed(uri, error);

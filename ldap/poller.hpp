@@ -34,7 +34,10 @@ struct PassResult {
 
 class DomainPoller {
  public:
-  DomainPoller(DomainOptions options, PassSink& sink, const Clock& clock);
+  // `open` connects and binds to a DC (the real libldap Connection unless a test gives
+  // another); the poller calls it from run_pass() only.
+  DomainPoller(DomainOptions options, PassSink& sink, const Clock& clock,
+               DirectoryOpener open = open_ldap_directory);
 
   // Runs one pass on the first controller that is not backing off, failing over in order. A
   // DC in backoff is not tried (health()); when every one is, nothing is tried and the result
@@ -56,8 +59,9 @@ class DomainPoller {
   DomainOptions options_;
   PassSink& sink_;
   const Clock& clock_;
+  const DirectoryOpener open_;
   ControllerHealth health_;
-  std::unique_ptr<Connection> connection_;  // kept between passes; dropped on any error
+  std::unique_ptr<Directory> connection_;  // kept between passes; dropped on any error
 };
 
 }  // namespace dirfeed::ldap
