@@ -187,6 +187,11 @@ void FakeDc::set_dirsync_stuck(bool stuck) {
   dirsync_stuck_ = stuck;
 }
 
+void FakeDc::set_refuse_cookies(bool refuse) {
+  std::lock_guard lock(mutex_);
+  refuse_cookies_ = refuse;
+}
+
 void FakeDc::set_dirsync_round_size(size_t objects) {
   std::lock_guard lock(mutex_);
   dirsync_round_size_ = objects;

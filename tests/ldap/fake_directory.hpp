@@ -97,6 +97,9 @@ class FakeDc {
   // DirSync always says "more data" and answers with the cookie it was sent (a new one when
   // sent none).
   void set_dirsync_stuck(bool stuck);
+  // A DirSync from any cookie fails as Samba answers a cookie it cannot parse
+  // (unavailableCriticalExtension); from none it works.
+  void set_refuse_cookies(bool refuse);
   // Objects per DirSync round (0: every change in one round, as Samba does).
   void set_dirsync_round_size(size_t objects);
   // A ranged read of `member` always answers the first range again (values 0 to step - 1).
@@ -145,6 +148,7 @@ class FakeDc {
   bool fail_stays_down_ = true;
   uint64_t generation_ = 0;  // close_connections() moves it on
   bool dirsync_stuck_ = false;
+  bool refuse_cookies_ = false;
   size_t dirsync_round_size_ = 0;
   bool member_range_stuck_ = false;
   size_t max_val_range_ = 1500;

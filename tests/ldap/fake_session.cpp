@@ -52,6 +52,10 @@ class FakeDirectory final : public Directory {
       std::lock_guard lock(dc_.mutex_);
       if (Error error = dc_.begin_operation(generation_, "DirSync search")) return error;
       dc_.dirsync_cookies_.push_back(cookie);
+      if (dc_.refuse_cookies_ && !cookie.empty()) {
+        return {12, uri() + ": DirSync search: Unavailable Critical Extension (Unable to "
+                            "unmarshall cookie as a ldapControlDirSyncCookie structure)"};
+      }
       // A cookie of this DC's database carries its USN; any other (empty, another DC's, an
       // older invocationId's) starts from the beginning.
       const std::string own = kCookiePrefix + hex(dc_.invocation_id_) + ":";

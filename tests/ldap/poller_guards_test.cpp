@@ -85,6 +85,25 @@ TEST_F(DirSyncPollerTest, DcWithoutTheCookieOfAnotherRecordsNoUnchangedObject) {
   for (const auto& commit : sink_.commits) EXPECT_EQ(commit.cursor.controller(), dc2_.uri());
 }
 
+TEST_F(DirSyncPollerTest, CookieTheDcRefusesIsAFullResyncOnItInTheSamePass) {
+  add_staff();
+  ASSERT_TRUE(pass().ok);
+  dc1_.add_user("gina");
+  dc1_.set_refuse_cookies(true);
+  sink_.changes.clear();
+  PassResult result = pass();
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.controller, dc1_.uri()) << "the DC is fine; its answer to the cookie is not";
+  EXPECT_TRUE(result.full_sync);
+  EXPECT_EQ(sink_.changes, (Changes{"add gina"}));
+  EXPECT_EQ(dc1_.dirsync_cookies().back(), "") << "read again from no cookie";
+  dc1_.set_refuse_cookies(false);
+  sink_.changes.clear();
+  ASSERT_TRUE(pass().ok);
+  EXPECT_EQ(sink_.changes, Changes{});
+  EXPECT_FALSE(dc1_.dirsync_cookies().back().empty()) << "the new cookie is used";
+}
+
 // ---- the loop guards (loop_guard.hpp) ----------------------------------------------------------
 
 TEST_F(DirSyncPollerTest, DirSyncThatAlwaysSaysMoreDataFailsThePassCommittingNothing) {
