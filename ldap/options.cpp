@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "ldap/values.hpp"
+
 namespace dirfeed::ldap {
 namespace {
 
@@ -11,19 +13,6 @@ bool starts_with_ci(std::string_view text, std::string_view prefix) {
     if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
   }
   return true;
-}
-
-// RFC 4514 escaping of one attribute value. DNS labels never need it; it keeps the result a
-// valid DN whatever the input.
-void append_escaped(std::string& out, std::string_view value) {
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' ||
-                         c == ';' || c == '=';
-    const bool edge = (i == 0 && (c == ' ' || c == '#')) || (i + 1 == value.size() && c == ' ');
-    if (special || edge) out += '\\';
-    out += c;
-  }
 }
 
 }  // namespace
@@ -60,7 +49,7 @@ std::string base_dn_from_domain(const std::string& domain) {
     if (!label.empty()) {
       if (!dn.empty()) dn += ',';
       dn += "DC=";
-      append_escaped(dn, label);
+      dn += escape_dn_value(label);  // DNS labels never need it; the DN stays valid anyway
     }
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);

@@ -88,7 +88,7 @@ TEST(StoreOpenTest, MissingDirectoriesAreCreatedOwnerOnlyWhateverTheUmask) {
   dirfeed::testing::TempDir temp;
   const std::string state_dir = temp.path() + "/state";
   const mode_t saved = ::umask(0);  // the laxest umask an admin's shell could have
-  FakeClock clock;
+  ManualClock clock;
   std::string error;
   std::unique_ptr<Store> store = Store::open({state_dir + "/feed"}, clock, &error);
   ::umask(saved);

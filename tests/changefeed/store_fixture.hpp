@@ -15,22 +15,15 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace dirfeed::changefeed::testing {
+
+using dirfeed::testing::ManualClock;
 
 inline constexpr char kDomain[] = "example.test";
 inline constexpr char kNetbios[] = "EXAMPLE";
 inline constexpr char kDomainSid[] = "S-1-5-21-100-200-300";
-
-class FakeClock final : public Clock {
- public:
-  int64_t now_us() const override { return now_us_; }
-  void set(int64_t now_us) { now_us_ = now_us; }
-  void advance(int64_t us) { now_us_ += us; }
-
- private:
-  int64_t now_us_ = 1'700'000'000'000'000;
-};
 
 using dirfeed::testing::TempDir;
 
@@ -200,7 +193,7 @@ class StoreTest : public ::testing::Test {
   }
 
   TempDir temp_;
-  FakeClock clock_;
+  ManualClock clock_;
   std::unique_ptr<Store> store_;
   std::map<std::string, std::string> guids_;  // name -> GUID
   std::map<std::string, std::string> names_;  // GUID -> name

@@ -20,21 +20,12 @@
 #include "tests/integration/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace dirfeed::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Time as the poller and the health view see it; the test moves it.
-class ManualClock final : public Clock {
-public:
-  int64_t now_us() const override { return now_us_.load(); }
-  void set(int64_t us) { now_us_ = us; }
-
-private:
-  std::atomic<int64_t> now_us_{1'700'000'000'000'000};
-};
 
 class CredentialsTest : public ::testing::Test {
 protected:

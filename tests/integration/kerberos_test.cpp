@@ -14,20 +14,12 @@
 #include "ldap/kerberos.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/kerberos_fixture.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace dirfeed::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-class ManualClock final : public Clock {
- public:
-  int64_t now_us() const override { return now_us_.load(); }
-  void advance(std::chrono::microseconds by) { now_us_ += by.count(); }
-
- private:
-  std::atomic<int64_t> now_us_{1'700'000'000'000'000};
-};
 
 class KerberosTest : public KerberosFixture {
  protected:

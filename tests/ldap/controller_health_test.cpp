@@ -9,20 +9,14 @@
 #include <fstream>
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace dirfeed::ldap {
 namespace {
 
+using dirfeed::testing::ManualClock;
+
 using namespace std::chrono_literals;
-
-class FakeClock final : public Clock {
-public:
-  int64_t now_us() const override { return now_us_; }
-  void advance(std::chrono::milliseconds by) { now_us_ += by.count() * 1000; }
-
-private:
-  int64_t now_us_ = 1'700'000'000'000'000;
-};
 
 // What AD (and Samba) say for a refused simple bind.
 Error refused(const std::string &data) {
@@ -87,7 +81,7 @@ protected:
 
   testing::TempDir dir_;
   BindOptions bind_;
-  FakeClock clock_;
+  ManualClock clock_;
 };
 
 TEST_F(HealthTest, ABackingOffDcCannotBeClaimedUntilItsBackoffEnds) {

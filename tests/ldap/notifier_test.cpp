@@ -12,16 +12,14 @@
 #include <thread>
 
 #include "tests/ldap/fake_directory.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace dirfeed::ldap::testing {
 namespace {
 
-using namespace std::chrono_literals;
+using dirfeed::testing::ManualClock;
 
-class FixedClock final : public Clock {
- public:
-  int64_t now_us() const override { return 1'700'000'000'000'000; }
-};
+using namespace std::chrono_literals;
 
 // Waits up to 3 s for `done`.
 bool eventually(const std::function<bool()>& done) {
@@ -50,7 +48,7 @@ class NotifierTest : public ::testing::Test {
   FakeDomain domain_;
   FakeDc& dc1_;
   FakeDc& dc2_;
-  FixedClock clock_;
+  ManualClock clock_;
   DomainOptions options_;
   std::unique_ptr<ControllerHealth> health_;
   std::atomic<int> changes_{0};

@@ -13,17 +13,11 @@
 #include "ldap/poller.hpp"
 #include "tests/ldap/fake_directory.hpp"
 #include "tests/ldap/recording_sink.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace dirfeed::ldap::testing {
 
-class FakeClock final : public Clock {
- public:
-  int64_t now_us() const override { return now_us_; }
-  void advance(std::chrono::milliseconds by) { now_us_ += by.count() * 1000; }
-
- private:
-  int64_t now_us_ = 1'700'000'000'000'000;
-};
+using dirfeed::testing::ManualClock;
 
 using Changes = std::vector<std::string>;
 
@@ -76,7 +70,7 @@ class PollerTest : public ::testing::Test {
   FakeDomain domain_;
   FakeDc& dc1_;
   FakeDc& dc2_;
-  FakeClock clock_;
+  ManualClock clock_;
   RecordingSink sink_;
   DomainOptions options_;
   std::unique_ptr<DomainPoller> poller_;

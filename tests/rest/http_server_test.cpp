@@ -228,8 +228,10 @@ TEST(HttpServerThreads, BlockedHandlerDoesNotHoldUpOtherConnections) {
   asio::io_context io;
   std::promise<void> fast_served;
   std::shared_future<void> fast_done = fast_served.get_future().share();
+  std::promise<void> slow_entered;
   HttpServer server(io, ServerOptions{}, [&](const Request& request, const ClientAddress&) {
     if (request.target() == "/slow") {
+      slow_entered.set_value();
       const bool released =
           fast_done.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
       return json_response(http::status::ok, released ? "\"released\"" : "\"timed out\"");
@@ -254,7 +256,9 @@ TEST(HttpServerThreads, BlockedHandlerDoesNotHoldUpOtherConnections) {
     return response.body();
   };
   std::future<std::string> slow = std::async(std::launch::async, get, "/slow");
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // /slow is in its handler
+  // /fast is asked only once /slow is in its handler: a server serving one request at a time
+  // would then leave /fast waiting until /slow gives up ("timed out").
+  slow_entered.get_future().wait();
   EXPECT_EQ(get("/fast"), "\"fast\"");
   EXPECT_EQ(slow.get(), "\"released\"");
   server.stop();

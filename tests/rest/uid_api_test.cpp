@@ -423,7 +423,7 @@ TEST_F(UidApiTest, StatusCountsUsersPerDomain) {
 
 TEST_F(UidApiTest, StatusOfAnEmptyStore) {
   std::string error;
-  changefeed::testing::FakeClock clock;
+  changefeed::testing::ManualClock clock;
   dirfeed::testing::TempDir dir;
   auto empty = changefeed::Store::open({dir.path() + "/db"}, clock, &error);
   ASSERT_TRUE(empty) << error;
