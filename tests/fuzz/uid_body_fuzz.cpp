@@ -33,7 +33,7 @@ constexpr char kIdentity[] = "US1\\jdoe";
   std::abort();
 }
 
-class ManualClock final : public dirfeed::Clock {
+class TickingClock final : public dirfeed::Clock {
  public:
   int64_t now_us() const override { return now_us_ += 1000; }
 
@@ -70,7 +70,7 @@ struct Fixture {
   }
 
   std::string dir;
-  ManualClock clock;
+  TickingClock clock;
   std::unique_ptr<dirfeed::changefeed::Store> store;
   std::unique_ptr<ApiContext> context;
 };
