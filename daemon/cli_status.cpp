@@ -6,6 +6,7 @@
 #include "daemon/cli.hpp"
 #include "daemon/cli_support.hpp"
 #include "daemon/delete_allowance.hpp"
+#include "ldap/values.hpp"
 #include "proto/guid.hpp"
 #include "rest/webhook_client.hpp"
 
@@ -24,19 +25,6 @@ const ldap::DomainOptions* configured_domain(const Config& config, const po::var
                        : "no domain \"" + name + "\" in the configuration")
       << '\n';
   return nullptr;
-}
-
-// The DN's parent ("OU=Sales,DC=example,DC=test" for "CN=Ann,OU=Sales,..."): the first
-// unescaped comma ends the first RDN.
-std::string parent_dn(const std::string& dn) {
-  for (size_t i = 0; i < dn.size(); ++i) {
-    if (dn[i] == '\\') {
-      ++i;
-    } else if (dn[i] == ',') {
-      return dn.substr(i + 1);
-    }
-  }
-  return {};
 }
 
 }  // namespace
@@ -180,7 +168,7 @@ int run_deletes_show(const po::variables_map& args, std::istream&, std::ostream&
     std::optional<pb::DirectoryObject> object = store->object_by_guid(guid);
     if (!object) continue;  // deleted since (by a later pass)
     out << "  " << object->dn() << " (" << guid_to_string(guid) << ")\n";
-    ++by_parent[parent_dn(object->dn())];
+    ++by_parent[ldap::parent_dn(object->dn())];
   }
   out << "by container:\n";
   for (const auto& [parent, count] : by_parent) out << "  " << count << "  " << parent << '\n';

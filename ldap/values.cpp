@@ -80,6 +80,17 @@ std::string escape_filter_value(std::string_view value) {
   return out;
 }
 
+std::string parent_dn(std::string_view dn) {
+  for (size_t i = 0; i < dn.size(); ++i) {
+    if (dn[i] == '\\') {
+      ++i;
+    } else if (dn[i] == ',') {
+      return std::string(dn.substr(i + 1));
+    }
+  }
+  return {};
+}
+
 std::string escape_dn_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());

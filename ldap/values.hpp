@@ -18,6 +18,10 @@ std::string escape_filter_value(std::string_view value);
 // RFC 4514 escaping of an attribute value placed inside a DN.
 std::string escape_dn_value(std::string_view value);
 
+// The DN's parent ("OU=Sales,DC=example,DC=test" for "CN=Ann\, B,OU=Sales,..."): what follows
+// the first unescaped comma; "" for a DN of one RDN.
+std::string parent_dn(std::string_view dn);
+
 // A DN returned under the extended DN control (hex form):
 // "<GUID=d1073b28...>;<SID=0105...>;CN=x,DC=y" -> GUID bytes and the plain DN.
 struct ExtendedDn {

@@ -11,6 +11,7 @@
 
 #include "ldap/ad_object.hpp"
 #include "ldap/directory.hpp"
+#include "ldap/values.hpp"
 #include "tests/ldap/fake_directory.hpp"
 
 namespace dirfeed::ldap::testing::fake_detail {
@@ -65,24 +66,13 @@ inline int64_t number(const std::string& text) {
   return value;
 }
 
-// The DN one level up ("" for a top-level DN).
-inline std::string parent_of(const std::string& dn) {
-  for (size_t i = 0; i < dn.size(); ++i) {
-    if (dn[i] == '\\') {
-      ++i;
-    } else if (dn[i] == ',') {
-      return dn.substr(i + 1);
-    }
-  }
-  return {};
-}
 
 inline bool in_scope(const std::string& dn, const std::string& base, Scope scope) {
   switch (scope) {
     case Scope::kBase:
       return lower(dn) == lower(base);
     case Scope::kOneLevel:
-      return lower(parent_of(dn)) == lower(base);
+      return lower(parent_dn(dn)) == lower(base);
     case Scope::kSubtree:
       return dn_is_under(dn, base);
   }
