@@ -87,12 +87,6 @@ void format_record(LogStyle style, const logging::record_view& rec,
     strm << iso_utc(*when) << ' ';
   }
   strm << severity_name(sev) << ' ';
-  // add_value() stores string literals and std::string as std::string.
-  if (auto component = logging::extract<std::string>("Component", rec); component) {
-    strm << '[' << *component << "] ";
-  } else if (auto view = logging::extract<std::string_view>("Component", rec); view) {
-    strm << '[' << *view << "] ";
-  }
   if (auto message = logging::extract<std::string>("Message", rec); message) {
     strm << *message;
   }

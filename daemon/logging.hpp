@@ -6,27 +6,20 @@
 //   * Log with Boost.Log's trivial logger, and nothing else:
 //
 //       #include <boost/log/trivial.hpp>
-//       #include <boost/log/utility/manipulators/add_value.hpp>
 //
-//       BOOST_LOG_TRIVIAL(info) << boost::log::add_value("Component", "ldap")
-//                               << "bound to " << uri;
+//       BOOST_LOG_TRIVIAL(warning) << "domain " << name << ": DC " << uri << " failed: " << why;
 //
-//     A module usually wraps that in a one-line macro in its own .cpp or internal header,
-//     e.g. LDAP_LOG(lvl) defined as
-//
-//       BOOST_LOG_TRIVIAL(lvl) << ::boost::log::add_value("Component", "ldap")
-//
-//     The "Component" attribute (a string) is optional; records without it print without
-//     the `[component]` part. Modules link Boost::log; they never include this header and
-//     never depend on daemon/.
+//     A line starts with what it is about, in the words an admin knows: "domain D: ",
+//     "api: ", "ip source S: ", "webhook ...", "feed retention: ". Modules link Boost::log;
+//     they never include this header and never depend on daemon/.
 //   * Levels: trace, debug, info, warning, error (fatal is printed like error).
 //   * Never log secrets: passwords, API keys, Authorization headers.
 //   * Until init_logging() runs, Boost.Log's default sink prints everything to the console;
 //     daemon/ calls init_logging() once config is loaded, before any module starts.
 //
 // Output, one line per record:
-//   terminal:  2025-01-31T12:00:00.123456Z info [ldap] bound to ldaps://dc1.example.test
-//   journal:   <6>info [ldap] bound to ldaps://dc1.example.test
+//   terminal:  2025-01-31T12:00:00.123456Z info domain example.test: full sync done on ...
+//   journal:   <6>info domain example.test: full sync done on ...
 // Under journald (stderr is the stream named by $JOURNAL_STREAM) there is no timestamp (the
 // journal has its own) and a `<N>` syslog priority prefix, which journald turns into the
 // record's PRIORITY, so `journalctl -p warning` works.

@@ -11,7 +11,6 @@
 
 #include <gtest/gtest.h>
 #include <boost/log/trivial.hpp>
-#include <boost/log/utility/manipulators/add_value.hpp>
 
 namespace dirfeed::daemon {
 namespace {
@@ -27,31 +26,24 @@ class LoggingTest : public ::testing::Test {
 
 TEST_F(LoggingTest, TerminalLinesHaveATimestamp) {
   init_logging(LogLevel::kInfo, out_, LogStyle::kTerminal);
-  BOOST_LOG_TRIVIAL(info) << boost::log::add_value("Component", "ldap") << "bound to "
-                          << "ldaps://dc1";
+  BOOST_LOG_TRIVIAL(info) << "domain example.test: bound to " << "ldaps://dc1";
   const std::string text = out_.str();
   EXPECT_TRUE(std::regex_match(
       text,
-      std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z info \[ldap\] bound to ldaps://dc1\n)")))
+      std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z info domain example\.test: bound to ldaps://dc1\n)")))
       << text;
 }
 
 TEST_F(LoggingTest, JournalLinesHaveAPriorityAndNoTimestamp) {
   init_logging(LogLevel::kTrace, out_, LogStyle::kJournal);
-  BOOST_LOG_TRIVIAL(trace) << boost::log::add_value("Component", "rest") << "t";
-  BOOST_LOG_TRIVIAL(debug) << boost::log::add_value("Component", "rest") << "d";
-  BOOST_LOG_TRIVIAL(info) << boost::log::add_value("Component", "rest") << "i";
-  BOOST_LOG_TRIVIAL(warning) << boost::log::add_value("Component", std::string("changefeed"))
-                             << "w";
-  BOOST_LOG_TRIVIAL(error) << boost::log::add_value("Component", "daemon") << "e";
+  BOOST_LOG_TRIVIAL(trace) << "t";
+  BOOST_LOG_TRIVIAL(debug) << "d";
+  BOOST_LOG_TRIVIAL(info) << "i";
+  BOOST_LOG_TRIVIAL(warning) << "w";
+  BOOST_LOG_TRIVIAL(error) << "e";
   BOOST_LOG_TRIVIAL(fatal) << "f";
   EXPECT_EQ(out_.str(),
-            "<7>trace [rest] t\n"
-            "<7>debug [rest] d\n"
-            "<6>info [rest] i\n"
-            "<4>warning [changefeed] w\n"
-            "<3>error [daemon] e\n"
-            "<2>error f\n");
+            "<7>trace t\n<7>debug d\n<6>info i\n<4>warning w\n<3>error e\n<2>error f\n");
 }
 
 TEST_F(LoggingTest, LevelFilters) {
