@@ -278,6 +278,11 @@ class Scheduler {
                                             " deletes, nothing committed (dirfeed deletes show)"
                                       : std::string());
       if (slot.notifier) slot.notifier->prefer(result.controller);
+    } else if (result.store_failed) {
+      // The store logged why; the DC is fine, so the domain tries again at its interval.
+      BOOST_LOG_TRIVIAL(error) << "domain " << options.name << ": pass on " << result.controller
+                               << " abandoned: " << result.error << "; nothing of it is lost, "
+                               << "next try in " << (delay.count() + 999) / 1000 << " s";
     } else if (!result.stopped) {
       delay = retry_delay(slot);  // when every DC backs off, the domain waits for the earliest
       BOOST_LOG_TRIVIAL(error) << "domain " << options.name

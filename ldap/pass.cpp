@@ -534,7 +534,8 @@ class Pass {
     return {};
   }
 
-  Error sink_error() const {
+  Error sink_error() {
+    result_.store_failed = true;
     return {-1, "domain " + options_.name + ": writing to the store failed"};
   }
 

@@ -55,6 +55,11 @@ PassResult DomainPoller::run_pass(const std::atomic<bool>& stop) {
         result.stopped = true;
         return result;
       }
+      if (result.store_failed) {  // nor is the store's: the next pass tries this DC again
+        health_.succeeded(uri);
+        result.error = error.message;
+        return result;
+      }
       connection_.reset();
       if (!reused) {
         health_.failed(uri, error);

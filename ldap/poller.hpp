@@ -30,6 +30,9 @@ struct PassResult {
   size_t held_back = 0;      // deletes held back by max_deletes
   size_t unconfirmed = 0;    // objects the store keeps unconfirmed after the pass (issue 16)
   bool waiting = false;      // no DC was tried: every one is backing off (or being bound)
+  // The store refused a write (PassSink returned false): the DC did its part, so it is
+  // neither failed over nor backed off; nothing of the pass is lost (the cursor did not move).
+  bool store_failed = false;
 };
 
 class DomainPoller {
@@ -41,7 +44,8 @@ class DomainPoller {
 
   // Runs one pass on the first controller that is not backing off, failing over in order. A
   // DC in backoff is not tried (health()); when every one is, nothing is tried and the result
-  // is `waiting`. Logs each DC failure with its URI, a refused bind in words.
+  // is `waiting`. Logs each DC failure with its URI, a refused bind in words. A store failure
+  // ends the pass at once (`store_failed`), with no DC blamed.
   PassResult run_pass(const std::atomic<bool>& stop);
 
   const DomainOptions& options() const { return options_; }

@@ -284,5 +284,30 @@ TEST_F(PollerTest, ConnectionClosedWhileIdleIsReopenedOnTheSameDcWithoutFailingI
   EXPECT_EQ(poller().controllers()[0].failures, 0);
 }
 
+// A store that refuses a write is not the DC's fault: the pass ends at once without trying
+// DC2, no DC backs off, and the next pass (the store back) goes on on DC1 from the cursor that
+// did not move, losing nothing.
+TEST_F(PollerTest, StoreFailureBlamesNoDcAndLosesNothing) {
+  add_staff();
+  ASSERT_TRUE(pass().ok);
+  dc1_.add_user("gina");
+  sink_.fail_commits = true;
+  PassResult failed = pass();
+  EXPECT_FALSE(failed.ok);
+  EXPECT_TRUE(failed.store_failed);
+  EXPECT_EQ(failed.controller, dc1_.uri());
+  EXPECT_EQ(failed.error, "domain example.test: writing to the store failed");
+  EXPECT_EQ(domain_.take_opened(), std::vector<std::string>{}) << "DC2 not tried";
+  for (const ControllerState& state : poller().controllers()) {
+    EXPECT_EQ(state.failures, 0) << state.uri;
+  }
+
+  sink_.fail_commits = false;
+  PassResult next = pass();
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.controller, dc1_.uri());
+  EXPECT_EQ(sink_.changes, (Changes{"add gina"}));
+}
+
 }  // namespace
 }  // namespace dirfeed::ldap::testing
