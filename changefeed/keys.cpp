@@ -29,7 +29,7 @@ const char* table_name(Table table) {
       "domain_index",    "group_members",   "member_groups",    "primary_members",
       "user_primary",    "feed_by_sequence", "feed_by_time",    "state",
       "ip_mappings",     "ip_expiry",       "api_group_members", "ip_owners",
-      "upn_index",
+      "upn_index",       "source_names",
   };
   return kNames[static_cast<size_t>(table)];
 }
@@ -54,6 +54,17 @@ std::optional<std::string> ntlm_of(const pb::DirectoryObject& object) {
 }
 
 std::string upn(std::string_view upn) { return lower_ascii(upn); }
+
+std::string source_name(std::string_view source, pb::ObjectKind kind, std::string_view name) {
+  return domain_kind_prefix(source, kind).append(lower_ascii(name));
+}
+
+std::optional<std::string> source_name_of(const pb::DirectoryObject& object) {
+  const std::string& name =
+      object.kind() == pb::USER ? object.user_principal_name() : object.display_name();
+  if (name.empty()) return std::nullopt;
+  return source_name(object.domain(), object.kind(), name);
+}
 
 std::string domain_prefix(std::string_view domain) {
   std::string key = lower_ascii(domain);

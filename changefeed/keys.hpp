@@ -38,6 +38,8 @@ enum class Table : size_t {
   kIpOwners,        // IP text -> guid of the user the IP was mapped to last (IP sources: one
                     // user per IP); kept exactly for the rows of kIpMappings
   kUpnIndex,        // lower-cased userPrincipalName -> guid
+  kSourceNames,     // source \0 kind byte \0 lower-cased name -> guid: the unique names of the
+                    // objects of sources other than AD (SCIM userName, group displayName)
   kCount,
 };
 inline constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
@@ -62,6 +64,10 @@ std::string ntlm_identity(std::string_view identity);
 // NETBIOS\sam of an object, nullopt when either part is empty.
 std::optional<std::string> ntlm_of(const pb::DirectoryObject& object);
 std::string upn(std::string_view upn);
+// kSourceNames key of an object of a source (its source name index entry): users by
+// user_principal_name, groups by display_name; nullopt when that name is empty.
+std::optional<std::string> source_name_of(const pb::DirectoryObject& object);
+std::string source_name(std::string_view source, pb::ObjectKind kind, std::string_view name);
 
 std::string domain_prefix(std::string_view domain);
 std::string domain_kind_prefix(std::string_view domain, pb::ObjectKind kind);

@@ -8,6 +8,7 @@
 #include "changefeed/index_build.hpp"
 #include "changefeed/keys.hpp"
 #include "changefeed/page_writer.hpp"
+#include "changefeed/source_write.hpp"
 #include "changefeed/store.hpp"
 
 namespace dirfeed::changefeed {
@@ -248,6 +249,23 @@ class RocksStore final : public Store {
     return Status::ok();
   }
 
+  Status write_source(const std::string& source, const std::vector<SourceChange>& changes,
+                      SourceOutcome* outcome, CommitStats* stats) override {
+    if (!is_source_domain(source)) return Status::error("write_source: not a source: " + source);
+    std::lock_guard lock(write_mutex_);
+    PageWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
+    *outcome = apply_source_changes(writer, source, changes);
+    if (*outcome != SourceOutcome::kDone) return Status::ok();
+    return commit(writer, CommitStats(), stats);
+  }
+
+  std::optional<pb::DirectoryObject> source_object_by_name(const std::string& source,
+                                                           pb::ObjectKind kind,
+                                                           const std::string& name) const override {
+    return SnapshotReader(*database_).object_by_index(Table::kSourceNames,
+                                                      keys::source_name(source, kind, name));
+  }
+
   Status create_user(const pb::DirectoryObject& user, int64_t default_lifetime_us,
                      ApiOutcome* outcome) override {
     if (user.guid().size() != kGuidSize) return Status::error("create_user: GUID is not 16 bytes");
@@ -461,17 +479,17 @@ class RocksStore final : public Store {
     return Status::ok();
   }
 
-  Status delete_directory(const std::string& id, bool* existed) override {
+  Status delete_directory(const std::string& id, bool* existed, CommitStats* stats) override {
     std::lock_guard lock(write_mutex_);
     *existed = SnapshotReader(*database_).get(Table::kState, keys::directory(id)).has_value();
     if (!*existed) return Status::ok();
-    rocksdb::WriteBatch batch;
-    rocksdb::ColumnFamilyHandle* state = database_->table(Table::kState);
-    rocksdb::Status status = batch.Delete(state, keys::directory(id));
-    if (status.ok()) status = batch.Delete(state, keys::webhook_state(id));
-    if (status.ok()) status = database_->db()->Write(rocksdb::WriteOptions(), &batch);
-    if (!status.ok()) return Status::error("deleting directory " + id + " failed: " +
-                                           status.ToString());
+    const std::string source = scim_source(id);
+    PageWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
+    remove_source_objects(writer, source);
+    writer.erase_state(keys::directory(id));
+    writer.erase_state(keys::webhook_state(id));
+    Status status = commit(writer, CommitStats(), stats);
+    if (!status.is_ok()) return Status::error("deleting directory " + id + ": " + status.message());
     return Status::ok();
   }
 
