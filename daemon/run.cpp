@@ -109,7 +109,8 @@ class Scheduler {
                      .metrics = &metrics_,
                      .webhook_targets =
                          rest::WebhookTargetPolicy(config.api.webhook_allowed_networks),
-                     .max_directories = config.api.max_directories},
+                     .max_directories = config.api.max_directories,
+                     .scheme = config.api.tls ? "https" : "http"},
         api_router_(rest::make_router(api_context_)),
         webhooks_(store, clock, &metrics_, dispatcher_options(config)) {
     describe_pass_metrics(metrics_);

@@ -98,9 +98,9 @@ std::optional<std::string> EventBuilder::event(const pb::Directory& directory,
     if (change.type() == pb::DELETE) remember(change.object());
     if (!in_directory(directory, change.object())) return std::nullopt;
     if (change.kind() == pb::USER) {
-      write_dsync_user(json, change.object());
+      write_dsync_user(json, change.object(), directory.id());
     } else {
-      write_dsync_group(json, change.object(), nullptr);
+      write_dsync_group(json, change.object(), directory.id(), nullptr);
     }
     return payload(name, directory, data);
   }
@@ -113,11 +113,11 @@ std::optional<std::string> EventBuilder::event(const pb::Directory& directory,
   if (!group) return std::nullopt;
   // The user's object with one more member, "group": write_dsync_user closes its object, so
   // the group goes in before that last '}'.
-  write_dsync_user(json, *user);
+  write_dsync_user(json, *user, directory.id());
   data.pop_back();
   data += ",\"group\":";
   JsonWriter group_json(data);
-  write_dsync_group(group_json, *group, nullptr);
+  write_dsync_group(group_json, *group, directory.id(), nullptr);
   data += '}';
   return payload(name, directory, data);
 }
@@ -397,7 +397,9 @@ class WebhookDispatcher::Impl {
     if (!directory || !state) return Outcome::kCaughtUp;  // deleted
     // The batch: entries up to the one that fills it (or max_entries_per_read of them).
     const size_t batch_size = std::max<uint32_t>(1, directory->webhook_batch_size());
-    const bool has_webhook = !directory->webhook_url().empty();
+    // A deactivated directory sends nothing: what changes meanwhile is not sent later either,
+    // as the reference drops it.
+    const bool has_webhook = !directory->webhook_url().empty() && !directory->deactivated();
     std::vector<std::string> events;
     uint64_t covered = state->after_sequence();
     size_t read = 0;

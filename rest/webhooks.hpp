@@ -30,9 +30,11 @@
 // Payload: {"event", "tenant", "product", "directory_id", "data"}; with webhook_batch_size > 1,
 // a JSON array of up to that many payloads per POST.
 //
-// Signature (as BoxyHQ jackson signs): header `BoxyHQ-Signature: t=<ms since the epoch>,s=<hex
-// HMAC-SHA256 of "<t>.<body>" keyed by webhook_secret>`, over the exact body bytes sent; no
-// header when the secret is empty.
+// Signature (as BoxyHQ jackson signs): headers `BoxyHQ-Signature` and `Ory-Polis-Signature`,
+// both `t=<ms since the epoch>,s=<hex HMAC-SHA256 of "<t>.<body>" keyed by webhook_secret>`,
+// over the exact body bytes sent; no header when the secret is empty (the reference sends no
+// webhook then; dirfeed sends it unsigned, README says why). A deactivated directory sends
+// nothing, and the changes made while it is are never sent.
 #include <chrono>
 #include <cstdint>
 #include <functional>
