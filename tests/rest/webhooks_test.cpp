@@ -318,6 +318,7 @@ TEST_F(DispatcherTest, DeliversSignedEventsInFeedOrder) {
   for (const ReceivedRequest& request : requests) {
     ASSERT_TRUE(request.signature);
     EXPECT_TRUE(signature_valid(*request.signature, request.body, kSecret)) << *request.signature;
+    EXPECT_EQ(request.ory_signature, request.signature) << "both headers of the reference";
     EXPECT_TRUE(request.signature->starts_with("t=" + std::to_string(clock_.now_us() / 1000) +
                                                ",s="));
     EXPECT_EQ(request.content_type, "application/json");
@@ -342,6 +343,7 @@ TEST_F(DispatcherTest, SendsNoSignatureWithoutASecret) {
   dispatcher.start();
   ASSERT_TRUE(receiver.wait_for_count(1, 10s));
   EXPECT_FALSE(receiver.received().front().signature);
+  EXPECT_FALSE(receiver.received().front().ory_signature);
 }
 
 TEST_F(DispatcherTest, RetriesAfterErrorsAndDeliversEverythingOnceInOrder) {
