@@ -144,6 +144,25 @@ std::string directory(std::string_view id) { return std::string(kDirectoryPrefix
 
 std::string webhook_state(std::string_view id) { return "webhook/" + std::string(id); }
 
+std::string webhook_event_prefix(std::string_view directory_id) {
+  std::string key = "event/";
+  key.append(directory_id).push_back('\0');
+  return key;
+}
+
+std::string webhook_event(std::string_view directory_id, int64_t created_us, uint64_t sequence,
+                          std::string_view id) {
+  std::string key = webhook_event_prefix(directory_id).append(encode_time(created_us));
+  append_big_endian(key, sequence);
+  return key.append(id);
+}
+
+std::string webhook_event_id(std::string_view id) { return std::string("event-id/").append(id); }
+
+std::string webhook_event_count(std::string_view directory_id) {
+  return std::string("event-count/").append(directory_id);
+}
+
 std::string ip_source_state(std::string_view name) { return "ipsource/" + std::string(name); }
 
 std::string encode_position(const FeedPosition& position) {

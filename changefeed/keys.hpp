@@ -30,7 +30,7 @@ enum class Table : size_t {
   kFeedByTime,      // big-endian timestamp + big-endian sequence -> empty
   kState,           // "cursor/" + domain -> pb::Cursor; kFeedPositionKey -> FeedPosition;
                     // "directory/" + id -> pb::Directory; "webhook/" + id -> pb::WebhookState;
-                    // "ipsource/" + name -> pb::IpSourceState
+                    // "ipsource/" + name -> pb::IpSourceState; the webhook event log (below)
   kIpMappings,      // user guid + IP text -> big-endian expiry (microseconds since the epoch)
   kIpExpiry,        // big-endian expiry + user guid + IP text -> empty
   kApiGroupMembers, // group guid + user guid -> empty: exactly the api_groups of live users,
@@ -98,6 +98,16 @@ inline constexpr std::string_view kDirectoryPrefix = "directory/";
 std::string directory(std::string_view id);
 std::string webhook_state(std::string_view id);
 std::string ip_source_state(std::string_view name);
+// The webhook event log: "event/" + directory + '\0' + big-endian created_us + big-endian
+// u64 log sequence (insertion order among equal times) + event id -> pb::WebhookEvent;
+// "event-id/" + event id -> the first key; "event-count/" + directory -> big-endian u64 count
+// of the directory's logged events; kEventSequenceKey -> the last log sequence.
+std::string webhook_event_prefix(std::string_view directory_id);
+std::string webhook_event(std::string_view directory_id, int64_t created_us, uint64_t sequence,
+                          std::string_view id);
+inline constexpr std::string_view kEventSequenceKey = "meta/event_sequence";
+std::string webhook_event_id(std::string_view id);
+std::string webhook_event_count(std::string_view directory_id);
 inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
 // Present (empty value) once kApiGroupMembers has been built from the stored users.
 inline constexpr std::string_view kApiGroupIndexKey = "meta/api_group_index";

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "changefeed/database.hpp"
+#include "changefeed/event_log.hpp"
 #include "changefeed/index_build.hpp"
 #include "changefeed/keys.hpp"
 #include "changefeed/page_writer.hpp"
@@ -486,6 +487,7 @@ class RocksStore final : public Store {
     const std::string source = scim_source(id);
     PageWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
     remove_source_objects(writer, source);
+    for (const std::string& key : changefeed::webhook_event_keys(*database_, id)) writer.erase_state(key);
     writer.erase_state(keys::directory(id));
     writer.erase_state(keys::webhook_state(id));
     Status status = commit(writer, CommitStats(), stats);
@@ -526,6 +528,30 @@ class RocksStore final : public Store {
     if (!status.ok()) return Status::error("storing the webhook state of directory " + id +
                                            " failed: " + status.ToString());
     return Status::ok();
+  }
+
+  Status log_webhook_event(const pb::WebhookEvent& event, size_t max_per_directory) override {
+    std::lock_guard lock(write_mutex_);
+    return changefeed::log_webhook_event(*database_, event, max_per_directory);
+  }
+
+  void webhook_events(const std::string& directory_id,
+                      const Visitor<pb::WebhookEvent>& visit) const override {
+    changefeed::webhook_events(*database_, directory_id, visit);
+  }
+
+  std::optional<pb::WebhookEvent> webhook_event(const std::string& id) const override {
+    return changefeed::webhook_event(*database_, id);
+  }
+
+  Status delete_webhook_events(const std::string& directory_id, size_t* deleted) override {
+    std::lock_guard lock(write_mutex_);
+    return changefeed::delete_webhook_events(*database_, directory_id, deleted);
+  }
+
+  Status prune_webhook_events(int64_t before_us, size_t* dropped) override {
+    std::lock_guard lock(write_mutex_);
+    return changefeed::prune_webhook_events(*database_, before_us, dropped);
   }
 
   std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const override {

@@ -338,6 +338,21 @@ class Store {
   // longer exists, so a delivery finishing after a DELETE does not bring its state back.
   virtual Status put_webhook_state(const pb::WebhookState& state) = 0;
 
+  // ---- Directory Sync API: the webhook event log (log_webhook_events) ---------------------
+  // No feed entries. A directory's events are deleted with it (delete_directory).
+
+  // Logs one POST of a directory's webhook (event.directory_id, id, created_us set); when the
+  // directory then has more than max_per_directory, its oldest goes in the same write.
+  virtual Status log_webhook_event(const pb::WebhookEvent& event, size_t max_per_directory) = 0;
+  // The directory's logged events, newest first.
+  virtual void webhook_events(const std::string& directory_id,
+                              const Visitor<pb::WebhookEvent>& visit) const = 0;
+  virtual std::optional<pb::WebhookEvent> webhook_event(const std::string& id) const = 0;
+  // Deletes every logged event of the directory; *deleted: how many.
+  virtual Status delete_webhook_events(const std::string& directory_id, size_t* deleted) = 0;
+  // Drops the events logged before before_us, of every directory.
+  virtual Status prune_webhook_events(int64_t before_us, size_t* dropped = nullptr) = 0;
+
   // ---- queries ---------------------------------------------------------------------------
   // Queries have no error channel: a record that cannot be read is treated as absent.
 

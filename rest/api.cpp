@@ -7,6 +7,7 @@
 #include "rest/auth.hpp"
 #include "rest/changes_api.hpp"
 #include "rest/dsync_api.hpp"
+#include "rest/dsync_events.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
 #include "rest/scim_api.hpp"
@@ -56,6 +57,11 @@ Router make_router(const ApiContext& context) {
       {verb::get, dsync + "/users/{id}", with(context, dsync_user), Access::kApiKey},
       {verb::get, dsync + "/groups", with(context, dsync_groups), Access::kApiKey},
       {verb::get, dsync + "/groups/{id}", with(context, dsync_group), Access::kApiKey},
+      {verb::get, dsync + "/groups/{id}/members", with(context, dsync_group_members),
+       Access::kApiKey},
+      {verb::get, dsync + "/events", with(context, dsync_events), Access::kApiKey},
+      {verb::delete_, dsync + "/events", with(context, dsync_delete_events), Access::kApiKey},
+      {verb::get, dsync + "/events/{id}", with(context, dsync_event), Access::kApiKey},
       {verb::get, dsync + "/{id}", with(context, dsync_get_directory), Access::kApiKey},
       {verb::patch, dsync + "/{id}", with(context, dsync_update_directory), Access::kApiKey},
       {verb::delete_, dsync + "/{id}", with(context, dsync_delete_directory), Access::kApiKey},

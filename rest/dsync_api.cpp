@@ -17,6 +17,7 @@
 #include "rest/body_fields.hpp"
 #include "rest/credentials.hpp"
 #include "rest/dn_text.hpp"
+#include "rest/dsync_common.hpp"
 #include "rest/dsync_model.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
@@ -32,77 +33,6 @@ namespace {
 namespace http = boost::beast::http;
 
 constexpr std::string_view kType = "active-directory";
-
-// ---- answers in the document's {data, error} shape -----------------------------------------
-
-// {"data": null, "error": {"message": message}} with `status`.
-Response failure(http::status status, std::string_view message) {
-  std::string body;
-  JsonWriter json(body);
-  json.begin_object();
-  json.key("data");
-  json.null();
-  json.key("error");
-  json.begin_object();
-  json.member("message", message);
-  json.end_object();
-  json.end_object();
-  return json_response(status, std::move(body));
-}
-
-Response bad_request(std::string_view message) {
-  return failure(http::status::bad_request, message);
-}
-
-// {"data": what write_data writes, "error": null} with `status`.
-template <typename WriteData>
-Response success(http::status status, const WriteData& write_data) {
-  std::string body;
-  JsonWriter json(body);
-  json.begin_object();
-  json.key("data");
-  write_data(json);
-  json.key("error");
-  json.null();
-  json.end_object();
-  return json_response(status, std::move(body));
-}
-
-// The valid API key the request carries when it may use the Directory Sync API; else nullopt
-// and the 401 (no key, unknown key) or 403 (a Directory Changes key) in *refusal.
-std::optional<KeyEntry> dsync_key(const Call& call, const ApiContext& context,
-                                  Response* refusal) {
-  if (!request_api_key(call.request)) {
-    *refusal = failure(http::status::unauthorized,
-                       "an API key is required (Authorization: Api-Key KEY)");
-    return std::nullopt;
-  }
-  std::optional<KeyEntry> key = context.credentials == nullptr
-                                    ? std::nullopt
-                                    : check_request_api_key(call.request, *context.credentials);
-  if (!key) {
-    *refusal = failure(http::status::unauthorized, "unknown API key");
-  } else if (!key->uses_dsync()) {
-    *refusal = failure(http::status::forbidden,
-                       "this API key is for the Directory Changes API only");
-    key.reset();
-  }
-  return key;
-}
-
-// 403 for a create or list naming a tenant/product the key does not cover.
-Response outside_scope() {
-  return failure(http::status::forbidden, "this API key does not cover that tenant and product");
-}
-
-// The directory of `id` when it exists and `key` covers it: outside its scope a directory is
-// absent, so a key learns nothing of other tenants' directories.
-std::optional<pb::Directory> visible_directory(const ApiContext& context, const KeyEntry& key,
-                                               const std::string& id) {
-  std::optional<pb::Directory> directory = context.store.directory(id);
-  if (directory && !key.covers(directory->tenant(), directory->product())) directory.reset();
-  return directory;
-}
 
 // ---- DNs and domains -----------------------------------------------------------------------
 
@@ -264,16 +194,6 @@ Response directory_response(http::status status, const pb::Directory& directory,
   return success(status, [&](JsonWriter& json) { write_directory(json, directory, shown); });
 }
 
-Response directory_not_found() { return failure(http::status::not_found, "directory not found"); }
-
-Response read_only() {
-  return failure(http::status::internal_server_error, "the store is read-only");
-}
-
-Response store_failure(const changefeed::Status& status) {
-  return failure(http::status::internal_server_error, "store write failed: " + status.message());
-}
-
 // The directories of `tenant` and `product`, oldest first (then by id).
 std::vector<pb::Directory> directories_of(const changefeed::Store& store, std::string_view tenant,
                                           std::string_view product) {
@@ -318,32 +238,6 @@ std::optional<pb::Directory> requested_directory(const Call& call, const ApiCont
 }
 
 // ---- users and groups ----------------------------------------------------------------------
-
-// pageOffset and pageLimit as the objects of a list to write: indexes [offset, end).
-struct Page {
-  uint64_t offset = 0;
-  uint64_t end = UINT64_MAX;
-};
-
-// nullopt and *problem when pageOffset or pageLimit is given but not a non-negative integer.
-std::optional<Page> requested_page(const Call& call, std::string* problem) {
-  const auto number = [&](std::string_view name, uint64_t fallback) -> std::optional<uint64_t> {
-    const std::optional<std::string_view> text = call.query_param(name);
-    if (!text) return fallback;
-    uint64_t value = 0;
-    const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (text->empty() || error != std::errc() || end != text->data() + text->size()) {
-      *problem = std::string(name) + " must be a non-negative integer";
-      return std::nullopt;
-    }
-    return value;
-  };
-  const std::optional<uint64_t> offset = number("pageOffset", 0);
-  if (!offset) return std::nullopt;
-  const std::optional<uint64_t> limit = number("pageLimit", UINT64_MAX);
-  if (!limit) return std::nullopt;
-  return Page{*offset, *limit > UINT64_MAX - *offset ? UINT64_MAX : *offset + *limit};
-}
 
 // A streamed list of the users or groups in a directory's view, between Stream calls:
 // where the reading stands and the text written since the last piece went out.
@@ -660,6 +554,31 @@ Response dsync_group(const Call& call, const ApiContext& context) {
   return success(http::status::ok, [&](JsonWriter& json) {
     write_dsync_group(json, *group, directory->id(), &context.store, &*directory,
                       /*member_pairs=*/true);
+  });
+}
+
+Response dsync_group_members(const Call& call, const ApiContext& context) {
+  std::string problem;
+  const std::optional<Page> page = requested_page(call, &problem);
+  if (!page) return bad_request(problem);
+  std::optional<pb::Directory> directory;
+  Response refusal;
+  const std::optional<pb::DirectoryObject> group =
+      requested_object(call, context, pb::GROUP, &directory, &refusal);
+  if (!group) return refusal;
+  return success(http::status::ok, [&](JsonWriter& json) {
+    json.begin_array();
+    uint64_t index = 0;
+    context.store.members(group->guid(), [&](const pb::DirectoryObject& member) {
+      if (member.kind() != pb::USER || !in_directory(*directory, member)) return true;
+      if (index >= page->offset) {
+        json.begin_object();
+        json.member("user_id", guid_to_string(member.guid()));
+        json.end_object();
+      }
+      return ++index < page->end;
+    });
+    json.end_array();
   });
 }
 

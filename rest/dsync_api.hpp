@@ -87,4 +87,8 @@ Response dsync_groups(const Call& call, const ApiContext& context);
 Response dsync_user(const Call& call, const ApiContext& context);
 Response dsync_group(const Call& call, const ApiContext& context);
 
+// GET /api/v1/directory-sync/groups/{id}/members -> {"data": [{"user_id"}], "error": null}:
+// the group's user members in the view (the reference's route); pageOffset, pageLimit.
+Response dsync_group_members(const Call& call, const ApiContext& context);
+
 }  // namespace dirfeed::rest

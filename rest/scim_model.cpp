@@ -293,15 +293,6 @@ bool apply_members(const PatchPath& path, Op op, const JsonValue* value, ScimMem
 
 }  // namespace
 
-std::string new_uuid_guid() {
-  std::string bytes = random_bytes(16);
-  // guid_to_string shows wire byte 7 as the UUID's seventh byte (the version) and byte 8 as
-  // its ninth (the variant).
-  bytes[7] = static_cast<char>((bytes[7] & 0x0f) | 0x40);
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);
-  return bytes;
-}
-
 std::optional<ScimFilter> parse_scim_filter(std::string_view text, std::string* problem) {
   const std::string_view whole = trim(text);
   const size_t space = whole.find(' ');

@@ -21,6 +21,7 @@
 
 #include "changefeed/store.hpp"
 #include "dirfeed.pb.h"
+#include "rest/credentials.hpp"
 #include "rest/json.hpp"
 
 namespace dirfeed::rest {
@@ -36,10 +37,6 @@ inline constexpr std::string_view kScimErrorSchema = "urn:ietf:params:scim:api:m
 inline constexpr size_t kMaxScimNameLength = 1024;
 // Most members one request may name.
 inline constexpr size_t kMaxScimMembersPerRequest = 10000;
-
-// 16 random bytes laid out so that guid_to_string gives a version 4 UUID: the ids dirfeed
-// assigns to pushed objects and to directories.
-std::string new_uuid_guid();
 
 // A list filter: `<attribute> eq "<value>"`. attribute is one of userName, externalId,
 // displayName, id (any case; returned lower-case); the value is a JSON string literal.

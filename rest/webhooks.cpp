@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "proto/guid.hpp"
+#include "rest/credentials.hpp"
 #include "rest/dsync_model.hpp"
 #include "rest/json.hpp"
 #include "rest/text.hpp"
@@ -384,6 +386,22 @@ class WebhookDispatcher::Impl {
     wake_.notify_all();
   }
 
+  // Logs one POST in the directory's webhook event log (the reference's, log_webhook_events).
+  void log_event(const pb::Directory& directory, const std::string& body, const PostResult& result) {
+    pb::WebhookEvent event;
+    event.set_id(guid_to_string(new_uuid_guid()));
+    event.set_directory_id(directory.id());
+    event.set_payload(body);
+    event.set_webhook_endpoint(directory.webhook_url());
+    event.set_created_us(clock_.now_us());
+    event.set_status_code(result.status);
+    event.set_delivered(result.ok());
+    if (changefeed::Status status = store_.log_webhook_event(event, options_.max_logged_events);
+        !status.is_ok()) {
+      BOOST_LOG_TRIVIAL(error) << "webhook " << directory.id() << ": " << status.message();
+    }
+  }
+
   bool should_stop(const Consumer& consumer) {
     std::lock_guard lock(mutex_);
     return stopping_ || consumer.removed;
@@ -439,6 +457,7 @@ class WebhookDispatcher::Impl {
                 ? std::string()
                 : webhook_signature(directory->webhook_secret(), body, clock_.now_us() / 1000);
         result = consumer.client.post(*url, body, signature);
+        if (directory->log_webhook_events() && !result.aborted) log_event(*directory, body, result);
       }
       if (result.aborted) return Outcome::kStopped;
       if (!result.ok()) {

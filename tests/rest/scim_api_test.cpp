@@ -252,5 +252,50 @@ TEST_F(ScimApiTest, DeletingTheDirectoryDeletesWhatWasPushed) {
   EXPECT_FALSE(entries.back().from_directory());
 }
 
+TEST_F(ScimApiTest, GroupMembersRouteAndTheWebhookEventLog) {
+  const std::string alice = create_user("alice@corp.example");
+  const std::string bob = create_user("bob@corp.example");
+  Reply reply = scim(http::verb::post, "/Groups",
+                     R"({"displayName":"Staff","members":[{"value":")" + alice + R"("},{"value":")" +
+                         bob + R"("}]})");
+  const std::string staff = id_in(reply.body);
+  reply = dsync(http::verb::get, "/groups/" + staff + "/members?directoryId=" + directory_);
+  ASSERT_EQ(reply.status, http::status::ok) << reply.body;
+  // GUID order: the UUIDs' wire bytes, not their text; compare as the store orders them.
+  const bool alice_first = *guid_from_text(alice) < *guid_from_text(bob);
+  const std::string a = alice_first ? alice : bob;
+  const std::string b = alice_first ? bob : alice;
+  EXPECT_EQ(reply.body, R"({"data":[{"user_id":")" + a + R"("},{"user_id":")" + b + R"("}],"error":null})");
+  reply = dsync(http::verb::get, "/groups/" + staff + "/members?directoryId=" + directory_ +
+                                     "&pageOffset=1&pageLimit=5");
+  EXPECT_EQ(reply.body, R"({"data":[{"user_id":")" + b + R"("}],"error":null})");
+  EXPECT_EQ(dsync(http::verb::get, "/groups/" + alice + "/members?directoryId=" + directory_).status,
+            http::status::not_found);
+
+  for (int i = 1; i <= 3; ++i) {
+    pb::WebhookEvent event;
+    event.set_id("e" + std::to_string(i));
+    event.set_directory_id(directory_);
+    event.set_payload(R"({"event":"user.created"})");
+    event.set_webhook_endpoint("https://app.example/hook");
+    event.set_created_us(1'700'000'000'000'000 + i);
+    event.set_status_code(i == 3 ? 500 : 200);
+    event.set_delivered(i != 3);
+    ASSERT_TRUE(store_->log_webhook_event(event, 100).is_ok());
+  }
+  reply = dsync(http::verb::get, "/events?directoryId=" + directory_ + "&pageLimit=1");
+  EXPECT_EQ(reply.body, R"({"data":[{"id":"e3","webhook_endpoint":"https://app.example/hook",)"
+                        R"("created_at":"2023-11-14T22:13:20.000003Z","status_code":500,)"
+                        R"("delivered":false,"payload":{"event":"user.created"}}],"error":null})");
+  reply = dsync(http::verb::get, "/events/e1");
+  EXPECT_TRUE(reply.body.starts_with(R"({"data":{"id":"e1",)")) << reply.body;
+  EXPECT_EQ(dsync(http::verb::get, "/events/nope").status, http::status::not_found);
+  EXPECT_EQ(dsync(http::verb::get, "/events").status, http::status::bad_request);
+  reply = dsync(http::verb::delete_, "/events?directoryId=" + directory_);
+  EXPECT_EQ(reply.body, R"({"data":null,"error":null})");
+  EXPECT_EQ(dsync(http::verb::get, "/events?directoryId=" + directory_).body,
+            R"({"data":[],"error":null})");
+}
+
 }  // namespace
 }  // namespace dirfeed::rest
