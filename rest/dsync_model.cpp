@@ -84,7 +84,7 @@ void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user,
   json.member("email", email);
   json.key("active");
   json.boolean(active);
-  json.member("directoryId", directory_id);
+  if (!directory_id.empty()) json.member("directoryId", directory_id);
 
   json.key("raw");
   if (!user.source_resource().empty()) {  // pushed by an identity provider: as it pushed it
@@ -193,7 +193,7 @@ void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
   json.begin_object();
   json.member("id", id);
   json.member("name", name);
-  json.member("directoryId", directory_id);
+  if (!directory_id.empty()) json.member("directoryId", directory_id);
 
   json.key("raw");
   const std::string& pushed = group.source_resource();

@@ -25,7 +25,8 @@ bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& obj
 // which is mail-shaped). May be empty.
 std::string user_email(const pb::DirectoryObject& user);
 
-// {"id", "first_name", "last_name", "email", "active", "directoryId", "raw"} of a user. An
+// {"id", "first_name", "last_name", "email", "active", "directoryId", "raw"} of a user
+// ("directoryId" left out when `directory_id` is empty: webhook events, as the reference's). An
 // object pushed by an identity provider has its resource as pushed as raw
 // (source_resource). Otherwise raw:
 //   {"schemas": [core User, enterprise User extension], "id", "externalId" (base64 of the

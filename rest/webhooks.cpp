@@ -100,9 +100,9 @@ std::optional<std::string> EventBuilder::event(const pb::Directory& directory,
     if (change.type() == pb::DELETE) remember(change.object());
     if (!in_directory(directory, change.object())) return std::nullopt;
     if (change.kind() == pb::USER) {
-      write_dsync_user(json, change.object(), directory.id());
+      write_dsync_user(json, change.object(), "");
     } else {
-      write_dsync_group(json, change.object(), directory.id(), nullptr);
+      write_dsync_group(json, change.object(), "", nullptr);
     }
     return payload(name, directory, data);
   }
@@ -115,11 +115,11 @@ std::optional<std::string> EventBuilder::event(const pb::Directory& directory,
   if (!group) return std::nullopt;
   // The user's object with one more member, "group": write_dsync_user closes its object, so
   // the group goes in before that last '}'.
-  write_dsync_user(json, *user, directory.id());
+  write_dsync_user(json, *user, "");
   data.pop_back();
   data += ",\"group\":";
   JsonWriter group_json(data);
-  write_dsync_group(group_json, *group, directory.id(), nullptr);
+  write_dsync_group(group_json, *group, "", nullptr);
   data += '}';
   return payload(name, directory, data);
 }
