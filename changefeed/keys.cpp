@@ -29,7 +29,7 @@ const char* table_name(Table table) {
       "domain_index",    "group_members",   "member_groups",    "primary_members",
       "user_primary",    "feed_by_sequence", "feed_by_time",    "state",
       "ip_mappings",     "ip_expiry",       "api_group_members", "ip_owners",
-      "upn_index",
+      "upn_index",       "source_names",
   };
   return kNames[static_cast<size_t>(table)];
 }
@@ -54,6 +54,17 @@ std::optional<std::string> ntlm_of(const pb::DirectoryObject& object) {
 }
 
 std::string upn(std::string_view upn) { return lower_ascii(upn); }
+
+std::string source_name(std::string_view source, pb::ObjectKind kind, std::string_view name) {
+  return domain_kind_prefix(source, kind).append(lower_ascii(name));
+}
+
+std::optional<std::string> source_name_of(const pb::DirectoryObject& object) {
+  const std::string& name =
+      object.kind() == pb::USER ? object.user_principal_name() : object.display_name();
+  if (name.empty()) return std::nullopt;
+  return source_name(object.domain(), object.kind(), name);
+}
 
 std::string domain_prefix(std::string_view domain) {
   std::string key = lower_ascii(domain);
@@ -132,6 +143,25 @@ std::string cursor(std::string_view domain) { return "cursor/" + lower_ascii(dom
 std::string directory(std::string_view id) { return std::string(kDirectoryPrefix).append(id); }
 
 std::string webhook_state(std::string_view id) { return "webhook/" + std::string(id); }
+
+std::string webhook_event_prefix(std::string_view directory_id) {
+  std::string key = "event/";
+  key.append(directory_id).push_back('\0');
+  return key;
+}
+
+std::string webhook_event(std::string_view directory_id, int64_t created_us, uint64_t sequence,
+                          std::string_view id) {
+  std::string key = webhook_event_prefix(directory_id).append(encode_time(created_us));
+  append_big_endian(key, sequence);
+  return key.append(id);
+}
+
+std::string webhook_event_id(std::string_view id) { return std::string("event-id/").append(id); }
+
+std::string webhook_event_count(std::string_view directory_id) {
+  return std::string("event-count/").append(directory_id);
+}
 
 std::string ip_source_state(std::string_view name) { return "ipsource/" + std::string(name); }
 

@@ -30,7 +30,7 @@ enum class Table : size_t {
   kFeedByTime,      // big-endian timestamp + big-endian sequence -> empty
   kState,           // "cursor/" + domain -> pb::Cursor; kFeedPositionKey -> FeedPosition;
                     // "directory/" + id -> pb::Directory; "webhook/" + id -> pb::WebhookState;
-                    // "ipsource/" + name -> pb::IpSourceState
+                    // "ipsource/" + name -> pb::IpSourceState; the webhook event log (below)
   kIpMappings,      // user guid + IP text -> big-endian expiry (microseconds since the epoch)
   kIpExpiry,        // big-endian expiry + user guid + IP text -> empty
   kApiGroupMembers, // group guid + user guid -> empty: exactly the api_groups of live users,
@@ -38,6 +38,8 @@ enum class Table : size_t {
   kIpOwners,        // IP text -> guid of the user the IP was mapped to last (IP sources: one
                     // user per IP); kept exactly for the rows of kIpMappings
   kUpnIndex,        // lower-cased userPrincipalName -> guid
+  kSourceNames,     // source \0 kind byte \0 lower-cased name -> guid: the unique names of the
+                    // objects of sources other than AD (SCIM userName, group displayName)
   kCount,
 };
 inline constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
@@ -62,6 +64,10 @@ std::string ntlm_identity(std::string_view identity);
 // NETBIOS\sam of an object, nullopt when either part is empty.
 std::optional<std::string> ntlm_of(const pb::DirectoryObject& object);
 std::string upn(std::string_view upn);
+// kSourceNames key of an object of a source (its source name index entry): users by
+// user_principal_name, groups by display_name; nullopt when that name is empty.
+std::optional<std::string> source_name_of(const pb::DirectoryObject& object);
+std::string source_name(std::string_view source, pb::ObjectKind kind, std::string_view name);
 
 std::string domain_prefix(std::string_view domain);
 std::string domain_kind_prefix(std::string_view domain, pb::ObjectKind kind);
@@ -92,6 +98,16 @@ inline constexpr std::string_view kDirectoryPrefix = "directory/";
 std::string directory(std::string_view id);
 std::string webhook_state(std::string_view id);
 std::string ip_source_state(std::string_view name);
+// The webhook event log: "event/" + directory + '\0' + big-endian created_us + big-endian
+// u64 log sequence (insertion order among equal times) + event id -> pb::WebhookEvent;
+// "event-id/" + event id -> the first key; "event-count/" + directory -> big-endian u64 count
+// of the directory's logged events; kEventSequenceKey -> the last log sequence.
+std::string webhook_event_prefix(std::string_view directory_id);
+std::string webhook_event(std::string_view directory_id, int64_t created_us, uint64_t sequence,
+                          std::string_view id);
+inline constexpr std::string_view kEventSequenceKey = "meta/event_sequence";
+std::string webhook_event_id(std::string_view id);
+std::string webhook_event_count(std::string_view directory_id);
 inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
 // Present (empty value) once kApiGroupMembers has been built from the stored users.
 inline constexpr std::string_view kApiGroupIndexKey = "meta/api_group_index";

@@ -142,10 +142,11 @@ std::optional<std::string> observed_primary_sid(const pb::ObservedObject& observ
 }  // namespace
 
 PageWriter::PageWriter(const Database& database, std::string domain, int64_t now_us,
-                       FeedPosition position)
+                       FeedPosition position, bool from_directory)
     : database_(database),
       domain_(std::move(domain)),
       now_us_(now_us),
+      from_directory_(from_directory),
       position_(position),
       indexed_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
 
@@ -171,7 +172,7 @@ bool PageWriter::apply(const pb::ObservedObject& observed) {
 void PageWriter::add(const pb::ObservedObject& observed, CachedObject& entry) {
   pb::DirectoryObject object = observed.object();
   object.set_domain(domain_);
-  object.set_from_directory(true);
+  object.set_from_directory(from_directory_);
   object.set_last_read_us(now_us_);
   object.clear_member_of();
   const std::string guid = object.guid();
@@ -571,18 +572,23 @@ void PageWriter::update_indexes(const pb::DirectoryObject* before,
                                 const pb::DirectoryObject* after) {
   const std::string& guid = before != nullptr ? before->guid() : after->guid();
   struct IndexKeys {
-    std::optional<std::string> dn, ntlm, sid, upn, domain;
+    std::optional<std::string> dn, ntlm, sid, upn, source_name, domain;
   };
   auto keys_of = [](const pb::DirectoryObject* object) {
     IndexKeys result;
     if (object == nullptr) return result;
+    result.domain = keys::domain_entry(object->domain(), object->kind(), object->guid());
+    // A source's objects are found by their names in their source only (store.hpp).
+    if (is_source_domain(object->domain())) {
+      result.source_name = keys::source_name_of(*object);
+      return result;
+    }
     if (!object->dn().empty()) result.dn = keys::dn(object->dn());
     result.ntlm = keys::ntlm_of(*object);
     if (!object->sid().empty()) result.sid = object->sid();
     if (!object->user_principal_name().empty()) {
       result.upn = keys::upn(object->user_principal_name());
     }
-    result.domain = keys::domain_entry(object->domain(), object->kind(), object->guid());
     return result;
   };
   const IndexKeys old_keys = keys_of(before);
@@ -590,11 +596,12 @@ void PageWriter::update_indexes(const pb::DirectoryObject* before,
 
   // Name indexes map a key to a GUID; another object may have taken the old key meanwhile.
   const std::array<std::tuple<Table, const std::optional<std::string>*,
-                              const std::optional<std::string>*>, 4>
+                              const std::optional<std::string>*>, 5>
       name_indexes = {{{Table::kDnIndex, &old_keys.dn, &new_keys.dn},
                        {Table::kNtlmIndex, &old_keys.ntlm, &new_keys.ntlm},
                        {Table::kSidIndex, &old_keys.sid, &new_keys.sid},
-                       {Table::kUpnIndex, &old_keys.upn, &new_keys.upn}}};
+                       {Table::kUpnIndex, &old_keys.upn, &new_keys.upn},
+                       {Table::kSourceNames, &old_keys.source_name, &new_keys.source_name}}};
   for (const auto& [table, old_key, new_key] : name_indexes) {
     if (*old_key == *new_key) continue;
     if (old_key->has_value()) delete_index_entry(table, **old_key, guid);
@@ -676,7 +683,7 @@ void PageWriter::emit_membership(pb::ChangeType type, const std::string& user,
   change.set_kind(pb::MEMBERSHIP);
   change.set_type(type);
   change.set_domain(domain_);
-  change.set_from_directory(true);
+  change.set_from_directory(from_directory_);
   change.mutable_membership()->set_user_guid(user);
   change.mutable_membership()->set_group_guid(group);
   emit(std::move(change));

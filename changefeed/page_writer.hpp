@@ -29,9 +29,10 @@ namespace dirfeed::changefeed {
 class PageWriter {
  public:
   // `now_us` stamps last_read_us and is the lower bound of the feed timestamps; `position` is
-  // the feed position committed so far.
+  // the feed position committed so far. `from_directory`: objects this write adds, and its
+  // MEMBERSHIP entries, are AD's (true) or a source's (false, `domain` its source name).
   PageWriter(const Database& database, std::string domain, int64_t now_us,
-             FeedPosition position);
+             FeedPosition position, bool from_directory = true);
 
   // Loads these objects with one MultiGet (an optimisation: reads would load them anyway).
   void prefetch(const std::vector<std::string>& guids);
@@ -52,6 +53,15 @@ class PageWriter {
   const pb::DirectoryObject* find(const std::string& guid) { return live(guid); }
   // Whether a name index (kDnIndex, kNtlmIndex) holds `key`.
   bool index_taken(Table table, const std::string& key) { return exists(table, key); }
+  // The GUID a name index (kSourceNames, ...) maps `key` to, as this write left it.
+  std::optional<std::string> indexed(Table table, const std::string& key) { return get(table, key); }
+  // The GUIDs of the live objects of one kind in a domain (or source), in GUID order, this
+  // write's changes included.
+  std::vector<std::string> domain_objects(const std::string& domain, pb::ObjectKind kind) {
+    return suffixes(Table::kDomainIndex, keys::domain_kind_prefix(domain, kind));
+  }
+  // Removes a kState record in this write's batch.
+  void erase_state(const std::string& key) { erase_unindexed(Table::kState, key); }
   // The user the IP (canonical text) is mapped to, if any.
   std::optional<std::string> ip_owner(const std::string& ip);
   // Stores a new API user (not from AD) and maps its ipv4/ipv6_addresses until
@@ -148,6 +158,7 @@ class PageWriter {
   const Database& database_;
   const std::string domain_;
   const int64_t now_us_;
+  const bool from_directory_;
   FeedPosition position_;
   rocksdb::WriteBatchWithIndex indexed_;
   rocksdb::WriteBatch unindexed_;

@@ -5,9 +5,11 @@
 #include <unordered_map>
 
 #include "changefeed/database.hpp"
+#include "changefeed/event_log.hpp"
 #include "changefeed/index_build.hpp"
 #include "changefeed/keys.hpp"
 #include "changefeed/page_writer.hpp"
+#include "changefeed/source_write.hpp"
 #include "changefeed/store.hpp"
 
 namespace dirfeed::changefeed {
@@ -248,6 +250,23 @@ class RocksStore final : public Store {
     return Status::ok();
   }
 
+  Status write_source(const std::string& source, const std::vector<SourceChange>& changes,
+                      SourceOutcome* outcome, CommitStats* stats) override {
+    if (!is_source_domain(source)) return Status::error("write_source: not a source: " + source);
+    std::lock_guard lock(write_mutex_);
+    PageWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
+    *outcome = apply_source_changes(writer, source, changes);
+    if (*outcome != SourceOutcome::kDone) return Status::ok();
+    return commit(writer, CommitStats(), stats);
+  }
+
+  std::optional<pb::DirectoryObject> source_object_by_name(const std::string& source,
+                                                           pb::ObjectKind kind,
+                                                           const std::string& name) const override {
+    return SnapshotReader(*database_).object_by_index(Table::kSourceNames,
+                                                      keys::source_name(source, kind, name));
+  }
+
   Status create_user(const pb::DirectoryObject& user, int64_t default_lifetime_us,
                      ApiOutcome* outcome) override {
     if (user.guid().size() != kGuidSize) return Status::error("create_user: GUID is not 16 bytes");
@@ -461,17 +480,18 @@ class RocksStore final : public Store {
     return Status::ok();
   }
 
-  Status delete_directory(const std::string& id, bool* existed) override {
+  Status delete_directory(const std::string& id, bool* existed, CommitStats* stats) override {
     std::lock_guard lock(write_mutex_);
     *existed = SnapshotReader(*database_).get(Table::kState, keys::directory(id)).has_value();
     if (!*existed) return Status::ok();
-    rocksdb::WriteBatch batch;
-    rocksdb::ColumnFamilyHandle* state = database_->table(Table::kState);
-    rocksdb::Status status = batch.Delete(state, keys::directory(id));
-    if (status.ok()) status = batch.Delete(state, keys::webhook_state(id));
-    if (status.ok()) status = database_->db()->Write(rocksdb::WriteOptions(), &batch);
-    if (!status.ok()) return Status::error("deleting directory " + id + " failed: " +
-                                           status.ToString());
+    const std::string source = scim_source(id);
+    PageWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
+    remove_source_objects(writer, source);
+    for (const std::string& key : changefeed::webhook_event_keys(*database_, id)) writer.erase_state(key);
+    writer.erase_state(keys::directory(id));
+    writer.erase_state(keys::webhook_state(id));
+    Status status = commit(writer, CommitStats(), stats);
+    if (!status.is_ok()) return Status::error("deleting directory " + id + ": " + status.message());
     return Status::ok();
   }
 
@@ -508,6 +528,30 @@ class RocksStore final : public Store {
     if (!status.ok()) return Status::error("storing the webhook state of directory " + id +
                                            " failed: " + status.ToString());
     return Status::ok();
+  }
+
+  Status log_webhook_event(const pb::WebhookEvent& event, size_t max_per_directory) override {
+    std::lock_guard lock(write_mutex_);
+    return changefeed::log_webhook_event(*database_, event, max_per_directory);
+  }
+
+  void webhook_events(const std::string& directory_id,
+                      const Visitor<pb::WebhookEvent>& visit) const override {
+    changefeed::webhook_events(*database_, directory_id, visit);
+  }
+
+  std::optional<pb::WebhookEvent> webhook_event(const std::string& id) const override {
+    return changefeed::webhook_event(*database_, id);
+  }
+
+  Status delete_webhook_events(const std::string& directory_id, size_t* deleted) override {
+    std::lock_guard lock(write_mutex_);
+    return changefeed::delete_webhook_events(*database_, directory_id, deleted);
+  }
+
+  Status prune_webhook_events(int64_t before_us, size_t* dropped) override {
+    std::lock_guard lock(write_mutex_);
+    return changefeed::prune_webhook_events(*database_, before_us, dropped);
   }
 
   std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const override {

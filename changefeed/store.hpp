@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -101,6 +102,43 @@ struct IpEventStats {
   size_t mapped = 0;    // logons that mapped or renewed an IP
   size_t unmapped = 0;  // logoffs that removed a mapping of their user
   size_t skipped = 0;   // events naming no live user; logoffs of an IP the user does not have
+};
+
+// Sources other than AD (DESIGN.md section 5, "Sources and scopes"). A SCIM directory's objects
+// live in the domain named by its source name, "scim:<directory id>": they are listed with
+// objects_after(kind, source) and never belong to a configured AD domain, their feed entries
+// have from_directory false, and DN, NTLM, SID and UPN indexes do not hold them (the User ID
+// API and IP sources never find them); their unique names are in a source name index instead.
+inline constexpr std::string_view kScimSourcePrefix = "scim:";
+inline std::string scim_source(std::string_view directory_id) {
+  return std::string(kScimSourcePrefix) + std::string(directory_id);
+}
+// Whether `domain` names a source other than AD (a SCIM directory).
+inline bool is_source_domain(std::string_view domain) {
+  return domain.starts_with(kScimSourcePrefix);
+}
+
+// One change a source makes to one of its objects (Store::write_source).
+struct SourceChange {
+  enum class Expect {
+    kNew,       // a create: the GUID must not be stored
+    kExisting,  // a replace or patch: the GUID must be a live object of this source
+    kDelete,    // the GUID must be a live object of this source; it is deleted
+  };
+  Expect expect = Expect::kNew;
+  // The object's full state (a partial observation is not accepted): kind USER or GROUP, the
+  // attributes, external_id and source_resource. For groups, members_known (members is the
+  // whole list) or members_delta (members added, members_removed removed) or neither (kept);
+  // member GUIDs that are not live objects of this source are dropped. Only guid for kDelete.
+  pb::ObservedObject observed;
+};
+
+// What write_source decided when storage did not fail.
+enum class SourceOutcome {
+  kDone,
+  kNotFound,   // a kExisting or kDelete GUID is not a live object of the source
+  kDuplicate,  // a kNew GUID is stored, or a user's user_principal_name (group: display_name)
+               // is another object's of the source (ASCII case-insensitive)
 };
 
 // Called per result; return false to stop early.
@@ -205,6 +243,23 @@ class Store {
   // cursors and sequence numbering are untouched. Returns how many were dropped.
   virtual Status prune_feed(int64_t before_us, uint64_t* dropped = nullptr) = 0;
 
+  // ---- writes from other sources (SCIM directories) ---------------------------------------
+
+  // Applies `changes` of `source` (a source name, see is_source_domain) in order, in one
+  // WriteBatch (WAL on) with their feed entries, with the change semantics of apply_page:
+  // ADD, MODIFY (when anything but last_read_us changed), DELETE, MEMBERSHIP ADD/DELETE and
+  // coalesced MODIFYs of groups and users whose membership changed; every entry has
+  // from_directory false and domain `source`. All or nothing: when a change's expectation
+  // fails (*outcome kNotFound or kDuplicate), nothing of the call is written.
+  virtual Status write_source(const std::string& source, const std::vector<SourceChange>& changes,
+                              SourceOutcome* outcome, CommitStats* stats = nullptr) = 0;
+
+  // The live object of `source` of that kind whose unique name (users: user_principal_name,
+  // groups: display_name) is `name`, compared ASCII case-insensitively.
+  virtual std::optional<pb::DirectoryObject> source_object_by_name(const std::string& source,
+                                                                   pb::ObjectKind kind,
+                                                                   const std::string& name) const = 0;
+
   // ---- writes from the User ID API -------------------------------------------------------
   // Each is one WriteBatch with its feed entries, like a poll page.
 
@@ -269,8 +324,12 @@ class Store {
   virtual Status update_directory(const std::string& id,
                                   const std::function<bool(pb::Directory&)>& change,
                                   bool* found) = 0;
-  // Removes a directory and its webhook state; *existed says whether there was one.
-  virtual Status delete_directory(const std::string& id, bool* existed) = 0;
+  // Removes a directory, its webhook state and every object of its source scim_source(id)
+  // (pushed by an identity provider), in one batch: each object gets the DELETE (and a user its
+  // MEMBERSHIP DELETE) entries a deletion records; groups go first. Memory grows with the
+  // number of objects of the source. *existed says whether there was a directory.
+  virtual Status delete_directory(const std::string& id, bool* existed,
+                                  CommitStats* stats = nullptr) = 0;
   virtual std::optional<pb::Directory> directory(const std::string& id) const = 0;
   // Every directory, in id order.
   virtual void directories(const Visitor<pb::Directory>& visit) const = 0;
@@ -278,6 +337,21 @@ class Store {
   // Stores the state of directory state.directory_id(); a no-op (ok) when that directory no
   // longer exists, so a delivery finishing after a DELETE does not bring its state back.
   virtual Status put_webhook_state(const pb::WebhookState& state) = 0;
+
+  // ---- Directory Sync API: the webhook event log (log_webhook_events) ---------------------
+  // No feed entries. A directory's events are deleted with it (delete_directory).
+
+  // Logs one POST of a directory's webhook (event.directory_id, id, created_us set); when the
+  // directory then has more than max_per_directory, its oldest goes in the same write.
+  virtual Status log_webhook_event(const pb::WebhookEvent& event, size_t max_per_directory) = 0;
+  // The directory's logged events, newest first.
+  virtual void webhook_events(const std::string& directory_id,
+                              const Visitor<pb::WebhookEvent>& visit) const = 0;
+  virtual std::optional<pb::WebhookEvent> webhook_event(const std::string& id) const = 0;
+  // Deletes every logged event of the directory; *deleted: how many.
+  virtual Status delete_webhook_events(const std::string& directory_id, size_t* deleted) = 0;
+  // Drops the events logged before before_us, of every directory.
+  virtual Status prune_webhook_events(int64_t before_us, size_t* dropped = nullptr) = 0;
 
   // ---- queries ---------------------------------------------------------------------------
   // Queries have no error channel: a record that cannot be read is treated as absent.

@@ -677,7 +677,7 @@ void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
 void read_api(Parser& p, const Entry& e, ApiOptions& api) {
   auto m = p.map(e, {"listen", "tls", "anonymous_read", "users_file", "keys_file",
                      "ip_mapping_timeout", "webhook_allowed_networks", "max_directories",
-                     "metrics_detail"});
+                     "metrics_detail", "webhook_event_retention", "max_webhook_events"});
   if (!m) return;
   if (auto v = m->take("listen")) {
     if (auto s = p.string_value(*v)) {
@@ -728,6 +728,12 @@ void read_api(Parser& p, const Entry& e, ApiOptions& api) {
   }
   if (auto v = m->take("metrics_detail")) {
     if (auto b = p.bool_value(*v)) api.metrics_detail = *b;
+  }
+  if (auto v = m->take("webhook_event_retention")) {
+    if (auto d = p.duration_value(*v)) api.webhook_event_retention = *d;
+  }
+  if (auto v = m->take("max_webhook_events")) {
+    if (auto n = p.int_value(*v, 1, 1'000'000)) api.max_webhook_events = static_cast<size_t>(*n);
   }
 }
 

@@ -22,6 +22,7 @@
 #include "ldap/options.hpp"
 #include "rest/api.hpp"
 #include "rest/webhook_target.hpp"
+#include "rest/webhooks.hpp"
 
 namespace dirfeed::daemon {
 
@@ -46,6 +47,10 @@ struct ApiOptions {
   // rest/webhook_target.hpp).
   std::vector<rest::IpNetwork> webhook_allowed_networks;
   size_t max_directories = rest::kDefaultMaxDirectories;  // Directory Sync API directories
+  // The webhook event log of directories with log_webhook_events: kept this long, at most
+  // this many per directory.
+  std::chrono::seconds webhook_event_retention{std::chrono::hours(24 * 7)};
+  size_t max_webhook_events = rest::kDefaultMaxLoggedEvents;
   // /metrics with series by directory (ids): off, since /metrics is public.
   bool metrics_detail = false;
 };

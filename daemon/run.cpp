@@ -36,6 +36,7 @@ rest::DispatcherOptions dispatcher_options(const Config& config) {
   rest::DispatcherOptions options;
   options.client.targets = rest::WebhookTargetPolicy(config.api.webhook_allowed_networks);
   options.metrics_detail = config.api.metrics_detail;
+  options.max_logged_events = config.api.max_webhook_events;
   return options;
 }
 
@@ -89,6 +90,7 @@ class Scheduler {
         store_(store),
         clock_(clock),
         retention_(config.feed.retention),
+        event_retention_(config.api.webhook_event_retention),
         pool_(std::max<size_t>(1, config.domains.size())),
         signals_(io_, SIGINT, SIGTERM),
         prune_timer_(io_),
@@ -109,7 +111,8 @@ class Scheduler {
                      .metrics = &metrics_,
                      .webhook_targets =
                          rest::WebhookTargetPolicy(config.api.webhook_allowed_networks),
-                     .max_directories = config.api.max_directories},
+                     .max_directories = config.api.max_directories,
+                     .scheme = config.api.tls ? "https" : "http"},
         api_router_(rest::make_router(api_context_)),
         webhooks_(store, clock, &metrics_, dispatcher_options(config)) {
     describe_pass_metrics(metrics_);
@@ -405,7 +408,8 @@ class Scheduler {
                      "failed pass).");
   }
 
-  // Drops feed entries older than feed.retention now and every hour.
+  // Drops feed entries older than feed.retention, and logged webhook events older than
+  // api.webhook_event_retention, now and every hour.
   void prune_feed() {
     uint64_t dropped = 0;
     int64_t before_us = clock_.now_us() -
@@ -416,6 +420,17 @@ class Scheduler {
     } else if (dropped > 0) {
       BOOST_LOG_TRIVIAL(info) << "feed retention: dropped " << dropped
                               << " changes older than " << retention_.count() << " s";
+    }
+    size_t events = 0;
+    status = store_.prune_webhook_events(
+        clock_.now_us() -
+            std::chrono::duration_cast<std::chrono::microseconds>(event_retention_).count(),
+        &events);
+    if (!status.is_ok()) {
+      BOOST_LOG_TRIVIAL(error) << "webhook event log retention: " << status.message();
+    } else if (events > 0) {
+      BOOST_LOG_TRIVIAL(info) << "webhook event log retention: dropped " << events
+                              << " events older than " << event_retention_.count() << " s";
     }
     prune_timer_.expires_after(std::chrono::hours(1));
     prune_timer_.async_wait([this](const boost::system::error_code& error) {
@@ -495,6 +510,7 @@ class Scheduler {
   changefeed::Store& store_;
   const Clock& clock_;
   std::chrono::seconds retention_;
+  std::chrono::seconds event_retention_;
   size_t remaining_once_ = 0;  // kOnce: domains whose pass has not finished
   bool failed_ = false;
   asio::io_context io_;

@@ -7,8 +7,10 @@
 #include "rest/auth.hpp"
 #include "rest/changes_api.hpp"
 #include "rest/dsync_api.hpp"
+#include "rest/dsync_events.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
+#include "rest/scim_api.hpp"
 #include "rest/uid_api.hpp"
 #include "rest/uid_write.hpp"
 
@@ -29,6 +31,7 @@ RouteHandler with(const ApiContext& context, ContextHandler handler) {
 Router make_router(const ApiContext& context) {
   const std::string uid = "/api/uid/v1.0";
   const std::string dsync = "/api/v1/directory-sync";
+  const std::string scim = "/api/scim/v2.0/{directory}/{kind}";
   return Router({
       {verb::get, "/healthz", with(context, healthz), Access::kPublic},
       {verb::get, "/readyz", with(context, readyz), Access::kPublic},
@@ -54,9 +57,21 @@ Router make_router(const ApiContext& context) {
       {verb::get, dsync + "/users/{id}", with(context, dsync_user), Access::kApiKey},
       {verb::get, dsync + "/groups", with(context, dsync_groups), Access::kApiKey},
       {verb::get, dsync + "/groups/{id}", with(context, dsync_group), Access::kApiKey},
+      {verb::get, dsync + "/groups/{id}/members", with(context, dsync_group_members),
+       Access::kApiKey},
+      {verb::get, dsync + "/events", with(context, dsync_events), Access::kApiKey},
+      {verb::delete_, dsync + "/events", with(context, dsync_delete_events), Access::kApiKey},
+      {verb::get, dsync + "/events/{id}", with(context, dsync_event), Access::kApiKey},
       {verb::get, dsync + "/{id}", with(context, dsync_get_directory), Access::kApiKey},
       {verb::patch, dsync + "/{id}", with(context, dsync_update_directory), Access::kApiKey},
       {verb::delete_, dsync + "/{id}", with(context, dsync_delete_directory), Access::kApiKey},
+      // SCIM 2.0 intake: the handlers check the directory's bearer secret.
+      {verb::post, scim, with(context, scim_create), Access::kApiKey},
+      {verb::get, scim, with(context, scim_list), Access::kApiKey},
+      {verb::get, scim + "/{id}", with(context, scim_get), Access::kApiKey},
+      {verb::put, scim + "/{id}", with(context, scim_replace), Access::kApiKey},
+      {verb::patch, scim + "/{id}", with(context, scim_patch), Access::kApiKey},
+      {verb::delete_, scim + "/{id}", with(context, scim_delete), Access::kApiKey},
   }, [&context](const Request& request, Access access, const ClientAddress& client) {
     return check_access(request, access, client, context.credentials, context.anonymous_read);
   }, context.metrics);

@@ -45,6 +45,9 @@ struct ApiContext {
   // Directories the Directory Sync API holds at most (api.max_directories): each has its
   // delivery state, consumer and client in the dispatcher.
   size_t max_directories = kDefaultMaxDirectories;
+  // The scheme of this API's own URLs ("https" with api.tls): a SCIM directory's scim.endpoint
+  // is <scheme>://<the request's Host><scim.path>.
+  std::string scheme = "http";
 };
 
 // Every endpoint, in one table, with the access rule of rest/auth.hpp (health checks public).

@@ -184,6 +184,11 @@ class RecordWriter {
     }
   }
 
+  // Its AD domain: none for the objects of a SCIM directory (their domain names the source).
+  static std::string_view on_premises_domain(const pb::DirectoryObject& object) {
+    return changefeed::is_source_domain(object.domain()) ? std::string_view() : object.domain();
+  }
+
   static void last_sync(JsonWriter& json, const pb::DirectoryObject& object) {
     json.key("onPremisesLastSyncDateTime");
     if (object.from_directory() && object.last_read_us() != 0) {
@@ -217,11 +222,13 @@ class RecordWriter {
     json.key("accountEnabled");
     json.boolean(account_enabled(user));
     string_or_null(json, "userPrincipalName", user.user_principal_name());
-    string_or_null(json, "onPremisesDomainName", user.domain());
+    string_or_null(json, "onPremisesDomainName", on_premises_domain(user));
     string_or_null(json, "onPremisesSamAccountName", user.sam_account_name());
     string_or_null(json, "onPremisesSecurityIdentifier", user.sid());
     last_sync(json, user);
-    string_or_null(json, "onPremisesUserPrincipalName", user.user_principal_name());
+    string_or_null(json, "onPremisesUserPrincipalName",
+                   changefeed::is_source_domain(user.domain()) ? std::string_view()
+                                                               : user.user_principal_name());
     json.end_object();
   }
 
@@ -238,7 +245,7 @@ class RecordWriter {
     json.boolean(group.from_directory());
     string_or_null(json, "onPremisesSamAccountName", group.sam_account_name());
     string_or_null(json, "onPremisesNetBiosName", netbios_name(group));
-    string_or_null(json, "onPremisesDomainName", group.domain());
+    string_or_null(json, "onPremisesDomainName", on_premises_domain(group));
     string_or_null(json, "onPremisesSecurityIdentifier", group.sid());
     last_sync(json, group);
     json.end_object();
@@ -338,11 +345,13 @@ class ChangeListing {
   // groups in groups (member_of of groups is not read). A piece ends after the user that
   // brought it to kChangesPieceSize records.
   bool next_snapshot_memberships(std::string& out) {
-    if (!request_.on_premises) return false;
     size_t written = 0;
     bool more = false;
     view_->objects_after(pb::USER, "", after_guid_, [&](const pb::DirectoryObject& user) {
       after_guid_ = user.guid();
+      // onPremisesSyncEnabled=false: the memberships of SCIM directories (users created with
+      // the User ID API have none: their api_groups are not memberships).
+      if (user.from_directory() != request_.on_premises) return true;
       for (const std::string& group : user.member_of()) {
         records_.created_membership(out, user.guid(), group, snapshot_us_);
         ++written;

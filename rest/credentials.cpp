@@ -84,6 +84,16 @@ std::string random_bytes(size_t count) {
   return out;
 }
 
+std::string new_uuid_guid() {
+  std::string bytes = random_bytes(16);
+  // guid_to_string shows wire byte 7 as the UUID's seventh byte (the version) and byte 8 as
+  // its ninth (the variant).
+  bytes[7] = static_cast<char>((bytes[7] & 0x0f) | 0x40);
+  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);
+  return bytes;
+}
+
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

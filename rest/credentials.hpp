@@ -109,6 +109,10 @@ std::string name_problem(std::string_view name);
 // Secure random bytes (RAND_bytes); throws std::runtime_error when the RNG fails.
 std::string random_bytes(size_t count);
 
+// 16 random bytes laid out so that guid_to_string gives a version 4 UUID: the ids dirfeed
+// assigns to pushed objects, directories and logged webhook events.
+std::string new_uuid_guid();
+
 // Equality of two byte strings without early exit (CRYPTO_memcmp; lengths are not secret).
 bool constant_time_equal(std::string_view a, std::string_view b);
 

@@ -14,10 +14,16 @@
 
 #include "proto/guid.hpp"
 #include "rest/auth.hpp"
+#include "rest/body_fields.hpp"
 #include "rest/credentials.hpp"
+#include "rest/dn_text.hpp"
+#include "rest/dsync_common.hpp"
 #include "rest/dsync_model.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
+#include "rest/scim_api.hpp"
+#include "rest/scim_model.hpp"
+#include "rest/scim_secret.hpp"
 #include "rest/text.hpp"
 #include "rest/webhook_client.hpp"
 
@@ -27,144 +33,8 @@ namespace {
 namespace http = boost::beast::http;
 
 constexpr std::string_view kType = "active-directory";
-constexpr size_t kDirectoryIdBytes = 20;  // 40 hex digits
-
-// ---- answers in the document's {data, error} shape -----------------------------------------
-
-// {"data": null, "error": {"message": message}} with `status`.
-Response failure(http::status status, std::string_view message) {
-  std::string body;
-  JsonWriter json(body);
-  json.begin_object();
-  json.key("data");
-  json.null();
-  json.key("error");
-  json.begin_object();
-  json.member("message", message);
-  json.end_object();
-  json.end_object();
-  return json_response(status, std::move(body));
-}
-
-Response bad_request(std::string_view message) {
-  return failure(http::status::bad_request, message);
-}
-
-// {"data": what write_data writes, "error": null} with `status`.
-template <typename WriteData>
-Response success(http::status status, const WriteData& write_data) {
-  std::string body;
-  JsonWriter json(body);
-  json.begin_object();
-  json.key("data");
-  write_data(json);
-  json.key("error");
-  json.null();
-  json.end_object();
-  return json_response(status, std::move(body));
-}
-
-// The valid API key the request carries when it may use the Directory Sync API; else nullopt
-// and the 401 (no key, unknown key) or 403 (a Directory Changes key) in *refusal.
-std::optional<KeyEntry> dsync_key(const Call& call, const ApiContext& context,
-                                  Response* refusal) {
-  if (!request_api_key(call.request)) {
-    *refusal = failure(http::status::unauthorized,
-                       "an API key is required (Authorization: Api-Key KEY)");
-    return std::nullopt;
-  }
-  std::optional<KeyEntry> key = context.credentials == nullptr
-                                    ? std::nullopt
-                                    : check_request_api_key(call.request, *context.credentials);
-  if (!key) {
-    *refusal = failure(http::status::unauthorized, "unknown API key");
-  } else if (!key->uses_dsync()) {
-    *refusal = failure(http::status::forbidden,
-                       "this API key is for the Directory Changes API only");
-    key.reset();
-  }
-  return key;
-}
-
-// 403 for a create or list naming a tenant/product the key does not cover.
-Response outside_scope() {
-  return failure(http::status::forbidden, "this API key does not cover that tenant and product");
-}
-
-// The directory of `id` when it exists and `key` covers it: outside its scope a directory is
-// absent, so a key learns nothing of other tenants' directories.
-std::optional<pb::Directory> visible_directory(const ApiContext& context, const KeyEntry& key,
-                                               const std::string& id) {
-  std::optional<pb::Directory> directory = context.store.directory(id);
-  if (directory && !key.covers(directory->tenant(), directory->product())) directory.reset();
-  return directory;
-}
 
 // ---- DNs and domains -----------------------------------------------------------------------
-
-// Whether text[pos] is escaped: an odd number of backslashes before it.
-bool escaped_at(std::string_view text, size_t pos) {
-  size_t backslashes = 0;
-  while (pos > 0 && text[--pos] == '\\') ++backslashes;
-  return backslashes % 2 == 1;
-}
-
-// An attribute type: a name (letters, digits, '-') or a dotted OID.
-bool attribute_type(std::string_view type) {
-  return !type.empty() && std::isalnum(static_cast<unsigned char>(type.front())) &&
-         std::all_of(type.begin(), type.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-         });
-}
-
-// The RDNs of a DN as "type=value", without the spaces people type around ',' and '='
-// ("OU=Staff, DC=example"), case and escapes kept; nullopt when `dn` is not a DN (empty, an
-// RDN without a type, '=' or value, a dangling '\').
-std::optional<std::vector<std::string>> dn_parts(std::string_view dn) {
-  std::vector<std::string_view> rdns;
-  size_t start = 0;
-  for (size_t i = 0; i <= dn.size(); ++i) {
-    if (i == dn.size() || dn[i] == ',') {
-      rdns.push_back(dn.substr(start, i - start));
-      start = i + 1;
-    } else if (dn[i] == '\\' && ++i == dn.size()) {
-      return std::nullopt;
-    }
-  }
-  std::vector<std::string> parts;
-  for (std::string_view rdn : rdns) {
-    // Attribute types hold no escapes, so the first '=' ends the type.
-    const size_t equals = rdn.find('=');
-    if (equals == std::string_view::npos) return std::nullopt;
-    std::string_view type = rdn.substr(0, equals);
-    std::string_view value = rdn.substr(equals + 1);
-    while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
-    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    while (!value.empty() && value.back() == ' ' && !escaped_at(value, value.size() - 1)) {
-      value.remove_suffix(1);
-    }
-    if (!attribute_type(type) || value.empty()) return std::nullopt;
-    parts.push_back(std::string(type) + "=" + std::string(value));
-  }
-  return parts;
-}
-
-std::string join_dn(const std::vector<std::string>& parts) {
-  std::string dn;
-  for (const std::string& part : parts) {
-    if (!dn.empty()) dn.push_back(',');
-    dn += part;
-  }
-  return dn;
-}
-
-// Whether the RDNs `base` end `dn` (case-insensitive): dn is base or under it.
-bool ends_with_rdns(const std::vector<std::string>& dn, const std::vector<std::string>& base) {
-  return base.size() <= dn.size() &&
-         std::equal(base.rbegin(), base.rend(), dn.rbegin(),
-                    [](const std::string& a, const std::string& b) { return lower(a) == lower(b); });
-}
 
 // The configured domain `name` names (FQDN or base DN, case-insensitive), or nullptr.
 const DomainInfo* find_domain(const ApiContext& context, std::string_view name) {
@@ -203,71 +73,6 @@ std::optional<JsonValue> body_object(const Call& call, std::string* problem) {
   return value;
 }
 
-// Typed reads of a body's members. Absent and null members are nullopt; the first member of
-// a wrong type is remembered in problem() (and is nullopt too).
-class BodyFields {
- public:
-  explicit BodyFields(const JsonValue& object) : object_(object) {}
-
-  std::optional<std::string> string(std::string_view name) {
-    const JsonValue* value = find(name);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_string()) return fail(name, "a string");
-    return value->text();
-  }
-
-  std::optional<bool> boolean(std::string_view name) {
-    const JsonValue* value = find(name);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_bool()) return fail(name, "true or false");
-    return value->as_bool();
-  }
-
-  std::optional<std::vector<std::string>> strings(std::string_view name) {
-    const JsonValue* value = find(name);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_array()) return fail(name, "an array of strings");
-    std::vector<std::string> list;
-    for (const JsonValue& element : value->array()) {
-      if (!element.is_string()) return fail(name, "an array of strings");
-      list.push_back(element.text());
-    }
-    return list;
-  }
-
-  // A whole number 0..max written without sign, fraction or exponent.
-  std::optional<uint32_t> count(std::string_view name, uint32_t max) {
-    const JsonValue* value = find(name);
-    if (value == nullptr) return std::nullopt;
-    const std::string expected = "a whole number from 0 to " + std::to_string(max);
-    if (!value->is_number()) return fail(name, expected);
-    const std::string& text = value->text();
-    uint32_t number = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (error != std::errc() || end != text.data() + text.size() || number > max) {
-      return fail(name, expected);
-    }
-    return number;
-  }
-
-  const std::string& problem() const { return problem_; }
-
- private:
-  const JsonValue* find(std::string_view name) const {
-    const JsonValue* value = object_.find(name);
-    return value == nullptr || value->is_null() ? nullptr : value;
-  }
-
-  // Remembers "`name` must be <expected>" (the first only); converts to any empty optional.
-  std::nullopt_t fail(std::string_view name, std::string_view expected) {
-    if (problem_.empty()) problem_ = std::string(name) + " must be " + std::string(expected);
-    return std::nullopt;
-  }
-
-  const JsonValue& object_;
-  std::string problem_;
-};
-
 // Applies the members POST and PATCH share (name, webhook_url, webhook_secret,
 // webhook_batch_size, log_webhook_events, include_api_users) that `body` gives to
 // `directory`; an empty name keeps the current one. Returns what is wrong, "" when nothing is.
@@ -279,6 +84,7 @@ std::string apply_settings(const JsonValue& body, pb::Directory& directory) {
   const std::optional<uint32_t> batch = fields.count("webhook_batch_size", kMaxWebhookBatchSize);
   const std::optional<bool> log = fields.boolean("log_webhook_events");
   const std::optional<bool> api_users = fields.boolean("include_api_users");
+  const std::optional<bool> deactivated = fields.boolean("deactivated");
   if (!fields.problem().empty()) return fields.problem();
   if (url && !url->empty()) {
     // The grammar the webhook client sends to (rest/webhook_client.hpp).
@@ -291,6 +97,7 @@ std::string apply_settings(const JsonValue& body, pb::Directory& directory) {
   if (batch) directory.set_webhook_batch_size(*batch);
   if (log) directory.set_log_webhook_events(*log);
   if (api_users) directory.set_include_api_users(*api_users);
+  if (deactivated) directory.set_deactivated(*deactivated);
   return "";
 }
 
@@ -307,13 +114,28 @@ std::string webhook_target_problem(const JsonValue& body, const ApiContext& cont
   return refusal.empty() ? "" : "webhook_url: " + refusal;
 }
 
-std::string new_directory_id() {
-  return to_hex(random_bytes(kDirectoryIdBytes));
-}
+std::string new_directory_id() { return guid_to_string(new_uuid_guid()); }
 
 // ---- directories ---------------------------------------------------------------------------
 
-void write_directory(JsonWriter& json, const pb::Directory& directory) {
+// What a directory's "scim" shows beyond its stored record: the secret (only in the answer to
+// its creation) and the scheme and host of scim.endpoint.
+struct ScimShown {
+  std::string_view secret;
+  std::string base_url;  // "<scheme>://<host>", "" without a Host header
+};
+
+ScimShown scim_shown(const Call& call, const ApiContext& context, std::string_view secret = "") {
+  const auto host = call.request.find(http::field::host);
+  std::string base;
+  if (host != call.request.end() && !host->value().empty()) {
+    base = context.scheme + "://" + std::string(host->value());
+  }
+  return ScimShown{secret, std::move(base)};
+}
+
+void write_directory(JsonWriter& json, const pb::Directory& directory, const ScimShown& shown) {
+  const bool scim = is_scim_directory_type(directory.type());
   json.begin_object();
   json.member("id", directory.id());
   json.member("name", directory.name());
@@ -322,19 +144,34 @@ void write_directory(JsonWriter& json, const pb::Directory& directory) {
   json.member("type", directory.type());
   json.key("log_webhook_events");
   json.boolean(directory.log_webhook_events());
+  json.key("deactivated");
+  json.boolean(directory.deactivated());
   json.key("scim");
   json.begin_object();
-  for (const char* name : {"path", "secret", "endpoint"}) {
+  const auto string_or_null = [&](std::string_view name, const std::string& text) {
     json.key(name);
-    json.null();
-  }
+    if (text.empty()) {
+      json.null();
+    } else {
+      json.string(text);
+    }
+  };
+  const std::string path = scim ? scim_path(directory) : "";
+  string_or_null("path", path);
+  string_or_null("secret", std::string(scim ? shown.secret : ""));
+  string_or_null("endpoint", scim && !shown.base_url.empty() ? shown.base_url + path : "");
   json.end_object();
   json.key("webhook");
   json.begin_object();
   json.member("endpoint", directory.webhook_url());
   json.member("secret", directory.webhook_secret());
   json.end_object();
-  json.member("domain", directory.domain());
+  json.key("domain");
+  if (scim) {
+    json.null();
+  } else {
+    json.string(directory.domain());
+  }
   json.key("base_dns");
   json.begin_array();
   for (const std::string& dn : directory.base_dns()) json.string(dn);
@@ -352,18 +189,9 @@ void write_directory(JsonWriter& json, const pb::Directory& directory) {
   json.end_object();
 }
 
-Response directory_response(http::status status, const pb::Directory& directory) {
-  return success(status, [&](JsonWriter& json) { write_directory(json, directory); });
-}
-
-Response directory_not_found() { return failure(http::status::not_found, "directory not found"); }
-
-Response read_only() {
-  return failure(http::status::internal_server_error, "the store is read-only");
-}
-
-Response store_failure(const changefeed::Status& status) {
-  return failure(http::status::internal_server_error, "store write failed: " + status.message());
+Response directory_response(http::status status, const pb::Directory& directory,
+                            const ScimShown& shown) {
+  return success(status, [&](JsonWriter& json) { write_directory(json, directory, shown); });
 }
 
 // The directories of `tenant` and `product`, oldest first (then by id).
@@ -411,32 +239,6 @@ std::optional<pb::Directory> requested_directory(const Call& call, const ApiCont
 
 // ---- users and groups ----------------------------------------------------------------------
 
-// pageOffset and pageLimit as the objects of a list to write: indexes [offset, end).
-struct Page {
-  uint64_t offset = 0;
-  uint64_t end = UINT64_MAX;
-};
-
-// nullopt and *problem when pageOffset or pageLimit is given but not a non-negative integer.
-std::optional<Page> requested_page(const Call& call, std::string* problem) {
-  const auto number = [&](std::string_view name, uint64_t fallback) -> std::optional<uint64_t> {
-    const std::optional<std::string_view> text = call.query_param(name);
-    if (!text) return fallback;
-    uint64_t value = 0;
-    const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (text->empty() || error != std::errc() || end != text->data() + text->size()) {
-      *problem = std::string(name) + " must be a non-negative integer";
-      return std::nullopt;
-    }
-    return value;
-  };
-  const std::optional<uint64_t> offset = number("pageOffset", 0);
-  if (!offset) return std::nullopt;
-  const std::optional<uint64_t> limit = number("pageLimit", UINT64_MAX);
-  if (!limit) return std::nullopt;
-  return Page{*offset, *limit > UINT64_MAX - *offset ? UINT64_MAX : *offset + *limit};
-}
-
 // A streamed list of the users or groups in a directory's view, between Stream calls:
 // where the reading stands and the text written since the last piece went out.
 // Immovable: json refers to text.
@@ -483,9 +285,10 @@ Response object_list(const Call& call, const ApiContext& context, pb::ObjectKind
                 if (in_directory(list->directory, object)) {
                   if (list->matched >= list->page.offset) {
                     if (list->kind == pb::USER) {
-                      write_dsync_user(list->json, object);
+                      write_dsync_user(list->json, object, list->directory.id());
                     } else {
-                      write_dsync_group(list->json, object, &context.store, &list->directory);
+                      write_dsync_group(list->json, object, list->directory.id(), &context.store,
+                                        &list->directory);
                     }
                   }
                   ++list->matched;
@@ -553,13 +356,22 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
     return bad_request("tenant and product must not contain ':'");
   }
   if (!key->covers(*tenant, *product)) return outside_scope();
-  if (type && *type != kType) {
-    return bad_request("unsupported type \"" + *type + "\": the accepted type is \"" +
-                       std::string(kType) + "\"");
+  const bool scim = type && is_scim_directory_type(*type);
+  if (type && *type != kType && !scim) {
+    return bad_request("unsupported type \"" + *type + "\": the accepted types are \"" +
+                       std::string(kType) +
+                       "\", okta-scim-v2, azure-scim-v2, onelogin-scim-v2, jumpcloud-scim-v2 "
+                       "and generic-scim-v2");
+  }
+  if (scim && (domain_name || base_dns || group)) {
+    return bad_request("domain, base_dns and group are for active-directory directories: a SCIM "
+                       "directory holds what its identity provider pushes");
   }
 
   const DomainInfo* domain = nullptr;
-  if (domain_name) {
+  if (scim) {
+    // No AD domain: the directory's objects are its source's.
+  } else if (domain_name) {
     domain = find_domain(context, *domain_name);
     if (domain == nullptr) {
       return bad_request("unknown domain \"" + *domain_name + "\"; configured: " +
@@ -575,8 +387,15 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
   directory.set_id(new_directory_id());
   directory.set_tenant(*tenant);
   directory.set_product(*product);
-  directory.set_type(std::string(kType));
-  directory.set_domain(domain->name);
+  directory.set_type(scim ? *type : std::string(kType));
+  std::string secret;
+  if (scim) {
+    directory.set_domain(changefeed::scim_source(directory.id()));
+    secret = new_scim_secret();
+    directory.set_scim_secret_hash(scim_secret_hash(secret));
+  } else {
+    directory.set_domain(domain->name);
+  }
   if (base_dns) {
     const std::optional<std::vector<std::string>> domain_base = dn_parts(domain->base_dn);
     for (const std::string& dn : *base_dns) {
@@ -623,7 +442,7 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
   }
   const changefeed::Status status = context.writable_store->put_directory(directory);
   if (!status.is_ok()) return store_failure(status);
-  return directory_response(http::status::created, directory);
+  return directory_response(http::status::created, directory, scim_shown(call, context, secret));
 }
 
 Response dsync_list_directories(const Call& call, const ApiContext& context) {
@@ -639,7 +458,8 @@ Response dsync_list_directories(const Call& call, const ApiContext& context) {
   const std::vector<pb::Directory> found = directories_of(context.store, *tenant, *product);
   return success(http::status::ok, [&](JsonWriter& json) {
     json.begin_array();
-    for (const pb::Directory& directory : found) write_directory(json, directory);
+    const ScimShown shown = scim_shown(call, context);
+    for (const pb::Directory& directory : found) write_directory(json, directory, shown);
     json.end_array();
   });
 }
@@ -651,7 +471,7 @@ Response dsync_get_directory(const Call& call, const ApiContext& context) {
   const std::optional<pb::Directory> directory =
       visible_directory(context, *key, call.path_param("id"));
   if (!directory) return directory_not_found();
-  return directory_response(http::status::ok, *directory);
+  return directory_response(http::status::ok, *directory, scim_shown(call, context));
 }
 
 Response dsync_update_directory(const Call& call, const ApiContext& context) {
@@ -687,7 +507,7 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
   if (!status.is_ok()) return store_failure(status);
   if (!found || hidden) return directory_not_found();
   if (!problem.empty()) return bad_request(problem);
-  return directory_response(http::status::ok, updated);
+  return directory_response(http::status::ok, updated, scim_shown(call, context));
 }
 
 Response dsync_delete_directory(const Call& call, const ApiContext& context) {
@@ -722,7 +542,7 @@ Response dsync_user(const Call& call, const ApiContext& context) {
   const std::optional<pb::DirectoryObject> user =
       requested_object(call, context, pb::USER, &directory, &refusal);
   if (!user) return refusal;
-  return success(http::status::ok, [&](JsonWriter& json) { write_dsync_user(json, *user); });
+  return success(http::status::ok, [&](JsonWriter& json) { write_dsync_user(json, *user, directory->id()); });
 }
 
 Response dsync_group(const Call& call, const ApiContext& context) {
@@ -732,7 +552,33 @@ Response dsync_group(const Call& call, const ApiContext& context) {
       requested_object(call, context, pb::GROUP, &directory, &refusal);
   if (!group) return refusal;
   return success(http::status::ok, [&](JsonWriter& json) {
-    write_dsync_group(json, *group, &context.store, &*directory, /*member_pairs=*/true);
+    write_dsync_group(json, *group, directory->id(), &context.store, &*directory,
+                      /*member_pairs=*/true);
+  });
+}
+
+Response dsync_group_members(const Call& call, const ApiContext& context) {
+  std::string problem;
+  const std::optional<Page> page = requested_page(call, &problem);
+  if (!page) return bad_request(problem);
+  std::optional<pb::Directory> directory;
+  Response refusal;
+  const std::optional<pb::DirectoryObject> group =
+      requested_object(call, context, pb::GROUP, &directory, &refusal);
+  if (!group) return refusal;
+  return success(http::status::ok, [&](JsonWriter& json) {
+    json.begin_array();
+    uint64_t index = 0;
+    context.store.members(group->guid(), [&](const pb::DirectoryObject& member) {
+      if (member.kind() != pb::USER || !in_directory(*directory, member)) return true;
+      if (index >= page->offset) {
+        json.begin_object();
+        json.member("user_id", guid_to_string(member.guid()));
+        json.end_object();
+      }
+      return ++index < page->end;
+    });
+    json.end_array();
   });
 }
 

@@ -48,6 +48,11 @@ std::string user_name(const pb::DirectoryObject& user) {
 }  // namespace
 
 bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& object) {
+  // A SCIM directory shows what its identity provider pushed, nothing else.
+  if (changefeed::is_source_domain(directory.domain()) ||
+      changefeed::is_source_domain(object.domain())) {
+    return object.domain() == directory.domain();
+  }
   if (!object.from_directory() && !directory.include_api_users()) return false;
   if (lower(object.domain()) != lower(directory.domain())) return false;
   if (directory.base_dns_size() > 0 &&
@@ -67,7 +72,8 @@ std::string user_email(const pb::DirectoryObject& user) {
   return !user.mail().empty() ? user.mail() : user.user_principal_name();
 }
 
-void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user) {
+void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user,
+                      std::string_view directory_id) {
   const std::string id = guid_to_string(user.guid());
   const std::string email = user_email(user);
   const bool active = account_enabled(user);
@@ -78,8 +84,14 @@ void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user) {
   json.member("email", email);
   json.key("active");
   json.boolean(active);
+  if (!directory_id.empty()) json.member("directoryId", directory_id);
 
   json.key("raw");
+  if (!user.source_resource().empty()) {  // pushed by an identity provider: as it pushed it
+    json.raw(user.source_resource());
+    json.end_object();
+    return;
+  }
   json.begin_object();
   json.key("schemas");
   json.begin_array();
@@ -151,8 +163,8 @@ void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user) {
 }
 
 void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
-                       const changefeed::Store* store, const pb::Directory* directory,
-                       bool member_pairs) {
+                       std::string_view directory_id, const changefeed::Store* store,
+                       const pb::Directory* directory, bool member_pairs) {
   const std::string id = guid_to_string(group.guid());
   // Calls `write` with each user member the group shows.
   const auto for_each_member = [&](const std::function<void(const pb::DirectoryObject&)>& write) {
@@ -163,43 +175,60 @@ void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
       return true;
     });
   };
+  // raw.members (only with a store).
+  const auto write_members = [&](JsonWriter& out) {
+    out.key("members");
+    out.begin_array();
+    for_each_member([&](const pb::DirectoryObject& member) {
+      out.begin_object();
+      out.member("value", guid_to_string(member.guid()));
+      const std::string email = user_email(member);
+      out.member("display", !email.empty() ? email : user_name(member));
+      out.end_object();
+    });
+    out.end_array();
+  };
   const std::string& name =
       !group.display_name().empty() ? group.display_name() : group.sam_account_name();
   json.begin_object();
   json.member("id", id);
   json.member("name", name);
+  if (!directory_id.empty()) json.member("directoryId", directory_id);
 
   json.key("raw");
-  json.begin_object();
-  json.key("schemas");
-  json.begin_array();
-  json.string(kGroupSchema);
-  json.string(kAdGroupSchema);
-  json.end_array();
-  json.member("id", id);
-  json.member("displayName", name);
-  if (store != nullptr) {
-    json.key("members");
+  const std::string& pushed = group.source_resource();
+  if (pushed.size() >= 2 && pushed.back() == '}') {
+    // Pushed by an identity provider: as it pushed it (an object), members from the store.
+    if (store == nullptr) {
+      json.raw(pushed);
+    } else {
+      json.raw(std::string_view(pushed).substr(0, pushed.size() - 1));
+      if (pushed.size() > 2) json.out().push_back(',');
+      JsonWriter inner(json.out());
+      write_members(inner);
+      json.out().push_back('}');
+    }
+  } else {
+    json.begin_object();
+    json.key("schemas");
     json.begin_array();
-    for_each_member([&](const pb::DirectoryObject& member) {
-      json.begin_object();
-      json.member("value", guid_to_string(member.guid()));
-      const std::string email = user_email(member);
-      json.member("display", !email.empty() ? email : user_name(member));
-      json.end_object();
-    });
+    json.string(kGroupSchema);
+    json.string(kAdGroupSchema);
     json.end_array();
+    json.member("id", id);
+    json.member("displayName", name);
+    if (store != nullptr) write_members(json);
+    json.key(kAdGroupSchema);
+    json.begin_object();
+    optional_member(json, "distinguishedName", group.dn());
+    optional_member(json, "sAMAccountName", group.sam_account_name());
+    optional_member(json, "objectSid", group.sid());
+    optional_member(json, "description", group.description());
+    optional_member(json, "mail", group.mail());
+    optional_member(json, "domain", group.domain());
+    json.end_object();
+    json.end_object();  // raw
   }
-  json.key(kAdGroupSchema);
-  json.begin_object();
-  optional_member(json, "distinguishedName", group.dn());
-  optional_member(json, "sAMAccountName", group.sam_account_name());
-  optional_member(json, "objectSid", group.sid());
-  optional_member(json, "description", group.description());
-  optional_member(json, "mail", group.mail());
-  optional_member(json, "domain", group.domain());
-  json.end_object();
-  json.end_object();  // raw
 
   if (store != nullptr && member_pairs) {
     json.key("members");

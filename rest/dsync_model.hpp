@@ -5,6 +5,7 @@
 // (../shared/specs/directory-sync-api.md), with `raw` holding the AD attributes in a
 // SCIM-like form.
 #include <string>
+#include <string_view>
 
 #include "changefeed/store.hpp"
 #include "dirfeed.pb.h"
@@ -12,7 +13,9 @@
 
 namespace dirfeed::rest {
 
-// Whether `object` (a user or group) is in the view of `directory`: it was read from AD, or
+// Whether `object` (a user or group) is in the view of `directory`. A SCIM directory (domain: a
+// source name, changefeed/store.hpp) views exactly the objects of its source, and no other
+// directory views those. Otherwise: it was read from AD, or
 // the directory has include_api_users; it belongs to the directory's domain; when base_dns is set, its DN is one of them or under one (compared
 // case-insensitively); when group_guid is set, it is that group or a direct member of it
 // (member_of, so the primary group counts).
@@ -22,7 +25,10 @@ bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& obj
 // which is mail-shaped). May be empty.
 std::string user_email(const pb::DirectoryObject& user);
 
-// {"id", "first_name", "last_name", "email", "active", "raw"} of a user. raw:
+// {"id", "first_name", "last_name", "email", "active", "directoryId", "raw"} of a user
+// ("directoryId" left out when `directory_id` is empty: webhook events, as the reference's). An
+// object pushed by an identity provider has its resource as pushed as raw
+// (source_resource). Otherwise raw:
 //   {"schemas": [core User, enterprise User extension], "id", "externalId" (base64 of the
 //    objectGUID bytes, as Entra's immutableId), "userName" (userPrincipalName, else
 //    NETBIOS\sam), "name": {"givenName", "familyName"}, "displayName", "emails" (work, primary;
@@ -33,9 +39,11 @@ std::string user_email(const pb::DirectoryObject& user);
 //     "netbiosDomain", "whenCreated"}}.
 // Strings AD does not set are omitted from raw (SCIM style), and are "" in the top-level
 // fields.
-void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user);
+void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user,
+                      std::string_view directory_id);
 
-// {"id", "name", "raw"} of a group. raw: {"schemas": [core Group], "id", "displayName"
+// {"id", "name", "directoryId", "raw"} of a group. A pushed group's raw is its resource as
+// pushed plus "members" (with a store). Otherwise raw: {"schemas": [core Group], "id", "displayName"
 // (displayName, else sAMAccountName), "members" (only when `store` is given: the group's
 // direct user members, only those in the view of `directory` when one is given, as
 // {"value": id, "display": email or userName}), and
@@ -44,7 +52,7 @@ void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user);
 // displayName. With `member_pairs` (GET /groups/:id; needs `store`), the object ends with
 // "members": [{"group_id", "user_id"}] of the same users.
 void write_dsync_group(JsonWriter& json, const pb::DirectoryObject& group,
-                       const changefeed::Store* store, const pb::Directory* directory = nullptr,
-                       bool member_pairs = false);
+                       std::string_view directory_id, const changefeed::Store* store,
+                       const pb::Directory* directory = nullptr, bool member_pairs = false);
 
 }  // namespace dirfeed::rest

@@ -145,6 +145,41 @@ void JsonWriter::member(std::string_view name, std::string_view text) {
   string(text);
 }
 
+void JsonWriter::raw(std::string_view json) {
+  separate();
+  out_.append(json);
+}
+
+void JsonWriter::value(const JsonValue& value) {
+  switch (value.type()) {
+    case JsonValue::Type::kNull:
+      null();
+      return;
+    case JsonValue::Type::kBool:
+      boolean(value.as_bool());
+      return;
+    case JsonValue::Type::kNumber:
+      raw(value.text());
+      return;
+    case JsonValue::Type::kString:
+      string(value.text());
+      return;
+    case JsonValue::Type::kArray:
+      begin_array();
+      for (const JsonValue& element : value.array()) this->value(element);
+      end_array();
+      return;
+    case JsonValue::Type::kObject:
+      begin_object();
+      for (const auto& [name, member] : value.object()) {
+        key(name);
+        this->value(member);
+      }
+      end_object();
+      return;
+  }
+}
+
 }  // namespace dirfeed::rest
 
 // ---- parsing -----------------------------------------------------------------------------

@@ -38,6 +38,10 @@ class JsonWriter {
 
   // key(name) then string(text).
   void member(std::string_view name, std::string_view text);
+  // One value given as JSON text, written as it is (the caller vouches that it is valid JSON).
+  void raw(std::string_view json);
+  // A parsed value (numbers as their literal).
+  void value(const class JsonValue& value);
 
   std::string& out() { return out_; }
 

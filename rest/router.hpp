@@ -53,8 +53,9 @@ struct Call {
 using RouteHandler = std::function<Response(const Call&)>;
 
 // Who may call a route (see above). kByMethod: kRead for GET/HEAD, else kWrite. kApiKey:
-// the route's API authenticates with API keys and answers 401 in its own JSON shape, so the
-// router lets the request through and the handler checks the key (check_request_api_key).
+// the route's API authenticates itself (API keys, check_request_api_key; SCIM bearer secrets,
+// rest/scim_secret.hpp) and answers 401 in its own JSON shape, so the router lets the request
+// through and the handler checks.
 enum class Access { kByMethod, kPublic, kRead, kWrite, kApiKey };
 
 struct Route {

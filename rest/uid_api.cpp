@@ -251,7 +251,8 @@ class ObjectWriter {
 
 Response user_response(const ApiContext& context,
                        const std::optional<pb::DirectoryObject>& object) {
-  if (!object || object->kind() != pb::USER) {
+  // The User ID API serves the AD domains and its own users, never a SCIM directory's.
+  if (!object || object->kind() != pb::USER || changefeed::is_source_domain(object->domain())) {
     return error_response(http::status::not_found, "no such user");
   }
   std::string body;
@@ -338,7 +339,9 @@ ListPiece objects_in_pieces(const ApiContext& context, pb::ObjectKind kind, std:
     bool more = false;
     context.store.objects_after(kind, domain, after, [&](const pb::DirectoryObject& object) {
       after = object.guid();
-      if (!keep || keep(object)) (body.writer().*write)(object);
+      if (!changefeed::is_source_domain(object.domain()) && (!keep || keep(object))) {
+        (body.writer().*write)(object);
+      }
       more = ++visited == kObjectsPerPiece || body.full();
       return !more;
     });

@@ -192,7 +192,8 @@ std::optional<std::string> target_user(const Call& call, const ApiContext& conte
     }
     user = context.store.object_by_guid(*guid);
   }
-  if (!user || user->kind() != pb::USER) {
+  // A SCIM directory's users are its identity provider's, not the User ID API's.
+  if (!user || user->kind() != pb::USER || changefeed::is_source_domain(user->domain())) {
     *refusal = {http::status::not_found, "no such user"};
     return std::nullopt;
   }

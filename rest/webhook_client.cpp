@@ -169,7 +169,11 @@ class WebhookClient::Impl {
     request.set(http::field::host, url.host_header);
     request.set(http::field::user_agent, "dirfeed");
     request.set(http::field::content_type, "application/json");
-    if (!signature.empty()) request.set("BoxyHQ-Signature", signature);
+    if (!signature.empty()) {
+      // Both names the reference signs with (Ory Polis is its new name).
+      request.set("BoxyHQ-Signature", signature);
+      request.set("Ory-Polis-Signature", signature);
+    }
     request.keep_alive(true);
     request.body() = body;
     request.prepare_payload();

@@ -83,7 +83,7 @@ class WebhookClient {
   WebhookClient& operator=(const WebhookClient&) = delete;
 
   // POSTs `body` to `url` with Content-Type application/json, User-Agent dirfeed, and, when
-  // `signature` is not empty, BoxyHQ-Signature: signature. Reuses the open connection to the
+  // `signature` is not empty, BoxyHQ-Signature and Ory-Polis-Signature: signature. Reuses the open connection to the
   // same scheme, host and port when the receiver kept it alive (a request that fails on a
   // reused connection before any response is tried once more on a new one). Blocks until the
   // answer, an error, options.timeout or abort().

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "proto/guid.hpp"
+#include "rest/credentials.hpp"
 #include "rest/dsync_model.hpp"
 #include "rest/json.hpp"
 #include "rest/text.hpp"
@@ -98,9 +100,9 @@ std::optional<std::string> EventBuilder::event(const pb::Directory& directory,
     if (change.type() == pb::DELETE) remember(change.object());
     if (!in_directory(directory, change.object())) return std::nullopt;
     if (change.kind() == pb::USER) {
-      write_dsync_user(json, change.object());
+      write_dsync_user(json, change.object(), "");
     } else {
-      write_dsync_group(json, change.object(), nullptr);
+      write_dsync_group(json, change.object(), "", nullptr);
     }
     return payload(name, directory, data);
   }
@@ -113,11 +115,11 @@ std::optional<std::string> EventBuilder::event(const pb::Directory& directory,
   if (!group) return std::nullopt;
   // The user's object with one more member, "group": write_dsync_user closes its object, so
   // the group goes in before that last '}'.
-  write_dsync_user(json, *user);
+  write_dsync_user(json, *user, "");
   data.pop_back();
   data += ",\"group\":";
   JsonWriter group_json(data);
-  write_dsync_group(group_json, *group, nullptr);
+  write_dsync_group(group_json, *group, "", nullptr);
   data += '}';
   return payload(name, directory, data);
 }
@@ -384,6 +386,22 @@ class WebhookDispatcher::Impl {
     wake_.notify_all();
   }
 
+  // Logs one POST in the directory's webhook event log (the reference's, log_webhook_events).
+  void log_event(const pb::Directory& directory, const std::string& body, const PostResult& result) {
+    pb::WebhookEvent event;
+    event.set_id(guid_to_string(new_uuid_guid()));
+    event.set_directory_id(directory.id());
+    event.set_payload(body);
+    event.set_webhook_endpoint(directory.webhook_url());
+    event.set_created_us(clock_.now_us());
+    event.set_status_code(result.status);
+    event.set_delivered(result.ok());
+    if (changefeed::Status status = store_.log_webhook_event(event, options_.max_logged_events);
+        !status.is_ok()) {
+      BOOST_LOG_TRIVIAL(error) << "webhook " << directory.id() << ": " << status.message();
+    }
+  }
+
   bool should_stop(const Consumer& consumer) {
     std::lock_guard lock(mutex_);
     return stopping_ || consumer.removed;
@@ -397,7 +415,9 @@ class WebhookDispatcher::Impl {
     if (!directory || !state) return Outcome::kCaughtUp;  // deleted
     // The batch: entries up to the one that fills it (or max_entries_per_read of them).
     const size_t batch_size = std::max<uint32_t>(1, directory->webhook_batch_size());
-    const bool has_webhook = !directory->webhook_url().empty();
+    // A deactivated directory sends nothing: what changes meanwhile is not sent later either,
+    // as the reference drops it.
+    const bool has_webhook = !directory->webhook_url().empty() && !directory->deactivated();
     std::vector<std::string> events;
     uint64_t covered = state->after_sequence();
     size_t read = 0;
@@ -437,6 +457,7 @@ class WebhookDispatcher::Impl {
                 ? std::string()
                 : webhook_signature(directory->webhook_secret(), body, clock_.now_us() / 1000);
         result = consumer.client.post(*url, body, signature);
+        if (directory->log_webhook_events() && !result.aborted) log_event(*directory, body, result);
       }
       if (result.aborted) return Outcome::kStopped;
       if (!result.ok()) {

@@ -30,9 +30,11 @@
 // Payload: {"event", "tenant", "product", "directory_id", "data"}; with webhook_batch_size > 1,
 // a JSON array of up to that many payloads per POST.
 //
-// Signature (as BoxyHQ jackson signs): header `BoxyHQ-Signature: t=<ms since the epoch>,s=<hex
-// HMAC-SHA256 of "<t>.<body>" keyed by webhook_secret>`, over the exact body bytes sent; no
-// header when the secret is empty.
+// Signature (as BoxyHQ jackson signs): headers `BoxyHQ-Signature` and `Ory-Polis-Signature`,
+// both `t=<ms since the epoch>,s=<hex HMAC-SHA256 of "<t>.<body>" keyed by webhook_secret>`,
+// over the exact body bytes sent; no header when the secret is empty (the reference sends no
+// webhook then; dirfeed sends it unsigned, README says why). A deactivated directory sends
+// nothing, and the changes made while it is are never sent.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -81,6 +83,9 @@ std::string webhook_signature(std::string_view secret, std::string_view body,
 std::chrono::milliseconds retry_delay(uint32_t failures, std::chrono::milliseconds base,
                                       std::chrono::milliseconds cap, double jitter);
 
+// api.max_webhook_events when the config says nothing.
+inline constexpr size_t kDefaultMaxLoggedEvents = 10000;
+
 struct DispatcherOptions {
   size_t threads = 4;                                    // deliveries in parallel (directories)
   std::chrono::milliseconds poll{200};                   // how often the feed and the
@@ -94,6 +99,9 @@ struct DispatcherOptions {
   // api.metrics_detail: series by directory (label directory=<id>); false: totals only, since
   // /metrics is public (see Metrics below).
   bool metrics_detail = false;
+  // Directories with log_webhook_events keep at most this many logged POSTs each (the oldest
+  // go first; api.max_webhook_events).
+  size_t max_logged_events = kDefaultMaxLoggedEvents;
   // Jitter source in [0, 1), called from delivery threads (must be thread-safe); empty: a
   // random number generator of its own.
   std::function<double()> jitter;

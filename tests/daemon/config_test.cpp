@@ -177,6 +177,8 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_TRUE(c.api.webhook_allowed_networks.empty());
   EXPECT_EQ(c.api.max_directories, 1000u);
   EXPECT_FALSE(c.api.metrics_detail);
+  EXPECT_EQ(c.api.webhook_event_retention, 168h);
+  EXPECT_EQ(c.api.max_webhook_events, 10000u);
   EXPECT_EQ(c.feed.retention, 720h);
 }
 
@@ -209,6 +211,8 @@ api:
   webhook_allowed_networks: [127.0.0.0/8, "::1", 10.1.0.0/16, "::ffff:192.0.2.0/120"]
   max_directories: 50
   metrics_detail: true
+  webhook_event_retention: 2d
+  max_webhook_events: 25
 feed:
   retention: 1d
 )");
@@ -249,6 +253,8 @@ feed:
                                                 "192.0.2.0/24"}));
   EXPECT_EQ(c.api.max_directories, 50u);
   EXPECT_TRUE(c.api.metrics_detail);
+  EXPECT_EQ(c.api.webhook_event_retention, 48h);
+  EXPECT_EQ(c.api.max_webhook_events, 25u);
   EXPECT_EQ(c.feed.retention, 24h);
 }
 

@@ -83,13 +83,13 @@ TEST(DsyncIntegrationTest, DirectoriesViewAdAndSurviveARestart) {
                                "type": "active-directory", "domain": "example.test"})");
   ASSERT_EQ(whole.status, 201) << whole.body;
   std::smatch match;
-  ASSERT_TRUE(std::regex_search(whole.body, match, std::regex(R"re("id":"([0-9a-f]{40})")re")));
+  ASSERT_TRUE(std::regex_search(whole.body, match, std::regex(R"re("id":"([0-9a-f-]{36})")re")));
   const std::string whole_id = match[1].str();
   const Reply staff = call(port, http::verb::post, kApi, auth,
                            R"({"name": "Staff", "tenant": "acme", "product": "crm",
                                "base_dns": ["ou=staff, dc=example, dc=test"]})");
   ASSERT_EQ(staff.status, 201) << staff.body;
-  ASSERT_TRUE(std::regex_search(staff.body, match, std::regex(R"re("id":"([0-9a-f]{40})")re")));
+  ASSERT_TRUE(std::regex_search(staff.body, match, std::regex(R"re("id":"([0-9a-f-]{36})")re")));
   const std::string staff_id = match[1].str();
 
   // Users and groups seeded in AD, with the ids ldapsearch reads.

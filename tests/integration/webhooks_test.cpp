@@ -51,7 +51,7 @@ std::string create_directory(uint16_t port, const std::string& key, const std::s
                                std::to_string(batch_size) + "}");
   EXPECT_EQ(reply.status, 201) << reply.body;
   std::smatch match;
-  if (!std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f]{40})")re"))) {
+  if (!std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f-]{36})")re"))) {
     return "";
   }
   return match[1].str();

@@ -112,7 +112,7 @@ class DsyncApiTest : public StoreTest {
     Reply reply = post(body);
     EXPECT_EQ(reply.status, http::status::created) << body << ": " << reply.body;
     std::smatch match;
-    if (!std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f]{40})")re"))) {
+    if (!std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f-]{36})")re"))) {
       ADD_FAILURE() << "no id in " << reply.body;
       return "";
     }
@@ -141,10 +141,11 @@ class DsyncApiTest : public StoreTest {
     return R"({"data":null,"error":{"message":")" + message + R"("}})";
   }
 
-  std::string alice_json() {
+  // alice as the directory `directory` shows her.
+  std::string alice_json(const std::string& directory) {
     return R"({"id":")" + id_of("alice") +
            R"(","first_name":"Alice","last_name":"Liddell","email":"alice@example.test",)"
-           R"("active":true,"raw":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",)"
+           R"("active":true,"directoryId":")" + directory + R"(","raw":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",)"
            R"("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",)"
            R"("urn:dirfeed:params:scim:schemas:extension:ad:1.0:User"],"id":")" +
            id_of("alice") + R"(","externalId":")" + base64_encode(guid("alice")) +
@@ -163,9 +164,9 @@ class DsyncApiTest : public StoreTest {
 
   // staff as a group list shows it; `members`: its user members in the view, as
   // {"value", "display"} texts.
-  std::string staff_json(const std::string& members) {
-    return R"({"id":")" + id_of("staff") +
-           R"(","name":"staff","raw":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group",)"
+  std::string staff_json(const std::string& members, const std::string& directory) {
+    return R"({"id":")" + id_of("staff") + R"(","name":"staff","directoryId":")" + directory +
+           R"(","raw":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group",)"
            R"("urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group"],"id":")" + id_of("staff") +
            R"(","displayName":"staff","members":[)" + members +
            R"(],"urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group":)"
@@ -195,12 +196,12 @@ TEST_F(DsyncApiTest, CreateAnswers201InTheDocumentsShape) {
       "webhook_batch_size": 20, "log_webhook_events": true, "deactivated": false})");
   ASSERT_EQ(reply.status, http::status::created) << reply.body;
   std::smatch match;
-  ASSERT_TRUE(std::regex_search(reply.body, match, std::regex(R"re(^\{"data":\{"id":"([0-9a-f]{40})")re")))
+  ASSERT_TRUE(std::regex_search(reply.body, match, std::regex(R"re(^\{"data":\{"id":"([0-9a-f-]{36})")re")))
       << reply.body;
   const std::string id = match[1].str();
   const std::string directory =
       R"({"id":")" + id + R"(","name":"App","tenant":"boxyhq","product":"jackson",)"
-      R"("type":"active-directory","log_webhook_events":true,)"
+      R"("type":"active-directory","log_webhook_events":true,"deactivated":false,)"
       R"("scim":{"path":null,"secret":null,"endpoint":null},)"
       R"("webhook":{"endpoint":"https://app.example/webhook","secret":"my-secret"},)"
       R"("domain":"example.test","base_dns":["ou=Staff,dc=example,DC=test"],"group":")" +
@@ -250,8 +251,12 @@ TEST_F(DsyncApiTest, CreateRefusesBadBodiesWith400) {
       {R"({"tenant": "a:b", "product": "p"})", "tenant and product must not contain ':'"},
       {R"({"tenant": "t", "product": "p:"})", "tenant and product must not contain ':'"},
       {R"({"tenant": 5, "product": "p"})", "tenant must be a string"},
-      {"{" + ok_base + R"(, "type": "okta-scim-v2"})",
-       R"(unsupported type \"okta-scim-v2\": the accepted type is \"active-directory\")"},
+      {"{" + ok_base + R"(, "type": "google"})",
+       R"(unsupported type \"google\": the accepted types are \"active-directory\", okta-scim-v2, )"
+       R"(azure-scim-v2, onelogin-scim-v2, jumpcloud-scim-v2 and generic-scim-v2)"},
+      {"{" + ok_base + R"(, "type": "okta-scim-v2", "base_dns": []})",
+       "domain, base_dns and group are for active-directory directories: a SCIM directory "
+       "holds what its identity provider pushes"},
       {"{" + ok_base + R"(, "domain": "other.test"})",
        R"(unknown domain \"other.test\"; configured: example.test)"},
       {"{" + ok_base + R"(, "base_dns": "OU=Staff,DC=example,DC=test"})",
@@ -476,14 +481,14 @@ TEST_F(DsyncApiTest, UsersAndGroupsRoutesAreNotTakenForDirectoryIds) {
 // ---- users and groups ----------------------------------------------------------------------
 
 TEST_F(DsyncApiTest, UsersOfAWholeDomainInTheDocumentsShape) {
-  create(R"({"tenant": "acme", "product": "crm"})");
+  const std::string id = create(R"({"tenant": "acme", "product": "crm"})");
   const std::string users = ok(std::string(kBase) + "/users?tenant=acme&product=crm");
   EXPECT_EQ(names(users), (std::vector<std::string>{"alice", "bob", "carol", "dave"}));
-  EXPECT_TRUE(users.starts_with(R"({"data":[)" + alice_json() + ",{")) << users;
+  EXPECT_TRUE(users.starts_with(R"({"data":[)" + alice_json(id) + ",{")) << users;
   EXPECT_TRUE(users.ends_with(R"(}],"error":null})")) << users;
   // bob: disabled, no mail or UPN.
   EXPECT_NE(users.find(R"("first_name":"","last_name":"","email":"","active":false,)"
-                       R"("raw":{"schemas":)"),
+                       R"("directoryId":")" + id + R"(","raw":{"schemas":)"),
             std::string::npos)
       << users;
   EXPECT_NE(users.find(R"("userName":"EXAMPLE\\bob","name":{},"displayName":"bob Display",)"
@@ -494,7 +499,7 @@ TEST_F(DsyncApiTest, UsersOfAWholeDomainInTheDocumentsShape) {
 
 TEST_F(DsyncApiTest, OneUserInTheDocumentsShape) {
   const std::string id = create(R"({"tenant": "acme", "product": "crm"})");
-  const std::string expected = R"({"data":)" + alice_json() + R"(,"error":null})";
+  const std::string expected = R"({"data":)" + alice_json(id) + R"(,"error":null})";
   EXPECT_EQ(ok(std::string(kBase) + "/users/" + id_of("alice") + "?tenant=acme&product=crm"),
             expected);
   EXPECT_EQ(ok(std::string(kBase) + "/users/" + id_of("alice") + "?directoryId=" + id), expected);
@@ -518,7 +523,7 @@ TEST_F(DsyncApiTest, GroupsListAndOneGroupWithMembers) {
   const std::string staff_members =
       member("alice", "alice@example.test") + "," + member("bob", "EXAMPLE\\\\bob") + "," +
       member("carol", "carol@example.test");
-  EXPECT_NE(groups.find("," + staff_json(staff_members) + ","), std::string::npos) << groups;
+  EXPECT_NE(groups.find("," + staff_json(staff_members, id) + ","), std::string::npos) << groups;
 
   const std::string one = ok(std::string(kBase) + "/groups/" + id_of("staff") + "?directoryId=" + id);
   std::string pairs;
@@ -526,7 +531,7 @@ TEST_F(DsyncApiTest, GroupsListAndOneGroupWithMembers) {
     if (!pairs.empty()) pairs += ",";
     pairs += R"({"group_id":")" + id_of("staff") + R"(","user_id":")" + id_of(name) + R"("})";
   }
-  std::string expected = staff_json(staff_members);
+  std::string expected = staff_json(staff_members, id);
   expected.pop_back();
   EXPECT_EQ(one, R"({"data":)" + expected + R"(,"members":[)" + pairs + R"(]},"error":null})")
       << "user members only: admins is a group";
@@ -547,7 +552,8 @@ TEST_F(DsyncApiTest, BaseDnsNarrowTheView) {
   const std::string groups = ok(std::string(kBase) + "/groups" + query);
   EXPECT_EQ(names(groups), (std::vector<std::string>{"Domain Users", "staff", "admins"}));
   EXPECT_NE(groups.find(staff_json(member("bob", "EXAMPLE\\\\bob") + "," +
-                                   member("carol", "carol@example.test"))),
+                                       member("carol", "carol@example.test"),
+                                   id)),
             std::string::npos)
       << groups;
   EXPECT_EQ(get(std::string(kBase) + "/users/" + id_of("alice") + query).status,

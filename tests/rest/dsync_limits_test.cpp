@@ -78,7 +78,7 @@ class DsyncLimitsTest : public changefeed::testing::StoreTest {
   std::string id_of(const Reply& reply) {
     EXPECT_EQ(reply.status, http::status::created) << reply.body;
     std::smatch match;
-    if (!std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f]{40})")re"))) {
+    if (!std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f-]{36})")re"))) {
       return "";
     }
     return match[1].str();

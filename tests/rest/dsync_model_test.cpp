@@ -120,13 +120,13 @@ TEST(DsyncModelTest, ActiveFollowsTheAccountDisableBit) {
   user.set_user_account_control(0x200);
   std::string enabled;
   JsonWriter enabled_json(enabled);
-  write_dsync_user(enabled_json, user);
-  EXPECT_NE(enabled.find(R"("active":true,"raw")"), std::string::npos) << enabled;
+  write_dsync_user(enabled_json, user, "dir");
+  EXPECT_NE(enabled.find(R"("active":true,"directoryId":"dir","raw")"), std::string::npos) << enabled;
   user.set_user_account_control(0x202);
   std::string disabled;
   JsonWriter disabled_json(disabled);
-  write_dsync_user(disabled_json, user);
-  EXPECT_NE(disabled.find(R"("active":false,"raw")"), std::string::npos) << disabled;
+  write_dsync_user(disabled_json, user, "dir");
+  EXPECT_NE(disabled.find(R"("active":false,"directoryId":"dir","raw")"), std::string::npos) << disabled;
 }
 
 TEST(DsyncModelTest, GroupWithoutAStoreHasNoMembers) {
@@ -135,9 +135,9 @@ TEST(DsyncModelTest, GroupWithoutAStoreHasNoMembers) {
   group.set_sam_account_name("g");
   std::string text;
   JsonWriter json(text);
-  write_dsync_group(json, group, nullptr);
+  write_dsync_group(json, group, "dir", nullptr);
   EXPECT_EQ(text.find("members"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"("name":"g","raw")"), std::string::npos) << "sAMAccountName without displayName";
+  EXPECT_NE(text.find(R"("name":"g","directoryId":"dir","raw")"), std::string::npos) << "sAMAccountName without displayName";
 }
 
 }  // namespace

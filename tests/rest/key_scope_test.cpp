@@ -80,7 +80,7 @@ class KeyScopeTest : public StoreTest {
                                  R"("webhook_secret":"s3cret-)" + tenant + R"("})");
     EXPECT_EQ(reply.status, http::status::created) << reply.body;
     std::smatch match;
-    return std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f]{40})")re"))
+    return std::regex_search(reply.body, match, std::regex(R"re("id":"([0-9a-f-]{36})")re"))
                ? match[1].str()
                : "";
   }

@@ -59,7 +59,7 @@ class WebhookMetricsTest : public changefeed::testing::StoreTest {
     EXPECT_EQ(response.result(), http::status::created) << response.body();
     std::smatch match;
     const std::string body = response.body();
-    if (!std::regex_search(body, match, std::regex(R"re("id":"([0-9a-f]{40})")re"))) return "";
+    if (!std::regex_search(body, match, std::regex(R"re("id":"([0-9a-f-]{36})")re"))) return "";
     return match[1].str();
   }
 

@@ -38,6 +38,7 @@ struct ReceivedRequest {
   std::string target;
   std::string body;                      // the exact bytes received
   std::optional<std::string> signature;  // BoxyHQ-Signature, when sent
+  std::optional<std::string> ory_signature;  // Ory-Polis-Signature, when sent
   std::string content_type;
   std::string user_agent;
   unsigned answered = 0;                 // the status sent back (0: none, the connection broke)
@@ -186,6 +187,9 @@ class WebhookReceiver {
       ReceivedRequest received;
       received.target = std::string(request.target());
       received.body = request.body();
+      if (auto it = request.find("Ory-Polis-Signature"); it != request.end()) {
+        received.ory_signature = std::string(it->value());
+      }
       if (auto it = request.find("BoxyHQ-Signature"); it != request.end()) {
         received.signature = std::string(it->value());
       }

@@ -4,6 +4,7 @@
 // client alone: webhook_client_test.cpp.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -318,6 +319,7 @@ TEST_F(DispatcherTest, DeliversSignedEventsInFeedOrder) {
   for (const ReceivedRequest& request : requests) {
     ASSERT_TRUE(request.signature);
     EXPECT_TRUE(signature_valid(*request.signature, request.body, kSecret)) << *request.signature;
+    EXPECT_EQ(request.ory_signature, request.signature) << "both headers of the reference";
     EXPECT_TRUE(request.signature->starts_with("t=" + std::to_string(clock_.now_us() / 1000) +
                                                ",s="));
     EXPECT_EQ(request.content_type, "application/json");
@@ -334,6 +336,56 @@ TEST_F(DispatcherTest, DeliversSignedEventsInFeedOrder) {
             static_cast<double>(clock_.now_us()) / 1e6);
 }
 
+TEST_F(DispatcherTest, ADeactivatedDirectorySendsNothingOfWhatChangedMeanwhile) {
+  WebhookReceiver receiver;
+  pb::Directory dir = hooked(receiver.url());
+  dir.set_deactivated(true);
+  ASSERT_TRUE(store_->put_directory(dir).is_ok());
+  apply({user("u1")});
+  WebhookDispatcher dispatcher(*store_, clock_, nullptr, fast_options());
+  dispatcher.start();
+  // The cursor moves past u1 without a POST; then reactivated, only u2 goes.
+  ASSERT_TRUE(wait_until([&] { return store_->webhook_state("d1")->after_sequence() >= 1; }, 10s));
+  dir.set_deactivated(false);
+  ASSERT_TRUE(store_->put_directory(dir).is_ok());
+  apply({user("u2")});
+  ASSERT_TRUE(receiver.wait_for_count(1, 10s));
+  EXPECT_EQ(received_events(receiver.received(), dir, /*delivered=*/false),
+            (Strings{"user.created u2"}));
+}
+
+TEST_F(DispatcherTest, LogsEveryPostWhenTheDirectoryAsksForIt) {
+  WebhookReceiver receiver(
+      [](const ReceivedRequest&, size_t index) { return index == 0 ? 503u : 200u; });
+  pb::Directory dir = hooked(receiver.url());
+  dir.set_log_webhook_events(true);
+  ASSERT_TRUE(store_->put_directory(dir).is_ok());
+  apply({user("u1")});
+  WebhookDispatcher dispatcher(*store_, clock_, nullptr, fast_options());
+  dispatcher.start();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        size_t logged = 0;
+        store_->webhook_events("d1", [&](const pb::WebhookEvent&) { return ++logged < 10; });
+        return logged >= 2;
+      },
+      10s));
+  std::vector<pb::WebhookEvent> events;
+  store_->webhook_events("d1", [&](const pb::WebhookEvent& event) {
+    events.push_back(event);
+    return true;
+  });
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].status_code(), 200u) << "newest first";
+  EXPECT_TRUE(events[0].delivered());
+  EXPECT_EQ(events[1].status_code(), 503u);
+  EXPECT_FALSE(events[1].delivered());
+  EXPECT_EQ(events[0].payload(), receiver.received().back().body);
+  EXPECT_EQ(events[0].webhook_endpoint(), receiver.url());
+  EXPECT_EQ(events[0].directory_id(), "d1");
+  EXPECT_EQ(events[0].id().size(), 36u);
+}
+
 TEST_F(DispatcherTest, SendsNoSignatureWithoutASecret) {
   WebhookReceiver receiver;
   hooked(receiver.url(), "");
@@ -342,6 +394,7 @@ TEST_F(DispatcherTest, SendsNoSignatureWithoutASecret) {
   dispatcher.start();
   ASSERT_TRUE(receiver.wait_for_count(1, 10s));
   EXPECT_FALSE(receiver.received().front().signature);
+  EXPECT_FALSE(receiver.received().front().ory_signature);
 }
 
 TEST_F(DispatcherTest, RetriesAfterErrorsAndDeliversEverythingOnceInOrder) {
