@@ -128,6 +128,24 @@ Response not_found(const Target& target) {
                     target.kind == pb::USER ? "User not found" : "Group not found");
 }
 
+// The target and the object {id} names, for the calls on one resource; nullopt with the
+// answer to give (the target's refusal, or 404) in `refusal`.
+struct Resource {
+  Target target;
+  pb::DirectoryObject object;
+};
+std::optional<Resource> resource_of(const Call& call, const ApiContext& context,
+                                    Response* refusal) {
+  std::optional<Target> found = target(call, context, refusal);
+  if (!found) return std::nullopt;
+  std::optional<pb::DirectoryObject> object = addressed(call, context, *found);
+  if (!object) {
+    *refusal = not_found(*found);
+    return std::nullopt;
+  }
+  return Resource{std::move(*found), std::move(*object)};
+}
+
 std::optional<JsonValue> body_json(const Call& call, Response* refusal) {
   std::string problem;
   std::optional<JsonValue> value = parse_json(call.request.body(), &problem);
@@ -307,24 +325,25 @@ Response scim_list(const Call& call, const ApiContext& context) {
 
 Response scim_get(const Call& call, const ApiContext& context) {
   Response refusal;
-  const std::optional<Target> found = target(call, context, &refusal);
-  if (!found) return refusal;
-  const std::optional<pb::DirectoryObject> object = addressed(call, context, *found);
-  if (!object) return not_found(*found);
+  const std::optional<Resource> at = resource_of(call, context, &refusal);
+  if (!at) return refusal;
+  const Target* found = &at->target;
+  const pb::DirectoryObject* object = &at->object;
   return scim_response(http::status::ok, resource_body(*found, *object, context));
 }
 
 Response scim_replace(const Call& call, const ApiContext& context) {
   Response refusal;
-  const std::optional<Target> found = target(call, context, &refusal);
-  if (!found) return refusal;
-  const std::optional<pb::DirectoryObject> object = addressed(call, context, *found);
-  if (!object) return not_found(*found);
+  const std::optional<Resource> at = resource_of(call, context, &refusal);
+  if (!at) return refusal;
+  const Target* found = &at->target;
+  const pb::DirectoryObject* object = &at->object;
   std::optional<JsonValue> body = body_json(call, &refusal);
   if (!body) return refusal;
   changefeed::SourceChange change;
   change.expect = changefeed::SourceChange::Expect::kExisting;
-  if (std::string problem = read_resource(std::move(*body), *found, object->guid(), &change.observed);
+  if (std::string problem =
+          read_resource(std::move(*body), *found, object->guid(), &change.observed);
       !problem.empty()) {
     return invalid(problem);
   }
@@ -334,10 +353,10 @@ Response scim_replace(const Call& call, const ApiContext& context) {
 
 Response scim_patch(const Call& call, const ApiContext& context) {
   Response refusal;
-  const std::optional<Target> found = target(call, context, &refusal);
-  if (!found) return refusal;
-  const std::optional<pb::DirectoryObject> object = addressed(call, context, *found);
-  if (!object) return not_found(*found);
+  const std::optional<Resource> at = resource_of(call, context, &refusal);
+  if (!at) return refusal;
+  const Target* found = &at->target;
+  const pb::DirectoryObject* object = &at->object;
   std::optional<JsonValue> body = body_json(call, &refusal);
   if (!body) return refusal;
   std::string problem;
@@ -366,10 +385,10 @@ Response scim_patch(const Call& call, const ApiContext& context) {
 
 Response scim_delete(const Call& call, const ApiContext& context) {
   Response refusal;
-  const std::optional<Target> found = target(call, context, &refusal);
-  if (!found) return refusal;
-  const std::optional<pb::DirectoryObject> object = addressed(call, context, *found);
-  if (!object) return not_found(*found);
+  const std::optional<Resource> at = resource_of(call, context, &refusal);
+  if (!at) return refusal;
+  const Target* found = &at->target;
+  const pb::DirectoryObject* object = &at->object;
   changefeed::SourceChange change;
   change.expect = changefeed::SourceChange::Expect::kDelete;
   change.observed.mutable_object()->set_guid(object->guid());
