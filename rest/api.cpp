@@ -2,15 +2,20 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "rest/auth.hpp"
 #include "rest/changes_api.hpp"
+#include "rest/dn_text.hpp"
 #include "rest/dsync_api.hpp"
 #include "rest/dsync_events.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
 #include "rest/scim_api.hpp"
+#include "rest/text.hpp"
 #include "rest/uid_api.hpp"
 #include "rest/uid_write.hpp"
 
@@ -27,6 +32,17 @@ RouteHandler with(const ApiContext& context, ContextHandler handler) {
 }
 
 }  // namespace
+
+const DomainInfo* find_domain(const ApiContext& context, std::string_view name) {
+  const std::string fqdn = lower(name);
+  const std::optional<std::vector<std::string>> dn = dn_parts(name);
+  for (const DomainInfo& domain : context.domains) {
+    if (domain.name == fqdn) return &domain;
+    const std::optional<std::vector<std::string>> base = dn_parts(domain.base_dn);
+    if (dn && base && dn->size() == base->size() && ends_with_rdns(*dn, *base)) return &domain;
+  }
+  return nullptr;
+}
 
 Router make_router(const ApiContext& context) {
   const std::string uid = "/api/uid/v1.0";

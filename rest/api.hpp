@@ -2,6 +2,7 @@
 // The REST surface of dirfeed: what the handlers need (ApiContext) and the routing table of
 // every endpoint (make_router), health checks included.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "changefeed/store.hpp"
@@ -49,6 +50,11 @@ struct ApiContext {
   // is <scheme>://<the request's Host><scim.path>.
   std::string scheme = "http";
 };
+
+// The configured domain that `name` names: its DNS name or its base DN, case-insensitive,
+// with or without the spaces people type around ',' and '=' ("dc=us, dc=company, dc=com").
+// nullptr for none.
+const DomainInfo* find_domain(const ApiContext& context, std::string_view name);
 
 // Every endpoint, in one table, with the access rule of rest/auth.hpp (health checks public).
 Router make_router(const ApiContext& context);

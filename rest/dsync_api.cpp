@@ -36,18 +36,6 @@ constexpr std::string_view kType = "active-directory";
 
 // ---- DNs and domains -----------------------------------------------------------------------
 
-// The configured domain `name` names (FQDN or base DN, case-insensitive), or nullptr.
-const DomainInfo* find_domain(const ApiContext& context, std::string_view name) {
-  const std::string fqdn = lower(name);
-  const std::optional<std::vector<std::string>> dn = dn_parts(name);
-  for (const DomainInfo& domain : context.domains) {
-    if (domain.name == fqdn) return &domain;
-    const std::optional<std::vector<std::string>> base = dn_parts(domain.base_dn);
-    if (dn && base && dn->size() == base->size() && ends_with_rdns(*dn, *base)) return &domain;
-  }
-  return nullptr;
-}
-
 std::string domain_names(const ApiContext& context) {
   std::string names;
   for (const DomainInfo& domain : context.domains) {

@@ -27,42 +27,6 @@ namespace {
 namespace http = boost::beast::http;
 using boost::asio::ip::address;
 
-// A DN compared loosely: lower case, without spaces around unescaped ',' and '=' (the spec
-// writes "dc=us, dc=company, dc=com").
-std::string loose_dn(std::string_view dn) {
-  std::string out;
-  bool escaped = false;
-  bool skip_spaces = false;
-  for (char c : lower(dn)) {
-    if (escaped) {
-      out.push_back(c);
-      escaped = false;
-      skip_spaces = false;
-      continue;
-    }
-    if (c == ' ' && skip_spaces) continue;
-    if (c == ',' || c == '=') {
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      skip_spaces = true;
-    } else {
-      skip_spaces = false;
-    }
-    escaped = c == '\\';
-    out.push_back(c);
-  }
-  return out;
-}
-
-// The configured domain a `domain` parameter names (FQDN or base DN), or nullptr.
-const DomainInfo* find_domain(const ApiContext& context, std::string_view parameter) {
-  const std::string fqdn = lower(parameter);
-  const std::string dn = loose_dn(parameter);
-  for (const DomainInfo& domain : context.domains) {
-    if (domain.name == fqdn || loose_dn(domain.base_dn) == dn) return &domain;
-  }
-  return nullptr;
-}
-
 // IP addresses are mapped to users through POST/PUT /user (expired ones are gone).
 bool has_addresses(const pb::DirectoryObject& object) {
   return object.ipv4_addresses_size() > 0 || object.ipv6_addresses_size() > 0;
