@@ -654,14 +654,6 @@ class RocksStore final : public Store {
     return position ? position->sequence : 0;
   }
 
-  std::optional<int64_t> oldest_change_time() const override {
-    SnapshotReader reader(*database_);
-    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kFeedByTime);
-    it->SeekToFirst();
-    if (!it->Valid()) return std::nullopt;
-    return keys::decode_time(it->key().ToStringView());
-  }
-
   std::unique_ptr<StoreView> view() const override {
     return std::make_unique<RocksView>(*database_);
   }

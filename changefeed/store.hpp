@@ -396,8 +396,6 @@ class Store {
                                   const Visitor<pb::Change>& visit) const = 0;
   // Sequence number of the newest entry (0 for an empty feed).
   virtual uint64_t last_sequence() const = 0;
-  // Timestamp of the oldest retained entry, or nullopt for an empty feed.
-  virtual std::optional<int64_t> oldest_change_time() const = 0;
 
   // A consistent view of the store as it is now (see StoreView).
   virtual std::unique_ptr<StoreView> view() const = 0;
