@@ -12,6 +12,10 @@
 //
 // Not thread-safe: the caller holds the store's write lock from construction to commit, so
 // the database under the batch does not change.
+//
+// Implemented in page_writer.cpp (the change semantics, indexes, feed, the batch) and
+// api_writes.cpp (User ID API users, IP mappings and their expiry); source_write.hpp drives
+// it for sources other than AD.
 #include <optional>
 #include <string>
 #include <string_view>
