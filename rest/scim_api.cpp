@@ -195,9 +195,11 @@ std::optional<Response> write(const ApiContext& context, const Target& target,
   return std::nullopt;
 }
 
-// The stored object after a write, as the answer with `status`.
-Response written(const ApiContext& context, const Target& target, const std::string& guid,
-                 http::status status) {
+// Writes `change` (write()), then answers with the stored object and `status`.
+Response written(const ApiContext& context, const Target& target,
+                 changefeed::SourceChange change, http::status status) {
+  const std::string guid = change.observed.object().guid();
+  if (std::optional<Response> failed = write(context, target, std::move(change))) return *failed;
   std::optional<pb::DirectoryObject> object = context.store.object_by_guid(guid);
   if (!object) return not_found(target);  // deleted by a concurrent request meanwhile
   Response response = scim_response(status, resource_body(target, *object, context));
@@ -250,8 +252,7 @@ Response scim_create(const Call& call, const ApiContext& context) {
       !problem.empty()) {
     return invalid(problem);
   }
-  if (std::optional<Response> failed = write(context, *found, std::move(change))) return *failed;
-  return written(context, *found, guid, http::status::created);
+  return written(context, *found, std::move(change), http::status::created);
 }
 
 Response scim_list(const Call& call, const ApiContext& context) {
@@ -347,8 +348,7 @@ Response scim_replace(const Call& call, const ApiContext& context) {
       !problem.empty()) {
     return invalid(problem);
   }
-  if (std::optional<Response> failed = write(context, *found, std::move(change))) return *failed;
-  return written(context, *found, object->guid(), http::status::ok);
+  return written(context, *found, std::move(change), http::status::ok);
 }
 
 Response scim_patch(const Call& call, const ApiContext& context) {
@@ -379,8 +379,7 @@ Response scim_patch(const Call& call, const ApiContext& context) {
     for (const std::string& member : members.added) observed.add_members(member);
     for (const std::string& member : members.removed) observed.add_members_removed(member);
   }
-  if (std::optional<Response> failed = write(context, *found, std::move(change))) return *failed;
-  return written(context, *found, object->guid(), http::status::ok);
+  return written(context, *found, std::move(change), http::status::ok);
 }
 
 Response scim_delete(const Call& call, const ApiContext& context) {
