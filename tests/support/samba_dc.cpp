@@ -27,6 +27,8 @@
 #include <thread>
 #include <utility>
 
+#include "ldap/options.hpp"
+
 extern char** environ;
 
 #ifndef DIRFEED_SOURCE_DIR
@@ -405,15 +407,7 @@ std::string SambaDc::admin_dn() const { return "Administrator@" + domain(); }
 std::string SambaDc::password_file() const { return dir_ + "/admin.password"; }
 std::string SambaDc::domain() const { return lower(realm_); }
 std::string SambaDc::netbios_name() const { return realm_.substr(0, realm_.find('.')); }
-std::string SambaDc::base_dn() const {
-  std::string dn;
-  for (size_t start = 0; start <= realm_.size();) {
-    size_t dot = std::min(realm_.find('.', start), realm_.size());
-    dn += (dn.empty() ? "DC=" : ",DC=") + lower(realm_.substr(start, dot - start));
-    start = dot + 1;
-  }
-  return dn;
-}
+std::string SambaDc::base_dn() const { return ldap::base_dn_from_domain(domain()); }
 
 std::string SambaDc::admin_password() const {
   std::ifstream in(password_file(), std::ios::binary);
