@@ -132,6 +132,17 @@ struct DaemonConfig {
   std::vector<std::string> webhook_allowed_networks{};
 };
 
+// One entry of `domains:` for the DC `dc` (over LDAPS with its CA, bound as the administrator
+// with the password in `password_file`), up to its opening `sync:` line.
+inline std::string domain_yaml(const SambaDc& dc, const std::string& password_file) {
+  return "  - name: " + dc.domain() + "\n"
+         "    controllers:\n      - " + dc.uri() + "\n"
+         "    tls:\n      ca_file: " + dc.ca_file() + "\n"
+         "    bind:\n      dn: " + dc.admin_dn() + "\n"
+         "      password_file: " + password_file + "\n"
+         "    sync:\n";
+}
+
 // Writes the daemon's config into `dir` as `dir`/dirfeed.yaml, and the DC's bind password
 // as `dir`/bind.password (0600): state in `dir`/state, the fixture's one domain (its DC over
 // LDAPS with the fixture's CA, bound as the administrator), the API on an ephemeral loopback
@@ -143,13 +154,7 @@ inline std::string write_config(const TempDir& dir, const SambaDc& dc,
   write_text(password_file, dc.admin_password(), 0600);
   std::string yaml = "state_dir: " + dir.path() + "/state\n"
                      "log:\n  level: " + options.log_level + "\n"
-                     "domains:\n"
-                     "  - name: " + dc.domain() + "\n"
-                     "    controllers:\n      - " + dc.uri() + "\n"
-                     "    tls:\n      ca_file: " + dc.ca_file() + "\n"
-                     "    bind:\n      dn: " + dc.admin_dn() + "\n"
-                     "      password_file: " + password_file + "\n"
-                     "    sync:\n";
+                     "domains:\n" + domain_yaml(dc, password_file);
   if (!options.strategy.empty()) yaml += "      strategy: " + options.strategy + "\n";
   if (!options.interval.empty()) yaml += "      interval: " + options.interval + "\n";
   if (options.notifications) yaml += "      notifications: " + flag(*options.notifications) + "\n";

@@ -22,6 +22,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The rest of each domain's `sync:`: both domains pass every second.
+constexpr char kSync[] = "      strategy: usn\n      interval: 1s\n";
+
 std::string seed_ldif(const SambaDc& dc, const std::vector<std::string>& users) {
   const std::string staff = "OU=Staff," + dc.base_dn();
   std::string ldif = "dn: " + staff + "\nchangetype: add\nobjectClass: organizationalUnit\n";
@@ -30,15 +33,6 @@ std::string seed_ldif(const SambaDc& dc, const std::vector<std::string>& users) 
             "sAMAccountName: " + user + "\n";
   }
   return ldif;
-}
-
-std::string domain_yaml(const SambaDc& dc, const std::string& password_file) {
-  return "  - name: " + dc.domain() + "\n"
-         "    controllers:\n      - " + dc.uri() + "\n"
-         "    tls:\n      ca_file: " + dc.ca_file() + "\n"
-         "    bind:\n      dn: " + dc.admin_dn() + "\n"
-         "      password_file: " + password_file + "\n"
-         "    sync:\n      strategy: usn\n      interval: 1s\n";
 }
 
 // dirfeed_changes_total of `domain` in the daemon's /metrics, -1 when absent.
@@ -79,8 +73,8 @@ TEST(DomainsIntegrationTest, TwoDomainsSyncApartInOneDaemon) {
   const std::string config = dir.path() + "/dirfeed.yaml";
   write_text(config, "state_dir: " + dir.path() + "/state\n"
                      "domains:\n" +
-                         domain_yaml(example, dir.path() + "/example.password") +
-                         domain_yaml(other, dir.path() + "/other.password") +
+                         domain_yaml(example, dir.path() + "/example.password") + kSync +
+                         domain_yaml(other, dir.path() + "/other.password") + kSync +
                          "api:\n  listen: 127.0.0.1:0\n  anonymous_read: true\n"
                          "  users_file: " + dir.path() + "/api-users\n"
                          "  keys_file: " + dir.path() + "/api-keys\n");
