@@ -165,6 +165,10 @@ std::string webhook_event_count(std::string_view directory_id) {
 
 std::string ip_source_state(std::string_view name) { return "ipsource/" + std::string(name); }
 
+std::string consumer_state(std::string_view name) {
+  return std::string(kConsumerStatePrefix).append(name);
+}
+
 std::string encode_position(const FeedPosition& position) {
   std::string value;
   append_big_endian(value, position.sequence);

@@ -30,7 +30,9 @@ enum class Table : size_t {
   kFeedByTime,      // big-endian timestamp + big-endian sequence -> empty
   kState,           // "cursor/" + domain -> pb::Cursor; kFeedPositionKey -> FeedPosition;
                     // "directory/" + id -> pb::Directory; "webhook/" + id -> pb::WebhookState;
-                    // "ipsource/" + name -> pb::IpSourceState; the webhook event log (below)
+                    // "ipsource/" + name -> pb::IpSourceState; "consumer/" + name ->
+                    // pb::FeedConsumerState; kStoreIdKey -> the store id; the webhook event
+                    // log (below)
   kIpMappings,      // user guid + IP text -> big-endian expiry (microseconds since the epoch)
   kIpExpiry,        // big-endian expiry + user guid + IP text -> empty
   kApiGroupMembers, // group guid + user guid -> empty: exactly the api_groups of live users,
@@ -98,6 +100,8 @@ inline constexpr std::string_view kDirectoryPrefix = "directory/";
 std::string directory(std::string_view id);
 std::string webhook_state(std::string_view id);
 std::string ip_source_state(std::string_view name);
+std::string consumer_state(std::string_view name);
+inline constexpr std::string_view kConsumerStatePrefix = "consumer/";
 // The webhook event log: "event/" + directory + '\0' + big-endian created_us + big-endian
 // u64 log sequence (insertion order among equal times) + event id -> pb::WebhookEvent;
 // "event-id/" + event id -> the first key; "event-count/" + directory -> big-endian u64 count
@@ -109,6 +113,7 @@ inline constexpr std::string_view kEventSequenceKey = "meta/event_sequence";
 std::string webhook_event_id(std::string_view id);
 std::string webhook_event_count(std::string_view directory_id);
 inline constexpr std::string_view kFeedPositionKey = "meta/feed_position";
+inline constexpr std::string_view kStoreIdKey = "meta/store_id";  // 32 hex digits, made once
 // Present (empty value) once kApiGroupMembers has been built from the stored users.
 inline constexpr std::string_view kApiGroupIndexKey = "meta/api_group_index";
 // Present (empty value) once kIpOwners has been built from the stored IP mappings.

@@ -1,7 +1,10 @@
 // Store on RocksDB: writes go through PageWriter under one lock; queries read a snapshot.
 #include <algorithm>
+#include <cstdio>
 #include <limits>
+#include <map>
 #include <mutex>
+#include <random>
 #include <unordered_map>
 
 #include "changefeed/database.hpp"
@@ -143,8 +146,12 @@ class RocksView final : public StoreView {
 
 class RocksStore final : public Store {
  public:
-  RocksStore(std::unique_ptr<Database> database, const Clock& clock, FeedPosition position)
-      : database_(std::move(database)), clock_(clock), position_(position) {}
+  RocksStore(std::unique_ptr<Database> database, const Clock& clock, FeedPosition position,
+             std::string store_id)
+      : database_(std::move(database)),
+        clock_(clock),
+        position_(position),
+        store_id_(std::move(store_id)) {}
 
   Status apply_page(const std::string& domain, const std::vector<pb::ObservedObject>& observed,
                     const pb::Cursor& cursor, CommitStats* stats) override {
@@ -425,6 +432,49 @@ class RocksStore final : public Store {
     return Status::ok();
   }
 
+  Status put_consumer_state(const pb::FeedConsumerState& state) override {
+    // Outside write_mutex_: one Put of its own, no feed position involved.
+    rocksdb::Status status = database_->db()->Put(
+        rocksdb::WriteOptions(), database_->table(Table::kState),
+        keys::consumer_state(state.name()), state.SerializeAsString());
+    if (!status.ok()) {
+      return Status::error("storing the state of feed consumer " + state.name() + " failed: " +
+                           status.ToString());
+    }
+    return Status::ok();
+  }
+
+  std::optional<pb::FeedConsumerState> consumer_state(const std::string& name) const override {
+    return SnapshotReader(*database_).get_message<pb::FeedConsumerState>(
+        Table::kState, keys::consumer_state(name));
+  }
+
+  void consumer_states(const Visitor<pb::FeedConsumerState>& visit) const override {
+    SnapshotReader reader(*database_);
+    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kState);
+    for (it->Seek(keys::kConsumerStatePrefix);
+         it->Valid() && it->key().starts_with(keys::kConsumerStatePrefix); it->Next()) {
+      pb::FeedConsumerState state;
+      if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        continue;
+      }
+      if (!visit(state)) return;
+    }
+  }
+
+  const std::string& store_id() const override { return store_id_; }
+
+  uint64_t add_commit_listener(std::function<void()> listener) override {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.emplace(++last_listener_id_, std::move(listener));
+    return last_listener_id_;
+  }
+
+  void remove_commit_listener(uint64_t id) override {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.erase(id);
+  }
+
   std::optional<pb::IpSourceState> ip_source_state(const std::string& name) const override {
     return SnapshotReader(*database_).get_message<pb::IpSourceState>(Table::kState,
                                                                      keys::ip_source_state(name));
@@ -662,16 +712,41 @@ class RocksStore final : public Store {
   // Commits a write and adopts its feed position. Caller holds write_mutex_.
   Status commit(PageWriter& writer, CommitStats result, CommitStats* stats) {
     Status status = writer.commit(&result);
-    if (status.is_ok()) position_ = writer.position();
+    if (status.is_ok()) {
+      const bool appended = writer.position().sequence != position_.sequence;
+      position_ = writer.position();
+      if (appended) signal_commit();
+    }
     if (stats != nullptr) *stats = result;
     return status;
+  }
+
+  void signal_commit() {
+    std::lock_guard lock(listeners_mutex_);
+    for (const auto& [id, listener] : listeners_) listener();
   }
 
   std::unique_ptr<Database> database_;
   const Clock& clock_;
   std::mutex write_mutex_;
   FeedPosition position_;  // committed feed position; guarded by write_mutex_
+  const std::string store_id_;
+  std::mutex listeners_mutex_;  // taken after write_mutex_, never before
+  std::map<uint64_t, std::function<void()>> listeners_;  // listeners_mutex_
+  uint64_t last_listener_id_ = 0;                        // listeners_mutex_
 };
+
+// 32 random hex digits.
+std::string new_store_id() {
+  std::random_device random;
+  std::string id;
+  for (int i = 0; i < 8; ++i) {
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(random()));
+    id += hex;
+  }
+  return id;
+}
 
 }  // namespace
 
@@ -714,7 +789,21 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clo
       return nullptr;
     }
   }
-  return std::make_unique<RocksStore>(std::move(database), clock, position);
+  std::string store_id;
+  status = database->db()->Get(rocksdb::ReadOptions(), database->table(Table::kState),
+                               keys::kStoreIdKey, &store_id);
+  if (status.IsNotFound() && !options.read_only) {
+    store_id = new_store_id();
+    status = database->db()->Put(rocksdb::WriteOptions(), database->table(Table::kState),
+                                 keys::kStoreIdKey, store_id);
+  } else if (status.IsNotFound()) {
+    status = rocksdb::Status::OK();
+  }
+  if (!status.ok()) {
+    *error = "database " + options.path + ": the store id: " + status.ToString();
+    return nullptr;
+  }
+  return std::make_unique<RocksStore>(std::move(database), clock, position, std::move(store_id));
 }
 
 }  // namespace dirfeed::changefeed

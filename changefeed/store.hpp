@@ -353,6 +353,27 @@ class Store {
   // Drops the events logged before before_us, of every directory.
   virtual Status prune_webhook_events(int64_t before_us, size_t* dropped = nullptr) = 0;
 
+  // ---- feed consumers (changefeed/feed_consumer.hpp) ---------------------------------------
+  // No feed entries. Each consumer's state is its own record (one Put).
+
+  virtual Status put_consumer_state(const pb::FeedConsumerState& state) = 0;
+  virtual std::optional<pb::FeedConsumerState> consumer_state(const std::string& name) const = 0;
+  // Every consumer's state, in name order.
+  virtual void consumer_states(const Visitor<pb::FeedConsumerState>& visit) const = 0;
+
+  // This database's id, 32 hex digits, made when a read-write open first finds none and never
+  // changed. It names the feed's entries outside the store (a NATS message id is
+  // "<store id>-<sequence>"), so the entries of a new database are never taken for an old
+  // one's. Empty only for a read-only open of a database that has none yet.
+  virtual const std::string& store_id() const = 0;
+
+  // The commit signal: calls `listener` after every write that appended feed entries, on the
+  // writing thread with the store's write lock held, so it must only take note and return
+  // (wake a thread), never call the store. Returns an id for remove_commit_listener; once that
+  // returns, the listener is never called again.
+  virtual uint64_t add_commit_listener(std::function<void()> listener) = 0;
+  virtual void remove_commit_listener(uint64_t id) = 0;
+
   // ---- queries ---------------------------------------------------------------------------
   // Queries have no error channel: a record that cannot be read is treated as absent.
 

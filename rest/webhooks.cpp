@@ -162,14 +162,6 @@ std::string webhook_signature(std::string_view secret, std::string_view body,
   return "t=" + t + ",s=" + to_hex({reinterpret_cast<const char*>(digest), length});
 }
 
-milliseconds retry_delay(uint32_t failures, milliseconds base, milliseconds cap, double jitter) {
-  milliseconds delay = base;
-  for (uint32_t i = 1; i < failures && delay < cap; ++i) delay *= 2;
-  delay = std::min(delay, cap);
-  const auto half = delay / 2;
-  return half + milliseconds(static_cast<int64_t>(static_cast<double>(half.count()) * jitter));
-}
-
 // ---- the dispatcher ---------------------------------------------------------------------
 
 class WebhookDispatcher::Impl {
@@ -194,6 +186,12 @@ class WebhookDispatcher::Impl {
   ~Impl() { stop(); }
 
   void start() {
+    // New feed entries are looked at when committed, not at the next poll.
+    commit_listener_ = store_.add_commit_listener([this] {
+      std::lock_guard lock(mutex_);
+      woken_ = true;
+      wake_.notify_all();
+    });
     scheduler_ = std::jthread([this](std::stop_token stop) { schedule(stop); });
   }
 
@@ -208,6 +206,7 @@ class WebhookDispatcher::Impl {
       scheduler_.request_stop();
       wake_.notify_all();
       scheduler_.join();
+      store_.remove_commit_listener(commit_listener_);
     }
     pool_.join();
   }
@@ -379,7 +378,7 @@ class WebhookDispatcher::Impl {
     consumer->next_attempt =
         outcome == Outcome::kFailed
             ? SteadyClock::now() +
-                  retry_delay(failures, options_.retry_base, options_.retry_cap, options_.jitter())
+                  changefeed::retry_delay(failures, options_.retry_base, options_.retry_cap, options_.jitter())
             : SteadyClock::time_point{};
     if (outcome != Outcome::kStopped) set_failing(*consumer, outcome == Outcome::kFailed);
     woken_ = true;  // more to send (kMore), or a new look at the feed is due soon anyway
@@ -525,7 +524,8 @@ class WebhookDispatcher::Impl {
   const std::shared_ptr<const ClientContext> client_context_;  // every consumer's client's
   std::mutex mutex_;
   std::condition_variable_any wake_;
-  bool woken_ = false;     // mutex_: a job finished
+  uint64_t commit_listener_ = 0;
+  bool woken_ = false;     // mutex_: a job finished, or the feed has new entries
   bool stopping_ = false;  // mutex_
   std::map<std::string, std::shared_ptr<Consumer>> consumers_;  // mutex_; by directory id
   uint64_t total_backlog_ = 0;      // mutex_; of the consumers not removed

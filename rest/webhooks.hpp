@@ -44,6 +44,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "changefeed/feed_consumer.hpp"
 #include "changefeed/store.hpp"
 #include "dirfeed.pb.h"
 #include "proto/clock.hpp"
@@ -76,12 +77,6 @@ class EventBuilder {
 // "t=<timestamp_ms>,s=<hex HMAC-SHA256 of "<timestamp_ms>.<body>" keyed by `secret`>".
 std::string webhook_signature(std::string_view secret, std::string_view body,
                               int64_t timestamp_ms);
-
-// Exponential backoff with jitter: the delay before attempt failures + 1, after `failures`
-// (>= 1) consecutive failed attempts. base * 2^(failures-1), capped at `cap`, of which a random
-// part is taken off: the result is in [d/2, d], `jitter` in [0, 1) choosing where.
-std::chrono::milliseconds retry_delay(uint32_t failures, std::chrono::milliseconds base,
-                                      std::chrono::milliseconds cap, double jitter);
 
 // api.max_webhook_events when the config says nothing.
 inline constexpr size_t kDefaultMaxLoggedEvents = 10000;
@@ -118,7 +113,8 @@ struct DispatcherOptions {
 // in its retry delay takes no thread, and the feed's writers never wait for deliveries; a
 // receiver that hangs holds one of options.threads until the client's timeout.
 //
-// The scheduler thread looks every options.poll at the store's directories and feed; new and
+// The scheduler thread looks at the feed when the store signals a commit, and every
+// options.poll at the store's directories and feed; new and
 // deleted directories (and changed URLs, secrets, batch sizes) are picked up there, and a
 // delivery finishing after a DELETE does not bring the directory's state back
 // (Store::put_webhook_state). A restart resumes from the stored states.

@@ -45,18 +45,6 @@ TEST(WebhookSignature, IsTheHmacOfTimestampDotBodyInHex) {
   EXPECT_FALSE(signature_valid(webhook_signature("other", "[1,2]", 42), "[1,2]", kSecret));
 }
 
-TEST(WebhookRetry, DoublesFromTheBaseUpToTheCapWithJitterTakingUpToHalf) {
-  const auto base = 1000ms;
-  const auto cap = 300'000ms;
-  EXPECT_EQ(retry_delay(1, base, cap, 0.0), 500ms);
-  EXPECT_EQ(retry_delay(1, base, cap, 0.5), 750ms);
-  EXPECT_EQ(retry_delay(2, base, cap, 0.0), 1000ms);
-  EXPECT_EQ(retry_delay(3, base, cap, 0.999), 3998ms);
-  EXPECT_EQ(retry_delay(9, base, cap, 0.0), 128'000ms);
-  EXPECT_EQ(retry_delay(10, base, cap, 0.0), 150'000ms);  // 512 s capped at 300 s
-  EXPECT_EQ(retry_delay(4'000'000'000u, base, cap, 0.5), 225'000ms);
-}
-
 // ---- events ------------------------------------------------------------------------------
 
 class WebhooksTest : public changefeed::testing::StoreTest {

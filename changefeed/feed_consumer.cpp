@@ -1,0 +1,227 @@
+#include "changefeed/feed_consumer.hpp"
+
+#include <boost/log/trivial.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <stop_token>
+#include <thread>
+#include <utility>
+
+namespace dirfeed::changefeed {
+
+using std::chrono::milliseconds;
+
+milliseconds retry_delay(uint32_t failures, milliseconds base, milliseconds cap, double jitter) {
+  milliseconds delay = base;
+  for (uint32_t i = 1; i < failures && delay < cap; ++i) delay *= 2;
+  delay = std::min(delay, cap);
+  const auto half = delay / 2;
+  return half + milliseconds(static_cast<int64_t>(static_cast<double>(half.count()) * jitter));
+}
+
+class FeedConsumer::Impl {
+ public:
+  Impl(Store& store, const Clock& clock, FeedSink& sink, FeedConsumerOptions options,
+       std::function<void(const FeedConsumerProgress&)> on_progress)
+      : store_(store),
+        clock_(clock),
+        sink_(sink),
+        options_(std::move(options)),
+        on_progress_(std::move(on_progress)) {
+    options_.max_batch = std::max<size_t>(1, options_.max_batch);
+    if (!options_.jitter) {
+      options_.jitter = [engine = std::make_shared<std::mt19937_64>(std::random_device{}())] {
+        return std::uniform_real_distribution<double>(0, 1)(*engine);
+      };
+    }
+  }
+
+  ~Impl() { stop(); }
+
+  void start() {
+    listener_ = store_.add_commit_listener([this] {
+      std::lock_guard lock(mutex_);
+      signalled_ = true;
+      wake_.notify_all();
+    });
+    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    thread_.request_stop();
+    sink_.abort();
+    {
+      std::lock_guard lock(mutex_);
+      wake_.notify_all();
+    }
+    thread_.join();
+    store_.remove_commit_listener(listener_);
+  }
+
+ private:
+  void run(std::stop_token stop) {
+    pb::FeedConsumerState state = initial_state();
+    while (!stop.stop_requested()) {
+      std::vector<pb::Change> entries;
+      FeedQuery query;
+      query.limit = options_.max_batch;
+      {
+        std::lock_guard lock(mutex_);
+        signalled_ = false;  // a commit after this read wakes the wait below
+      }
+      store_.changes_after_sequence(state.after_sequence(), query, [&](const pb::Change& entry) {
+        entries.push_back(entry);
+        return true;
+      });
+      if (entries.empty()) {
+        report(state, nullptr);
+        wait(stop, options_.idle_check, /*on_signal=*/true);
+        continue;
+      }
+      note_lost(state, entries.front().sequence());
+      const Delivery delivery = sink_.deliver(entries);
+      const bool complete = delivery.error.empty() &&
+                            delivery.confirmed_through >= entries.back().sequence();
+      advance(state, entries, delivery.confirmed_through);
+      if (complete) {
+        state.set_failures(0);
+      } else {
+        fail(state, delivery.error.empty() ? "the sink confirmed only part of the batch"
+                                           : delivery.error);
+      }
+      store_state(state);
+      report(state, &entries);
+      if (!complete && !stop.stop_requested()) {
+        wait(stop,
+             retry_delay(state.failures(), options_.retry_base, options_.retry_cap,
+                         options_.jitter()),
+             /*on_signal=*/false);
+      }
+    }
+  }
+
+  pb::FeedConsumerState initial_state() {
+    if (std::optional<pb::FeedConsumerState> stored = store_.consumer_state(options_.name)) {
+      return *stored;
+    }
+    pb::FeedConsumerState state;
+    state.set_name(options_.name);
+    const FeedBounds bounds = store_.view()->feed_bounds();
+    // From the oldest entry held: what was pruned before this consumer existed is not lost.
+    const uint64_t first = bounds.oldest_sequence != 0 ? bounds.oldest_sequence
+                                                       : bounds.newest_sequence + 1;
+    state.set_after_sequence(first - 1);
+    return state;
+  }
+
+  // Entries between the cursor and `first_sequence` were pruned before they were confirmed.
+  void note_lost(pb::FeedConsumerState& state, uint64_t first_sequence) {
+    if (first_sequence <= state.after_sequence() + 1) return;
+    const uint64_t lost = first_sequence - state.after_sequence() - 1;
+    BOOST_LOG_TRIVIAL(error) << "feed consumer " << options_.name << ": " << lost
+                             << " entries (sequence " << state.after_sequence() + 1 << " to "
+                             << first_sequence - 1
+                             << ") left the feed (feed.retention) before they were delivered";
+    state.set_lost(state.lost() + lost);
+    lost_ += lost;
+    state.set_after_sequence(first_sequence - 1);
+  }
+
+  void advance(pb::FeedConsumerState& state, const std::vector<pb::Change>& entries,
+               uint64_t confirmed_through) {
+    if (confirmed_through <= state.after_sequence()) return;
+    const uint64_t through = std::min(confirmed_through, entries.back().sequence());
+    delivered_ += static_cast<uint64_t>(
+        std::count_if(entries.begin(), entries.end(),
+                      [&](const pb::Change& entry) { return entry.sequence() <= through; }));
+    state.set_after_sequence(through);
+    state.set_last_success_us(clock_.now_us());
+    if (state.failures() > 0) {
+      BOOST_LOG_TRIVIAL(info) << "feed consumer " << options_.name << ": delivering again after "
+                              << state.failures() << " failed attempts";
+    }
+  }
+
+  void fail(pb::FeedConsumerState& state, const std::string& error) {
+    if (state.failures() == 0) {
+      BOOST_LOG_TRIVIAL(warning) << "feed consumer " << options_.name << ": " << error
+                                 << "; retrying with backoff";
+    } else {
+      BOOST_LOG_TRIVIAL(debug) << "feed consumer " << options_.name << ": attempt "
+                               << state.failures() + 1 << " failed: " << error;
+    }
+    state.set_failures(state.failures() + 1);
+    state.set_last_error(error);
+    state.set_last_error_us(clock_.now_us());
+    ++failed_attempts_;
+  }
+
+  void store_state(const pb::FeedConsumerState& state) {
+    // When this fails, the confirmed entries are delivered again after a restart (at least
+    // once; the far side drops them by their message id).
+    if (Status status = store_.put_consumer_state(state); !status.is_ok()) {
+      BOOST_LOG_TRIVIAL(error) << "feed consumer " << options_.name << ": " << status.message();
+    }
+  }
+
+  // `entries`: the batch just attempted (nullptr: the feed had nothing after the cursor).
+  void report(const pb::FeedConsumerState& state, const std::vector<pb::Change>* entries) {
+    if (!on_progress_) return;
+    FeedConsumerProgress progress;
+    progress.after_sequence = state.after_sequence();
+    const uint64_t last = store_.last_sequence();
+    progress.backlog = last > state.after_sequence() ? last - state.after_sequence() : 0;
+    if (entries != nullptr && progress.backlog > 0) {
+      for (const pb::Change& entry : *entries) {
+        if (entry.sequence() <= state.after_sequence()) continue;
+        progress.lag_seconds =
+            std::max<double>(0, static_cast<double>(clock_.now_us() - entry.timestamp_us()) / 1e6);
+        break;
+      }
+    }
+    progress.delivered = delivered_;
+    progress.failed_attempts = failed_attempts_;
+    progress.lost = lost_;
+    progress.failing = state.failures() > 0;
+    on_progress_(progress);
+  }
+
+  // Until `timeout` passed or stop; with on_signal, also until a commit signal.
+  void wait(std::stop_token& stop, milliseconds timeout, bool on_signal) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, stop, timeout, [&] { return on_signal && signalled_; });
+  }
+
+  Store& store_;
+  const Clock& clock_;
+  FeedSink& sink_;
+  FeedConsumerOptions options_;
+  std::function<void(const FeedConsumerProgress&)> on_progress_;
+  uint64_t listener_ = 0;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  bool signalled_ = false;  // mutex_: a commit since the last read of the feed
+  // The consumer thread's own counters since start().
+  uint64_t delivered_ = 0;
+  uint64_t failed_attempts_ = 0;
+  uint64_t lost_ = 0;
+  std::jthread thread_;
+};
+
+FeedConsumer::FeedConsumer(Store& store, const Clock& clock, FeedSink& sink,
+                           FeedConsumerOptions options,
+                           std::function<void(const FeedConsumerProgress&)> on_progress)
+    : impl_(std::make_unique<Impl>(store, clock, sink, std::move(options),
+                                   std::move(on_progress))) {}
+
+FeedConsumer::~FeedConsumer() = default;
+
+void FeedConsumer::start() { impl_->start(); }
+
+void FeedConsumer::stop() { impl_->stop(); }
+
+}  // namespace dirfeed::changefeed

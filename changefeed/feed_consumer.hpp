@@ -1,0 +1,95 @@
+#pragma once
+// The feed-consumer engine (DESIGN.md section 2): one named consumer of the feed with a durable
+// cursor in the store, handing the entries after it, in feed order, to a sink (the NATS
+// JetStream publisher), and advancing only over what the sink confirmed.
+//
+// Contract, per consumer:
+// - Order and at-least-once: entries go to the sink in feed order, in batches of at most
+//   max_batch consecutive entries after the cursor; the cursor (the FeedConsumerState record
+//   named options.name) moves to the sink's Delivery::confirmed_through and nowhere else, so
+//   an entry not confirmed is handed over again (after a failure, or after a restart).
+// - Failures: an attempt that does not confirm the whole batch is logged (the first of a run
+//   at warning, the rest at debug), stored in the state (last_error, failures) and retried,
+//   from the first entry not confirmed, after retry_delay(failures) with jitter.
+// - New entries: the store's commit signal wakes the consumer at once; options.idle_check is
+//   only a safety net.
+// - A new consumer (no state stored) starts at the oldest entry the feed still holds. Entries
+//   the feed dropped (feed.retention) before the consumer confirmed them are skipped, counted
+//   in `lost` and logged: never silently.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "changefeed/store.hpp"
+#include "dirfeed.pb.h"
+#include "proto/clock.hpp"
+
+namespace dirfeed::changefeed {
+
+// Exponential backoff with jitter: the delay before attempt failures + 1, after `failures`
+// (>= 1) consecutive failed attempts. base * 2^(failures-1), capped at `cap`, of which a random
+// part is taken off: the result is in [d/2, d], `jitter` in [0, 1) choosing where.
+std::chrono::milliseconds retry_delay(uint32_t failures, std::chrono::milliseconds base,
+                                      std::chrono::milliseconds cap, double jitter);
+
+// What a sink confirmed of one batch.
+struct Delivery {
+  // Every entry of the batch with a sequence <= confirmed_through is delivered for good (the
+  // far side confirmed it); below the batch's first sequence: none was.
+  uint64_t confirmed_through = 0;
+  std::string error;  // empty: the whole batch was confirmed; else why not
+};
+
+class FeedSink {
+ public:
+  virtual ~FeedSink() = default;
+  // Delivers `entries` (not empty; consecutive feed entries in feed order, from the first
+  // after the consumer's cursor). Called on the consumer's thread only, one call at a time.
+  virtual Delivery deliver(const std::vector<pb::Change>& entries) = 0;
+  // Makes a deliver() in flight return soon (any thread; FeedConsumer::stop calls it).
+  virtual void abort() {}
+};
+
+struct FeedConsumerOptions {
+  std::string name;                                    // its state record's name, e.g. "nats"
+  size_t max_batch = 1000;                             // entries per deliver()
+  std::chrono::milliseconds retry_base{1000};          // first retry delay
+  std::chrono::milliseconds retry_cap{5 * 60 * 1000};  // longest retry delay
+  std::chrono::milliseconds idle_check{5000};          // a look at the feed without a signal
+  std::function<double()> jitter;                      // in [0, 1); empty: a random generator
+};
+
+// Where a consumer stands, handed to on_progress after every attempt and every look at an
+// empty feed (metrics).
+struct FeedConsumerProgress {
+  uint64_t after_sequence = 0;
+  uint64_t backlog = 0;           // feed entries after the cursor
+  double lag_seconds = 0;         // age of the oldest entry not confirmed; 0 when caught up
+  uint64_t delivered = 0;         // entries confirmed since start()
+  uint64_t failed_attempts = 0;   // since start()
+  uint64_t lost = 0;              // since start(): entries pruned before they were confirmed
+  bool failing = false;           // the last attempt failed
+};
+
+class FeedConsumer {
+ public:
+  // `store`, `clock` and `sink` must outlive the consumer. `on_progress` (may be empty) runs on
+  // the consumer's thread.
+  FeedConsumer(Store& store, const Clock& clock, FeedSink& sink, FeedConsumerOptions options,
+               std::function<void(const FeedConsumerProgress&)> on_progress = {});
+  ~FeedConsumer();  // stop()
+  FeedConsumer(const FeedConsumer&) = delete;
+  FeedConsumer& operator=(const FeedConsumer&) = delete;
+
+  void start();  // once: starts the consumer's thread
+  void stop();   // idempotent; aborts a delivery in flight (what it confirmed is kept)
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dirfeed::changefeed
