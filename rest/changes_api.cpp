@@ -12,6 +12,7 @@
 #include "proto/account.hpp"
 #include "proto/guid.hpp"
 #include "rest/auth.hpp"
+#include "rest/change_resource.hpp"
 #include "rest/iso_time.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
@@ -114,9 +115,10 @@ class RecordWriter {
     if (type == nullptr) return false;
     JsonWriter json = begin(out, change.kind());
     if (change.kind() == pb::MEMBERSHIP) {
-      membership(json, change.membership().user_guid(), change.membership().group_guid());
+      write_change_membership(json, change.membership().user_guid(),
+                              change.membership().group_guid());
     } else {
-      resource(json, change.object());
+      write_change_resource(json, change.object(), context_.domains);
     }
     end(json, type, change.timestamp_us(), change.from_directory());
     return true;
@@ -125,7 +127,7 @@ class RecordWriter {
   // A snapshot record of a user or group.
   void created(std::string& out, const pb::DirectoryObject& object, int64_t timestamp_us) {
     JsonWriter json = begin(out, object.kind());
-    resource(json, object);
+    write_change_resource(json, object, context_.domains);
     end(json, "created", timestamp_us, object.from_directory());
   }
 
@@ -133,7 +135,7 @@ class RecordWriter {
   void created_membership(std::string& out, const std::string& user_guid,
                           const std::string& group_guid, int64_t timestamp_us) {
     JsonWriter json = begin(out, pb::MEMBERSHIP);
-    membership(json, user_guid, group_guid);
+    write_change_membership(json, user_guid, group_guid);
     end(json, "created", timestamp_us, true);
   }
 
@@ -174,99 +176,6 @@ class RecordWriter {
     json.end_object();
   }
 
-  // `value`, or null when AD gave none.
-  static void string_or_null(JsonWriter& json, std::string_view name, std::string_view value) {
-    json.key(name);
-    if (value.empty()) {
-      json.null();
-    } else {
-      json.string(value);
-    }
-  }
-
-  // Its AD domain: none for the objects of a SCIM directory (their domain names the source).
-  static std::string_view on_premises_domain(const pb::DirectoryObject& object) {
-    return changefeed::is_source_domain(object.domain()) ? std::string_view() : object.domain();
-  }
-
-  static void last_sync(JsonWriter& json, const pb::DirectoryObject& object) {
-    json.key("onPremisesLastSyncDateTime");
-    if (object.from_directory() && object.last_read_us() != 0) {
-      json.string(format_iso8601_us(object.last_read_us()));
-    } else {
-      json.null();
-    }
-  }
-
-  void resource(JsonWriter& json, const pb::DirectoryObject& object) const {
-    if (object.kind() == pb::GROUP) {
-      group(json, object);
-    } else {
-      user(json, object);
-    }
-  }
-
-  static void user(JsonWriter& json, const pb::DirectoryObject& user) {
-    json.begin_object();
-    json.member("id", guid_to_string(user.guid()));
-    string_or_null(json, "displayName", user.display_name());
-    string_or_null(json, "department", user.department());
-    string_or_null(json, "jobTitle", user.title());
-    json.key("businessPhones");
-    json.begin_array();
-    if (!user.telephone_number().empty()) json.string(user.telephone_number());
-    for (const std::string& phone : user.other_telephones()) json.string(phone);
-    json.end_array();
-    string_or_null(json, "surname", user.surname());
-    string_or_null(json, "givenName", user.given_name());
-    json.key("accountEnabled");
-    json.boolean(account_enabled(user));
-    string_or_null(json, "userPrincipalName", user.user_principal_name());
-    string_or_null(json, "onPremisesDomainName", on_premises_domain(user));
-    string_or_null(json, "onPremisesSamAccountName", user.sam_account_name());
-    string_or_null(json, "onPremisesSecurityIdentifier", user.sid());
-    last_sync(json, user);
-    string_or_null(json, "onPremisesUserPrincipalName",
-                   changefeed::is_source_domain(user.domain()) ? std::string_view()
-                                                               : user.user_principal_name());
-    json.end_object();
-  }
-
-  void group(JsonWriter& json, const pb::DirectoryObject& group) const {
-    json.begin_object();
-    json.member("id", guid_to_string(group.guid()));
-    string_or_null(json, "displayName", group.display_name());
-    string_or_null(json, "created", group.when_created());
-    string_or_null(json, "description", group.description());
-    string_or_null(json, "mailNickname", group.mail_nickname());
-    json.key("mailEnabled");
-    json.boolean(!group.mail().empty());
-    json.key("onPremisesSyncEnabled");
-    json.boolean(group.from_directory());
-    string_or_null(json, "onPremisesSamAccountName", group.sam_account_name());
-    string_or_null(json, "onPremisesNetBiosName", netbios_name(group));
-    string_or_null(json, "onPremisesDomainName", on_premises_domain(group));
-    string_or_null(json, "onPremisesSecurityIdentifier", group.sid());
-    last_sync(json, group);
-    json.end_object();
-  }
-
-  static void membership(JsonWriter& json, const std::string& user_guid,
-                         const std::string& group_guid) {
-    json.begin_object();
-    json.member("userId", guid_to_string(user_guid));
-    json.member("groupId", guid_to_string(group_guid));
-    json.end_object();
-  }
-
-  // The object's NetBIOS domain name, else the configured one of its domain.
-  std::string_view netbios_name(const pb::DirectoryObject& object) const {
-    if (!object.netbios_domain().empty()) return object.netbios_domain();
-    for (const DomainInfo& domain : context_.domains) {
-      if (domain.name == object.domain()) return domain.netbios_name;
-    }
-    return {};
-  }
 
   const ApiContext& context_;
   bool first_ = true;

@@ -13,6 +13,7 @@ PACKAGES=(
   lintian mmdebstrap curl
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils iproute2 rsyslog
   ldb-tools faketime
+  libnats-dev nats-server
 )
 
 missing=()

@@ -18,7 +18,7 @@
 #include <string>
 
 #include "tests/integration/daemon_client.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/self_signed_cert.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -22,7 +22,7 @@
 #include "rest/iso_time.hpp"
 #include "rest/json.hpp"
 #include "tests/integration/daemon_client.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 

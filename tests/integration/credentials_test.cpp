@@ -17,7 +17,7 @@
 #include "ldap/notifier.hpp"
 #include "ldap/poller.hpp"
 #include "tests/integration/harness.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/manual_clock.hpp"

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "proto/guid.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 

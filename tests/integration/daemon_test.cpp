@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tests/integration/harness.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 
 #ifndef DIRFEED_BINARY
 #error "DIRFEED_BINARY must be defined (tests/integration/CMakeLists.txt)"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "tests/integration/daemon_client.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 

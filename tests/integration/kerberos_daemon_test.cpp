@@ -12,7 +12,7 @@
 
 #include "tests/integration/harness.hpp"
 #include "tests/integration/kerberos_fixture.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 
 namespace dirfeed::testing {
 namespace {

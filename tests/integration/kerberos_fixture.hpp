@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "ldap/options.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/kerberos.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tests/integration/harness.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -17,7 +17,7 @@
 
 #include "rest/json.hpp"
 #include "tests/integration/daemon_client.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"

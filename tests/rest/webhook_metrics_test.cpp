@@ -17,7 +17,7 @@
 #include "rest/webhook_target.hpp"
 #include "rest/webhooks.hpp"
 #include "tests/changefeed/store_fixture.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
 
 namespace dirfeed::rest {

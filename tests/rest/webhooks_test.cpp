@@ -20,7 +20,7 @@
 #include "rest/webhook_client.hpp"
 #include "rest/webhooks.hpp"
 #include "tests/changefeed/store_fixture.hpp"
-#include "tests/integration/process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
 #include "tests/support/self_signed_cert.hpp"
 
