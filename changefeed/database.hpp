@@ -7,6 +7,7 @@
 #include <rocksdb/db.h>
 
 #include "changefeed/keys.hpp"
+#include "changefeed/renderer.hpp"
 
 namespace dirfeed::changefeed {
 
@@ -30,12 +31,18 @@ class Database {
     return handles_[static_cast<size_t>(table)];
   }
 
+  // The renderer of the kRendered records (StoreOptions::renderer): nullptr when the store
+  // keeps none. Set once by Store::open, before any write.
+  const Renderer* renderer() const { return renderer_; }
+  void set_renderer(const Renderer* renderer) { renderer_ = renderer; }
+
  private:
   Database() = default;
 
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   std::array<rocksdb::ColumnFamilyHandle*, kTableCount> handles_{};
+  const Renderer* renderer_ = nullptr;
 };
 
 }  // namespace dirfeed::changefeed

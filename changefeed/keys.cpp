@@ -29,7 +29,7 @@ const char* table_name(Table table) {
       "domain_index",    "group_members",   "member_groups",    "primary_members",
       "user_primary",    "feed_by_sequence", "feed_by_time",    "state",
       "ip_mappings",     "ip_expiry",       "api_group_members", "ip_owners",
-      "upn_index",       "source_names",
+      "upn_index",       "source_names",    "rendered",
   };
   return kNames[static_cast<size_t>(table)];
 }
@@ -167,6 +167,11 @@ std::string ip_source_state(std::string_view name) { return "ipsource/" + std::s
 
 std::string consumer_state(std::string_view name) {
   return std::string(kConsumerStatePrefix).append(name);
+}
+
+std::string rendered(size_t shape, std::string_view guid) {
+  std::string key(1, static_cast<char>(shape));
+  return key.append(guid);
 }
 
 std::string encode_position(const FeedPosition& position) {

@@ -42,6 +42,8 @@ enum class Table : size_t {
   kUpnIndex,        // lower-cased userPrincipalName -> guid
   kSourceNames,     // source \0 kind byte \0 lower-cased name -> guid: the unique names of the
                     // objects of sources other than AD (SCIM userName, group displayName)
+  kRendered,        // shape byte + guid -> the object's rendered record in that shape (bytes
+                    // of the Renderer, changefeed/renderer.hpp)
   kCount,
 };
 inline constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
@@ -120,6 +122,9 @@ inline constexpr std::string_view kApiGroupIndexKey = "meta/api_group_index";
 inline constexpr std::string_view kIpOwnerIndexKey = "meta/ip_owner_index";
 // Present (empty value) once kUpnIndex has been built from the stored objects.
 inline constexpr std::string_view kUpnIndexKey = "meta/upn_index";
+// The fingerprint of the renderer that made the kRendered records (absent: none is valid).
+inline constexpr std::string_view kRenderedKey = "meta/rendered";
+std::string rendered(size_t shape, std::string_view guid);
 // FeedPosition is stored as 16 bytes: big-endian sequence, big-endian timestamp.
 std::string encode_position(const FeedPosition& position);
 std::optional<FeedPosition> decode_position(std::string_view value);

@@ -401,6 +401,7 @@ void PageWriter::update_indexes(const pb::DirectoryObject* before,
     }
     return result;
   };
+  note_group_change(before, after);
   const IndexKeys old_keys = keys_of(before);
   const IndexKeys new_keys = keys_of(after);
 
@@ -529,6 +530,7 @@ Status PageWriter::commit(CommitStats* stats) {
     *change.mutable_object() = *object;
     write(change);
   }
+  render_changes();
   for (const auto& [guid, entry] : objects_) {
     if (!entry.needs_write) continue;
     if (entry.live) {

@@ -13,9 +13,10 @@
 // Not thread-safe: the caller holds the store's write lock from construction to commit, so
 // the database under the batch does not change.
 //
-// Implemented in page_writer.cpp (the change semantics, indexes, feed, the batch) and
-// api_writes.cpp (User ID API users, IP mappings and their expiry); source_write.hpp drives
-// it for sources other than AD.
+// Implemented in page_writer.cpp (the change semantics, indexes, feed, the batch),
+// api_writes.cpp (User ID API users, IP mappings and their expiry) and rendered.cpp (the
+// rendered records, changefeed/renderer.hpp); source_write.hpp drives it for sources other
+// than AD.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -120,6 +121,11 @@ class PageWriter {
   bool reconcile(const std::string& member, const std::string& group);
 
   void update_indexes(const pb::DirectoryObject* before, const pb::DirectoryObject* after);
+  // Notes in regrouped_ a group that is added, deleted or gets another dn (update_indexes).
+  void note_group_change(const pb::DirectoryObject* before, const pb::DirectoryObject* after);
+  // With a renderer: puts the records of every object this write stores (deletes those of the
+  // objects it deletes) and of the members of the groups in regrouped_, into the batch.
+  void render_changes();
   // Makes the user's kApiGroupMembers entries go from the groups `before` to `after`.
   void update_api_group_index(const std::string& user,
                               const google::protobuf::RepeatedPtrField<std::string>& before,
@@ -178,6 +184,9 @@ class PageWriter {
   // ADD entries of this write, stamped but written at commit with the object's final state
   // (a later MODIFY of the same object in this write is absorbed).
   std::unordered_map<std::string, pb::Change> pending_adds_;
+  // Groups added, deleted (false) or whose dn changed (true) in this write: their members'
+  // rendered records name them (changefeed/renderer.hpp).
+  std::unordered_map<std::string, bool> regrouped_;
   // The object whose ADD is being applied: its own ADD already carries its groups, so
   // neither it nor the groups it joins get a MODIFY for that.
   std::string adding_;

@@ -12,6 +12,7 @@
 #include "changefeed/index_build.hpp"
 #include "changefeed/keys.hpp"
 #include "changefeed/page_writer.hpp"
+#include "changefeed/rendered.hpp"
 #include "changefeed/source_write.hpp"
 #include "changefeed/store.hpp"
 
@@ -58,6 +59,8 @@ class SnapshotReader {
     if (!guid) return std::nullopt;
     return object(*guid);
   }
+
+  const Database& database() const { return database_; }
 
   // Over an empty table when the database does not have it (Database::table).
   std::unique_ptr<rocksdb::Iterator> iterator(Table table) const {
@@ -138,6 +141,20 @@ class RocksView final : public StoreView {
       bounds.oldest_timestamp_us = keys::decode_time(it->key().ToStringView());
     }
     return bounds;
+  }
+
+  void rendered_after(size_t shape, std::string_view after_guid,
+                      const RecordVisitor& visit) const override {
+    if (reader_.database().renderer() == nullptr) return;
+    const std::string prefix = keys::rendered(shape, "");
+    std::string start = prefix;
+    if (!after_guid.empty()) start.append(after_guid).push_back('\0');
+    std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kRendered);
+    for (it->Seek(start); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view guid = it->key().ToStringView();
+      guid.remove_prefix(prefix.size());
+      if (!visit(guid, it->value().ToStringView())) return;
+    }
   }
 
  private:
@@ -708,6 +725,13 @@ class RocksStore final : public Store {
     return std::make_unique<RocksView>(*database_);
   }
 
+  bool has_rendered_records() const override { return database_->renderer() != nullptr; }
+
+  std::optional<std::string> rendered(size_t shape, const std::string& guid) const override {
+    if (database_->renderer() == nullptr) return std::nullopt;
+    return SnapshotReader(*database_).get(Table::kRendered, keys::rendered(shape, guid));
+  }
+
  private:
   // Commits a write and adopts its feed position. Caller holds write_mutex_.
   Status commit(PageWriter& writer, CommitStats result, CommitStats* stats) {
@@ -785,6 +809,13 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clo
     status = build_upn_index(*database);
     if (!status.ok()) {
       *error = "database " + options.path + ": building the UPN index failed: " +
+               status.ToString();
+      return nullptr;
+    }
+    database->set_renderer(options.renderer);
+    status = prepare_rendered(*database);
+    if (!status.ok()) {
+      *error = "database " + options.path + ": rendering the objects failed: " +
                status.ToString();
       return nullptr;
     }

@@ -19,6 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "changefeed/renderer.hpp"
 #include "dirfeed.pb.h"
 #include "proto/clock.hpp"
 
@@ -43,6 +44,9 @@ struct StoreOptions {
   // Opens an existing database for reading only, also while another process has it open
   // (`dirfeed status` next to the daemon): reads see its state as of the open; writes fail.
   bool read_only = false;
+  // Read-write: keeps a rendered record per shape of every live object (changefeed/
+  // renderer.hpp); nullptr keeps none. Must outlive the store.
+  const Renderer* renderer = nullptr;
 };
 
 // What one committed write produced.
@@ -144,6 +148,9 @@ enum class SourceOutcome {
 // Called per result; return false to stop early.
 template <typename T>
 using Visitor = std::function<bool(const T&)>;
+// Called per rendered record with the object's GUID and the record (valid during the call);
+// return false to stop early.
+using RecordVisitor = std::function<bool(std::string_view guid, std::string_view record)>;
 
 // Both ends of the feed. prune_feed drops the oldest entries, so the oldest retained one can
 // be newer than the first ever appended (sequence 1); the newest is remembered even when pruned.
@@ -169,6 +176,10 @@ class StoreView {
   virtual void changes_after_time(int64_t after_us, const FeedQuery& query,
                                   const Visitor<pb::Change>& visit) const = 0;
   virtual FeedBounds feed_bounds() const = 0;
+  // The rendered records of `shape` (Store::has_rendered_records), in GUID order, starting
+  // after the GUID `after_guid` (empty: from the first). Nothing without records.
+  virtual void rendered_after(size_t shape, std::string_view after_guid,
+                              const RecordVisitor& visit) const = 0;
 };
 
 class Store {
@@ -420,6 +431,14 @@ class Store {
 
   // A consistent view of the store as it is now (see StoreView).
   virtual std::unique_ptr<StoreView> view() const = 0;
+
+  // ---- rendered records (changefeed/renderer.hpp) -----------------------------------------
+
+  // Whether the store keeps rendered records: opened read-write with a renderer.
+  virtual bool has_rendered_records() const = 0;
+  // The record of the live object `guid` in `shape`; nullopt when it has none (or the store
+  // keeps none).
+  virtual std::optional<std::string> rendered(size_t shape, const std::string& guid) const = 0;
 };
 
 }  // namespace dirfeed::changefeed

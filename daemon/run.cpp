@@ -24,6 +24,7 @@
 #include "ldap/poller.hpp"
 #include "rest/api.hpp"
 #include "rest/http_server.hpp"
+#include "rest/stored_shapes.hpp"
 #include "rest/webhooks.hpp"
 
 namespace dirfeed::daemon {
@@ -548,8 +549,11 @@ int run_daemon(const Config& config, RunMode mode) {
   std::signal(SIGPIPE, SIG_IGN);
   SystemClock clock;
   std::string error;
+  // The records the APIs' big lists copy (rest/stored_shapes.hpp), over the API's domains.
+  const rest::StoredShapes shapes(api_domains(config));
   // Creates state_dir and its feed owner-only when they are missing.
-  auto store = changefeed::Store::open({config.state_dir + "/feed"}, clock, &error);
+  auto store = changefeed::Store::open({.path = config.state_dir + "/feed", .renderer = &shapes},
+                                       clock, &error);
   if (!store) {
     BOOST_LOG_TRIVIAL(error) << error;
     return 1;

@@ -9,13 +9,13 @@
 #include <string_view>
 #include <utility>
 
-#include "proto/account.hpp"
 #include "proto/guid.hpp"
 #include "rest/auth.hpp"
 #include "rest/change_resource.hpp"
 #include "rest/iso_time.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
+#include "rest/stored_shapes.hpp"
 #include "rest/text.hpp"
 
 namespace dirfeed::rest {
@@ -131,6 +131,24 @@ class RecordWriter {
     end(json, "created", timestamp_us, object.from_directory());
   }
 
+  // The record created() writes for a user whose resource is `resource` (its stored
+  // kChangesUser JSON, rest/stored_shapes.hpp).
+  void created_user(std::string& out, std::string_view resource, bool on_premises,
+                    int64_t timestamp_us) {
+    if (tail_us_ != timestamp_us || tail_.empty()) {
+      tail_us_ = timestamp_us;
+      tail_ = R"(,"changeType":"created","timestamp":)";
+      append_json_string(tail_, format_iso8601_us(timestamp_us));
+      tail_ += R"(,"onPremisesSyncEnabled":)";
+    }
+    if (!first_) out.push_back(',');
+    first_ = false;
+    out += R"({"resourceType":"user","resource":)";
+    out += resource;
+    out += tail_;
+    out += on_premises ? "true}" : "false}";
+  }
+
   // A snapshot record of a membership (read from AD, so onPremisesSyncEnabled).
   void created_membership(std::string& out, const std::string& user_guid,
                           const std::string& group_guid, int64_t timestamp_us) {
@@ -179,6 +197,8 @@ class RecordWriter {
 
   const ApiContext& context_;
   bool first_ = true;
+  std::string tail_;     // created_user: what follows the resource, up to its flag
+  int64_t tail_us_ = 0;  // the timestamp in tail_
 };
 
 // The body of a 200 answer, produced piece by piece from one StoreView (see the header).
@@ -186,7 +206,10 @@ class ChangeListing {
  public:
   ChangeListing(const ApiContext& context, const ChangesRequest& request,
                 std::unique_ptr<changefeed::StoreView> view)
-      : request_(request), view_(std::move(view)), records_(context) {
+      : request_(request),
+        view_(std::move(view)),
+        records_(context),
+        stored_(context.store.has_rendered_records()) {
     const changefeed::FeedBounds bounds = view_->feed_bounds();
     if (!request.last_sync_us) {
       message_ = kSnapshotMessage;
@@ -236,7 +259,28 @@ class ChangeListing {
     return read == kChangesPieceSize && sent_ < request_.limit;
   }
 
+  // From the users' stored records: pieces of about kStoredPieceBytes (or kChangesPieceSize
+  // records read).
+  bool next_snapshot_stored_users(std::string& out) {
+    size_t read = 0;
+    bool more = false;
+    view_->rendered_after(static_cast<size_t>(StoredShape::kChangesUser), after_guid_,
+                          [&](std::string_view guid, std::string_view record) {
+                            after_guid_.assign(guid);
+                            const std::optional<StoredUser> user =
+                                read_stored_user(StoredShape::kChangesUser, record);
+                            if (user && user->from_directory == request_.on_premises) {
+                              records_.created_user(out, user->json, user->from_directory,
+                                                    snapshot_us_);
+                            }
+                            more = ++read == kChangesPieceSize || out.size() >= kStoredPieceBytes;
+                            return !more;
+                          });
+    return more;
+  }
+
   bool next_snapshot_objects(std::string& out) {
+    if (request_.kind == pb::USER && stored_) return next_snapshot_stored_users(out);
     size_t read = 0;
     bool more = false;
     view_->objects_after(request_.kind, "", after_guid_, [&](const pb::DirectoryObject& object) {
@@ -274,6 +318,7 @@ class ChangeListing {
   const ChangesRequest request_;
   const std::unique_ptr<changefeed::StoreView> view_;
   RecordWriter records_;
+  const bool stored_;           // users' records are in the store (rest/stored_shapes.hpp)
   bool snapshot_ = true;        // a snapshot, or the changes after lastSyncDate
   std::string_view message_;
   int64_t snapshot_us_ = 0;     // the timestamp of every snapshot record

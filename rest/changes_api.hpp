@@ -11,7 +11,9 @@
 // Errors have the document's shape: {"message": "...", "statusCode": 400|401}.
 //
 // 200: {"data": [record...], "message": "...", "statusCode": 200}, streamed (chunked) in
-// pieces of about kChangesPieceSize records, so memory does not grow with the answer. A record:
+// pieces of about kChangesPieceSize records (a snapshot of users from their stored records,
+// rest/stored_shapes.hpp: at most that many read, about kStoredPieceBytes), so memory does
+// not grow with the answer. A record:
 // {"resourceType", "resource", "changeType": created|updated|deleted, "timestamp",
 // "onPremisesSyncEnabled"}. All reads of one answer go through one StoreView: the answer is
 // one consistent state of the store, and writes made while it streams are not in it.

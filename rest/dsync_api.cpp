@@ -24,6 +24,7 @@
 #include "rest/scim_api.hpp"
 #include "rest/scim_model.hpp"
 #include "rest/scim_secret.hpp"
+#include "rest/stored_shapes.hpp"
 #include "rest/text.hpp"
 #include "rest/webhook_client.hpp"
 
@@ -243,7 +244,39 @@ struct ObjectList {
   uint64_t matched = 0;  // objects in the view read so far (skipped ones included)
   std::string text;
   JsonWriter json{text};
+  // Users from their stored records (rest/stored_shapes.hpp): every piece from this view.
+  std::unique_ptr<changefeed::StoreView> stored;
 };
+
+// Writes the next users of a list from their stored records, up to a piece's bounds, and
+// returns whether the end was reached.
+bool next_stored_users(ObjectList& list) {
+  std::string directory_id;
+  append_json_string(directory_id, list.directory.id());
+  constexpr size_t kRecordsPerPiece = 4096;
+  size_t read = 0;
+  bool stopped = false;  // by the piece's bounds, or at the page's end
+  list.stored->rendered_after(
+      static_cast<size_t>(StoredShape::kDsyncUser), list.after,
+      [&](std::string_view guid, std::string_view record) {
+        list.after.assign(guid);
+        const std::optional<StoredUser> user = read_stored_user(StoredShape::kDsyncUser, record);
+        if (user && in_directory(list.directory, guid, user->from_directory, user->domain,
+                                 user->dn, user->member_of)) {
+          if (list.matched >= list.page.offset) {
+            // write_dsync_user with the directory's id: its text goes after "active".
+            list.json.raw(user->json.substr(0, user->directory_id_at));
+            list.text.append(R"(,"directoryId":)").append(directory_id);
+            list.text.append(user->json.substr(user->directory_id_at));
+          }
+          ++list.matched;
+        }
+        stopped = list.matched >= list.page.end || ++read == kRecordsPerPiece ||
+                  list.text.size() >= kStoredPieceBytes;
+        return !stopped;
+      });
+  return !stopped || list.matched >= list.page.end;
+}
 
 Response object_list(const Call& call, const ApiContext& context, pb::ObjectKind kind) {
   Response refusal;
@@ -256,6 +289,7 @@ Response object_list(const Call& call, const ApiContext& context, pb::ObjectKind
   if (!directory) return refusal;
 
   auto list = std::make_shared<ObjectList>(std::move(*directory), kind, *page);
+  if (kind == pb::USER && context.store.has_rendered_records()) list->stored = context.store.view();
   list->json.begin_object();
   list->json.key("data");
   list->json.begin_array();
@@ -263,7 +297,9 @@ Response object_list(const Call& call, const ApiContext& context, pb::ObjectKind
   return streamed_response(
       http::status::ok, "application/json", [list, &context](std::string& out) {
         bool last = list->matched >= list->page.end;
-        if (!last) {
+        if (!last && list->stored) {
+          last = next_stored_users(*list);
+        } else if (!last) {
           size_t read = 0;
           context.store.objects_after(
               list->kind, list->directory.domain(), list->after,

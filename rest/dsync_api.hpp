@@ -80,7 +80,9 @@ Response dsync_delete_directory(const Call& call, const ApiContext& context);
 //
 // GET /api/v1/directory-sync/users -> the users in the directory's view, GET .../groups ->
 // its groups (raw.members: their user members in the view), GUID order, streamed in pieces
-// of kDsyncObjectsPerPiece objects read (each piece its own read of the store). pageOffset
+// of kDsyncObjectsPerPiece objects read (each piece its own read of the store); users, when
+// the store keeps their records (rest/stored_shapes.hpp), from one view of the store for the
+// whole list, in pieces of about kStoredPieceBytes. pageOffset
 // (objects in the view to skip, default 0) and pageLimit (at most that many, default all) are optional
 // non-negative integers; anything else is 400.
 Response dsync_users(const Call& call, const ApiContext& context);

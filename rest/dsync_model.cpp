@@ -45,27 +45,48 @@ std::string user_name(const pb::DirectoryObject& user) {
   return user.netbios_domain() + "\\" + user.sam_account_name();
 }
 
-}  // namespace
-
-bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& object) {
+// in_directory over what both forms of an object give; in_group(g): g is in its member_of.
+template <typename InGroup>
+bool in_directory_view(const pb::Directory& directory, std::string_view guid, bool from_directory,
+                       std::string_view domain, std::string_view dn, const InGroup& in_group) {
   // A SCIM directory shows what its identity provider pushed, nothing else.
-  if (changefeed::is_source_domain(directory.domain()) ||
-      changefeed::is_source_domain(object.domain())) {
-    return object.domain() == directory.domain();
+  if (changefeed::is_source_domain(directory.domain()) || changefeed::is_source_domain(domain)) {
+    return domain == directory.domain();
   }
-  if (!object.from_directory() && !directory.include_api_users()) return false;
-  if (lower(object.domain()) != lower(directory.domain())) return false;
+  if (!from_directory && !directory.include_api_users()) return false;
+  if (!iequals(domain, directory.domain())) return false;
   if (directory.base_dns_size() > 0 &&
       std::none_of(directory.base_dns().begin(), directory.base_dns().end(),
-                   [&](const std::string& base) { return dn_within(object.dn(), base); })) {
+                   [&](const std::string& base) { return dn_within(dn, base); })) {
     return false;
   }
   if (!directory.group_guid().empty()) {
-    return object.guid() == directory.group_guid() ||
-           std::find(object.member_of().begin(), object.member_of().end(),
-                     directory.group_guid()) != object.member_of().end();
+    return guid == directory.group_guid() || in_group(directory.group_guid());
   }
   return true;
+}
+
+}  // namespace
+
+bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& object) {
+  return in_directory_view(directory, object.guid(), object.from_directory(), object.domain(),
+                           object.dn(), [&](const std::string& group) {
+                             return std::find(object.member_of().begin(), object.member_of().end(),
+                                              group) != object.member_of().end();
+                           });
+}
+
+bool in_directory(const pb::Directory& directory, std::string_view guid, bool from_directory,
+                  std::string_view domain, std::string_view dn, std::string_view member_of) {
+  return in_directory_view(directory, guid, from_directory, domain, dn,
+                           [&](const std::string& group) {
+                             constexpr size_t kGuidSize = 16;
+                             for (size_t at = 0; at + kGuidSize <= member_of.size();
+                                  at += kGuidSize) {
+                               if (member_of.substr(at, kGuidSize) == group) return true;
+                             }
+                             return false;
+                           });
 }
 
 std::string user_email(const pb::DirectoryObject& user) {
@@ -73,7 +94,7 @@ std::string user_email(const pb::DirectoryObject& user) {
 }
 
 void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user,
-                      std::string_view directory_id) {
+                      std::string_view directory_id, size_t* directory_id_at) {
   const std::string id = guid_to_string(user.guid());
   const std::string email = user_email(user);
   const bool active = account_enabled(user);
@@ -84,7 +105,11 @@ void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user,
   json.member("email", email);
   json.key("active");
   json.boolean(active);
-  if (!directory_id.empty()) json.member("directoryId", directory_id);
+  if (!directory_id.empty()) {
+    json.member("directoryId", directory_id);
+  } else if (directory_id_at != nullptr) {
+    *directory_id_at = json.out().size();
+  }
 
   json.key("raw");
   if (!user.source_resource().empty()) {  // pushed by an identity provider: as it pushed it

@@ -20,6 +20,10 @@ namespace dirfeed::rest {
 // case-insensitively); when group_guid is set, it is that group or a direct member of it
 // (member_of, so the primary group counts).
 bool in_directory(const pb::Directory& directory, const pb::DirectoryObject& object);
+// The same for a user as its stored record keeps it (rest/stored_shapes.hpp): `member_of`
+// holds the GUIDs of its groups, 16 bytes each.
+bool in_directory(const pb::Directory& directory, std::string_view guid, bool from_directory,
+                  std::string_view domain, std::string_view dn, std::string_view member_of);
 
 // The `email` of a user: mail, else userPrincipalName (AD users often have only the UPN,
 // which is mail-shaped). May be empty.
@@ -38,9 +42,10 @@ std::string user_email(const pb::DirectoryObject& user);
 //    {"distinguishedName", "sAMAccountName", "objectSid", "userPrincipalName", "domain",
 //     "netbiosDomain", "whenCreated"}}.
 // Strings AD does not set are omitted from raw (SCIM style), and are "" in the top-level
-// fields.
+// fields. With an empty `directory_id` and `directory_id_at`, *directory_id_at is set to the
+// size json.out() had where `,"directoryId":...` would have gone (after "active").
 void write_dsync_user(JsonWriter& json, const pb::DirectoryObject& user,
-                      std::string_view directory_id);
+                      std::string_view directory_id, size_t* directory_id_at = nullptr);
 
 // {"id", "name", "directoryId", "raw"} of a group. A pushed group's raw is its resource as
 // pushed plus "members" (with a store). Otherwise raw: {"schemas": [core Group], "id", "displayName"

@@ -19,7 +19,9 @@
 #include "proto/guid.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
+#include "rest/stored_shapes.hpp"
 #include "rest/text.hpp"
+#include "rest/uid_model.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -90,24 +92,6 @@ bool in_networks(const pb::DirectoryObject& object, const std::vector<AddressRan
   return false;
 }
 
-const char* changetype_name(pb::ChangeType type) {
-  switch (type) {
-    case pb::MODIFY: return "modify";
-    case pb::DELETE: return "delete";
-    case pb::IP_ADD: return "ip-add";
-    case pb::IP_DELETE: return "ip-delete";
-    default: return "add";
-  }
-}
-
-// "1494892106.333844"
-std::string epoch_seconds(int64_t us) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%lld.%06lld", static_cast<long long>(us / 1'000'000),
-                static_cast<long long>(us % 1'000'000));
-  return text;
-}
-
 // "Fri, 03 Nov 2017 16:22:08 GMT" (RFC 7231 IMF-fixdate)
 std::string http_date(int64_t us) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -123,94 +107,36 @@ std::string http_date(int64_t us) {
   return text;
 }
 
-// Writes objects as the User ID API shows them. Group DNs are looked up by GUID once per
-// response and remembered (groups are few next to users).
+// Writes objects as the User ID API shows them (rest/uid_model.hpp). Group DNs are looked
+// up by GUID once per response and remembered (groups are few next to users). Immovable:
+// group_dn_ refers to it.
 class ObjectWriter {
  public:
   ObjectWriter(const ApiContext& context, JsonWriter& json) : context_(context), json_(json) {}
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
 
   void user(const pb::DirectoryObject& object) {
-    json_.begin_object();
-    json_.member("dn", object.dn());
-    json_.member("changetype", changetype_name(object.last_change()));
-    json_.member("sAMAccountName", object.sam_account_name());
-    ntlm_identity(object);
-    json_.member("mail", object.mail());
-    address_list("ipv4_addresses", object.ipv4_addresses());
-    address_list("ipv6_addresses", object.ipv6_addresses());
-    json_.member("objectGUID", guid_to_string(object.guid()));
-    groups(object);
-    json_.member("timestamp", epoch_seconds(timestamp_us(object)));
-    json_.end_object();
+    write_uid_user(json_, object, context_.domains, group_dn_);
   }
-
   void group(const pb::DirectoryObject& object) {
-    json_.begin_object();
-    json_.member("dn", object.dn());
-    json_.member("sAMAccountName", object.sam_account_name());
-    ntlm_identity(object);
-    json_.member("objectGUID", guid_to_string(object.guid()));
-    groups(object);
-    json_.member("objectClass", "Group");
-    json_.member("changetype", changetype_name(object.last_change()));
-    json_.member("timestamp", epoch_seconds(timestamp_us(object)));
-    json_.end_object();
+    write_uid_group(json_, object, context_.domains, group_dn_);
   }
 
  private:
-  static int64_t timestamp_us(const pb::DirectoryObject& object) {
-    return object.last_change_us() != 0 ? object.last_change_us() : object.last_read_us();
-  }
-
-  void ntlm_identity(const pb::DirectoryObject& object) {
-    std::string netbios = object.netbios_domain();
-    if (netbios.empty()) {
-      for (const DomainInfo& domain : context_.domains) {
-        if (domain.name == object.domain()) netbios = domain.netbios_name;
-      }
-    }
-    const std::string identity = netbios + "\\" + object.sam_account_name();
-    json_.member("NTLMIdentity", identity);
-    json_.member("NTLMIIdentity", identity);
-  }
-
-  void address_list(std::string_view name,
-                    const google::protobuf::RepeatedPtrField<std::string>& list) {
-    if (list.empty()) return;
-    json_.key(name);
-    json_.begin_array();
-    for (const std::string& entry : list) json_.string(entry);
-    json_.end_array();
-  }
-
-  void groups(const pb::DirectoryObject& object) {
-    json_.key("groups");
-    json_.begin_array();
-    // Its groups from AD, then those the API added that AD does not list.
-    const auto& ad = object.member_of();
-    const auto& api = object.api_groups();
-    for (const std::string& guid : ad) group_dn(guid);
-    for (auto it = api.begin(); it != api.end(); ++it) {
-      if (std::find(ad.begin(), ad.end(), *it) == ad.end() &&
-          std::find(api.begin(), it, *it) == it) {
-        group_dn(*it);
-      }
-    }
-    json_.end_array();
-  }
-
-  // Writes the DN of the group with that GUID, unless there is no such group.
-  void group_dn(const std::string& guid) {
+  // The DN of the object with that GUID ("" when there is none).
+  const std::string* dn_of(const std::string& guid) {
     auto [it, inserted] = group_dns_.try_emplace(guid);
     if (inserted) {
       if (auto group = context_.store.object_by_guid(guid)) it->second = group->dn();
     }
-    if (!it->second.empty()) json_.string(it->second);
+    return &it->second;
   }
 
   const ApiContext& context_;
   JsonWriter& json_;
   std::unordered_map<std::string, std::string> group_dns_;  // GUID -> DN ("" when not found)
+  const GroupDn group_dn_ = [this](const std::string& guid) { return dn_of(guid); };
 };
 
 Response user_response(const ApiContext& context,
@@ -243,14 +169,17 @@ using ListPiece = std::function<bool(ListBody&)>;
 // not two. Immovable: the writers refer to text_.
 class ListBody {
  public:
-  ListBody(const ApiContext& context, std::string name)
-      : name_(std::move(name)), json_(text_), writer_(context, json_) {}
+  // A piece ends after the object that takes it past piece_bytes.
+  ListBody(const ApiContext& context, std::string name, size_t piece_bytes)
+      : name_(std::move(name)), piece_bytes_(piece_bytes), json_(text_), writer_(context, json_) {}
   ListBody(const ListBody&) = delete;
   ListBody& operator=(const ListBody&) = delete;
 
   ObjectWriter& writer() { return writer_; }
-  // The piece holds kPieceBytes or more: end it.
-  bool full() const { return text_.size() >= kPieceBytes; }
+  // For objects written as JSON text (stored records).
+  JsonWriter& json() { return json_; }
+  // The piece holds piece_bytes or more: end it.
+  bool full() const { return text_.size() >= piece_bytes_; }
 
   // ResponseBody::Stream: appends the next piece (`next_piece`'s objects; the list's opening
   // first, its end last) to `out` and returns whether more follows.
@@ -258,7 +187,7 @@ class ListBody {
     text_.swap(out);  // the writers append to text_
     if (!started_) {
       started_ = true;
-      text_.reserve(kPieceBytes + kPieceBytes / 4);
+      text_.reserve(piece_bytes_ + piece_bytes_ / 4);
       json_.begin_object();
       json_.key(name_);
       json_.begin_array();
@@ -274,6 +203,7 @@ class ListBody {
 
  private:
   const std::string name_;
+  const size_t piece_bytes_;
   std::string text_;  // between calls: empty, without a buffer
   JsonWriter json_;
   ObjectWriter writer_;
@@ -283,8 +213,9 @@ class ListBody {
 // 200 with a chunked JSON list that `next_piece` produces piece by piece, on the session's
 // thread after this returns: whatever it captures must outlive the response (the context
 // does: it outlives the server).
-Response streamed_list(const ApiContext& context, std::string name, ListPiece next_piece) {
-  auto body = std::make_shared<ListBody>(context, std::move(name));
+Response streamed_list(const ApiContext& context, std::string name, ListPiece next_piece,
+                       size_t piece_bytes = kPieceBytes) {
+  auto body = std::make_shared<ListBody>(context, std::move(name), piece_bytes);
   return streamed_response(http::status::ok, "application/json",
                            [body, next_piece = std::move(next_piece)](std::string& out) {
                              return body->next(out, next_piece);
@@ -363,6 +294,31 @@ ListPiece members_in_pieces(const ApiContext& context, std::string group_guid,
   };
 }
 
+// The users `filter` accepts (without networks) from their stored records
+// (rest/stored_shapes.hpp), in GUID order, every piece read from one StoreView taken now: the
+// list is one state of the store. A piece reads at most kRecordsPerPiece records.
+ListPiece stored_users_in_pieces(const ApiContext& context, UserFilter filter) {
+  constexpr size_t kRecordsPerPiece = 4096;
+  std::shared_ptr<const changefeed::StoreView> view = context.store.view();
+  return [view, filter = std::move(filter), after = std::string()](ListBody& body) mutable {
+    size_t read = 0;
+    bool more = false;
+    view->rendered_after(static_cast<size_t>(StoredShape::kUidUser), after,
+                         [&](std::string_view guid, std::string_view record) {
+                           after.assign(guid);
+                           const std::optional<StoredUser> user =
+                               read_stored_user(StoredShape::kUidUser, record);
+                           if (user && (filter.domain.empty() || user->domain == filter.domain) &&
+                               (!filter.ip_only || user->has_addresses)) {
+                             body.json().raw(user->json);
+                           }
+                           more = ++read == kRecordsPerPiece || body.full();
+                           return !more;
+                         });
+    return more;
+  };
+}
+
 }  // namespace
 
 Response uid_domains(const Call&, const ApiContext& context) {
@@ -408,6 +364,10 @@ Response uid_users(const Call& call, const ApiContext& context) {
     return streamed_list(context, "users",
                          members_in_pieces(context, group->guid(), std::move(filter)));
   }
+  if (!filter.networks && context.store.has_rendered_records()) {
+    return streamed_list(context, "users", stored_users_in_pieces(context, std::move(filter)),
+                         kStoredPieceBytes);
+  }
   const std::string domain = filter.domain;
   Keep keep = [filter = std::move(filter)](const pb::DirectoryObject& object) {
     return filter.matches(object);
@@ -421,6 +381,16 @@ Response uid_user_by_guid(const Call& call, const ApiContext& context) {
   if (!guid) {
     return error_response(http::status::bad_request,
                           "not an object GUID (string form or base64 of 16 bytes)");
+  }
+  if (context.store.has_rendered_records()) {
+    // Its stored record: exactly what user_response writes, and kept only for the users it
+    // shows.
+    const std::optional<std::string> record =
+        context.store.rendered(static_cast<size_t>(StoredShape::kUidUser), *guid);
+    const std::optional<StoredUser> user =
+        record ? read_stored_user(StoredShape::kUidUser, *record) : std::nullopt;
+    if (!user) return error_response(http::status::not_found, "no such user");
+    return json_response(http::status::ok, std::string(user->json));
   }
   return user_response(context, context.store.object_by_guid(*guid));
 }

@@ -6,6 +6,10 @@
 // JSON (at most 256 objects), so a response's memory does not grow with the directory. The
 // pieces are separate snapshots: an object changed while a list is sent shows up at most once,
 // as it was when its piece was read. The bytes are the same as one string would be.
+// When the store keeps the users' records (rest/stored_shapes.hpp), GET /users without
+// `group` or `networks` copies them instead, from one view of the store for the whole list
+// (the list is one state of the store), in pieces of about kStoredPieceBytes; and GET
+// /user/{guid} answers with the user's record. The bytes are the same either way.
 //
 // Object fields (the spec's attribute tables):
 //   user:  dn, changetype, sAMAccountName, NTLMIdentity and NTLMIIdentity (both spellings,

@@ -33,7 +33,8 @@ class StoreTest : public ::testing::Test {
 
   void open() {
     std::string error;
-    store_ = Store::open(StoreOptions{temp_.path() + "/db"}, clock_, &error);
+    store_ = Store::open(StoreOptions{.path = temp_.path() + "/db", .renderer = renderer_},
+                         clock_, &error);
     ASSERT_NE(store_, nullptr) << error;
   }
 
@@ -194,6 +195,8 @@ class StoreTest : public ::testing::Test {
 
   TempDir temp_;
   ManualClock clock_;
+  // What open() gives StoreOptions::renderer (set it, then reopen()); must outlive store_.
+  const Renderer* renderer_ = nullptr;
   std::unique_ptr<Store> store_;
   std::map<std::string, std::string> guids_;  // name -> GUID
   std::map<std::string, std::string> names_;  // GUID -> name
