@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
 namespace dirfeed::changefeed {
@@ -55,6 +56,12 @@ std::unique_ptr<Database> Database::open(const std::string& path, bool read_only
   rocksdb::ColumnFamilyOptions table_family;
   table_family.write_buffer_size = 4 << 20;
   table_family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  // The rendered records are read one by one (GET /user/{guid}): a Bloom filter keeps those
+  // reads from searching every file that cannot hold the key.
+  rocksdb::ColumnFamilyOptions rendered_family = table_family;
+  rocksdb::BlockBasedTableOptions rendered_options = table_options;
+  rendered_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rendered_family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(rendered_options));
 
   // Read-write, a table missing from an older database is created
   // (create_missing_column_families). Read-only cannot create one, and RocksDB refuses to
@@ -74,7 +81,8 @@ std::unique_ptr<Database> Database::open(const std::string& path, bool read_only
   for (size_t i = 0; i < kTableCount; ++i) {
     const char* name = table_name(static_cast<Table>(i));
     if (read_only && std::find(existing.begin(), existing.end(), name) == existing.end()) continue;
-    families.emplace_back(name, table_family);
+    families.emplace_back(name, static_cast<Table>(i) == Table::kRendered ? rendered_family
+                                                                         : table_family);
     opened.push_back(i);
   }
 

@@ -27,10 +27,11 @@ bool has_records(const Database& database, rocksdb::Status* status) {
 
 rocksdb::Status put_rendered(const Database& database, const Renderer& renderer,
                              const pb::DirectoryObject& object, const Renderer::GroupDn& group_dn,
-                             rocksdb::WriteBatch& batch) {
+                             rocksdb::WriteBatch& batch, bool group_shapes_only) {
   rocksdb::ColumnFamilyHandle* table = database.table(Table::kRendered);
   std::string record;
   for (size_t shape = 0; shape < renderer.shape_count(); ++shape) {
+    if (group_shapes_only && !renderer.names_groups(shape)) continue;
     record.clear();
     const std::string key = keys::rendered(shape, object.guid());
     rocksdb::Status status = renderer.render(shape, object, group_dn, record)
@@ -164,7 +165,8 @@ void PageWriter::render_changes() {
   for (const std::string& guid : members) {
     const CachedObject& entry = cached(guid);
     if (entry.needs_write || !entry.live) continue;  // rendered above, or not stored
-    note(put_rendered(database_, *renderer, *entry.live, group_dn, unindexed_));
+    note(put_rendered(database_, *renderer, *entry.live, group_dn, unindexed_,
+                      /*group_shapes_only=*/true));
   }
 }
 

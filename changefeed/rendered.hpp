@@ -16,10 +16,10 @@ namespace dirfeed::changefeed {
 rocksdb::Status prepare_rendered(const Database& database);
 
 // Puts the records renderer gives `object` into `batch`, and deletes those of the shapes it
-// gives none.
+// gives none; with `group_shapes_only`, of the shapes that name groups only.
 rocksdb::Status put_rendered(const Database& database, const Renderer& renderer,
                              const pb::DirectoryObject& object, const Renderer::GroupDn& group_dn,
-                             rocksdb::WriteBatch& batch);
+                             rocksdb::WriteBatch& batch, bool group_shapes_only = false);
 
 // Deletes every record of the object `guid` in `batch`.
 rocksdb::Status erase_rendered(const Database& database, const Renderer& renderer,

@@ -7,8 +7,8 @@
 // The store's contract, for a store opened read-write with a renderer:
 // - Every object a write stores gets, in the same WriteBatch, one record per shape that
 //   render() gives it (and loses the records it no longer gets); a deleted object loses all.
-// - A group whose `dn` changes, or that is added or deleted, has its members re-rendered in
-//   that same batch: the objects its `member` edges name, the users whose primary group it is,
+// - A group whose `dn` changes, or that is added or deleted, has its members' records of the
+//   shapes that name groups (Renderer::names_groups) made again in that same batch: the objects its `member` edges name, the users whose primary group it is,
 //   and the users the User ID API put in it (api_groups). So every snapshot of the store holds
 //   records that agree with its objects: a rename is in every member's record at once.
 // - At open, when the fingerprint stored with the records is not renderer.fingerprint() (a
@@ -46,6 +46,13 @@ class Renderer {
   // write lock held (from any thread); must not call the store.
   virtual bool render(size_t shape, const pb::DirectoryObject& object, const GroupDn& group_dn,
                       std::string& out) const = 0;
+
+  // Whether render(shape, ...) may call group_dn: only those shapes of a group's members are
+  // made again when the group is renamed, added or deleted.
+  virtual bool names_groups(size_t shape) const {
+    (void)shape;
+    return true;
+  }
 };
 
 }  // namespace dirfeed::changefeed

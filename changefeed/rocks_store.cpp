@@ -729,7 +729,15 @@ class RocksStore final : public Store {
 
   std::optional<std::string> rendered(size_t shape, const std::string& guid) const override {
     if (database_->renderer() == nullptr) return std::nullopt;
-    return SnapshotReader(*database_).get(Table::kRendered, keys::rendered(shape, guid));
+    // One read: consistent without a snapshot.
+    std::string value;
+    if (!database_->db()
+             ->Get(rocksdb::ReadOptions(), database_->table(Table::kRendered),
+                   keys::rendered(shape, guid), &value)
+             .ok()) {
+      return std::nullopt;
+    }
+    return value;
   }
 
  private:

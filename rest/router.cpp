@@ -21,37 +21,6 @@ int hex_value(char c) {
   return -1;
 }
 
-// A path parameter as matched: its name and the raw (still encoded) text.
-using RawParameters = std::vector<std::pair<std::string, std::string_view>>;
-
-// Matches the raw path against a pattern; the raw parameter values, or nullopt.
-std::optional<RawParameters> match(std::string_view pattern, std::string_view path) {
-  const std::vector<std::string_view> want = split(pattern, '/');
-  const std::vector<std::string_view> have = split(path, '/');
-  RawParameters parameters;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const std::string_view segment = want[i];
-    const bool is_parameter = segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
-    if (is_parameter && segment.ends_with("...}") && i + 1 == want.size()) {
-      if (i >= have.size()) return std::nullopt;
-      // The rest of the path, from the start of have[i] to the end.
-      const std::string_view rest = path.substr(static_cast<size_t>(have[i].data() - path.data()));
-      if (rest.empty()) return std::nullopt;
-      parameters.emplace_back(segment.substr(1, segment.size() - 5), rest);
-      return parameters;
-    }
-    if (i >= have.size()) return std::nullopt;
-    if (is_parameter) {
-      if (have[i].empty()) return std::nullopt;
-      parameters.emplace_back(segment.substr(1, segment.size() - 2), have[i]);
-    } else if (segment != have[i]) {
-      return std::nullopt;
-    }
-  }
-  if (want.size() != have.size()) return std::nullopt;
-  return parameters;
-}
-
 // application/json or application/<anything>+json, parameters (charset) ignored.
 bool is_json_media_type(boost::beast::string_view value) {
   const std::string_view text(value.data(), value.size());
@@ -123,10 +92,53 @@ Access route_access(const Route& route) {
 
 Router::Router(std::vector<Route> routes, AuthCheck auth, Metrics* metrics)
     : routes_(std::move(routes)), auth_(std::move(auth)), metrics_(metrics) {
+  for (const Route& route : routes_) {
+    std::vector<Segment>& pattern = patterns_.emplace_back();
+    const std::vector<std::string_view> segments = split(route.pattern, '/');
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const std::string_view segment = segments[i];
+      const bool is_parameter =
+          segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+      if (is_parameter && segment.ends_with("...}") && i + 1 == segments.size()) {
+        pattern.push_back({Segment::Kind::kRest, std::string(segment.substr(1, segment.size() - 5))});
+      } else if (is_parameter) {
+        pattern.push_back(
+            {Segment::Kind::kParameter, std::string(segment.substr(1, segment.size() - 2))});
+      } else {
+        pattern.push_back({Segment::Kind::kLiteral, std::string(segment)});
+      }
+    }
+  }
   if (metrics_ != nullptr) {
     metrics_->describe(kHttpRequestsMetric, Metrics::Type::kCounter,
                        "HTTP requests answered, by route pattern, method and status.");
   }
+}
+
+bool Router::match(const std::vector<Segment>& pattern, const std::vector<std::string_view>& have,
+                   std::string_view path, RawParameters* parameters) {
+  parameters->clear();
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const Segment& segment = pattern[i];
+    if (i >= have.size()) return false;
+    switch (segment.kind) {
+      case Segment::Kind::kRest: {
+        // The rest of the path, from the start of have[i] to the end.
+        const std::string_view rest = path.substr(static_cast<size_t>(have[i].data() - path.data()));
+        if (rest.empty()) return false;
+        parameters->emplace_back(segment.text, rest);
+        return true;
+      }
+      case Segment::Kind::kParameter:
+        if (have[i].empty()) return false;
+        parameters->emplace_back(segment.text, have[i]);
+        break;
+      case Segment::Kind::kLiteral:
+        if (segment.text != have[i]) return false;
+        break;
+    }
+  }
+  return pattern.size() == have.size();
 }
 
 bool has_body(const Request& request) {
@@ -174,10 +186,12 @@ std::optional<Response> Router::dispatch(const Request& request, const ClientAdd
   const std::string_view query =
       question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
 
+  const std::vector<std::string_view> have = split(path, '/');
+  RawParameters raw;
   std::vector<http::verb> allowed;
-  for (const Route& route : routes_) {
-    std::optional<RawParameters> raw = match(route.pattern, path);
-    if (!raw) continue;
+  for (size_t index = 0; index < routes_.size(); ++index) {
+    const Route& route = routes_[index];
+    if (!match(patterns_[index], have, path, &raw)) continue;
     if (matched == nullptr) matched = &route.pattern;
     if (route.method != request.method()) {
       if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
@@ -200,13 +214,13 @@ std::optional<Response> Router::dispatch(const Request& request, const ClientAdd
     }
     if (screen_only) return std::nullopt;
     Call call{request, {}, {}, client};
-    for (const auto& [name, value] : *raw) {
+    for (const auto& [name, value] : raw) {
       std::optional<std::string> decoded = percent_decode(value, false);
       if (!decoded) {
         return error_response(http::status::bad_request,
                               "malformed percent-encoding in the path");
       }
-      call.path.emplace_back(name, std::move(*decoded));
+      call.path.emplace_back(std::string(name), std::move(*decoded));
     }
     std::optional<Call::Parameters> parameters = parse_query(query);
     if (!parameters) {

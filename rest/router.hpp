@@ -108,7 +108,20 @@ class Router {
                                    bool screen_only, const std::string*& route) const;
   void count(const Request& request, const std::string* route, const Response& response) const;
 
+  // A pattern's segment, parsed once (see the patterns above).
+  struct Segment {
+    enum class Kind { kLiteral, kParameter, kRest };
+    Kind kind;
+    std::string text;  // the literal, or the parameter's name
+  };
+  using RawParameters = std::vector<std::pair<std::string_view, std::string_view>>;
+  // Whether `path` (split at '/' into `have`) matches `pattern`; its raw parameter values in
+  // *parameters (cleared first).
+  static bool match(const std::vector<Segment>& pattern, const std::vector<std::string_view>& have,
+                    std::string_view path, RawParameters* parameters);
+
   std::vector<Route> routes_;
+  std::vector<std::vector<Segment>> patterns_;  // routes_[i].pattern, parsed
   AuthCheck auth_;
   Metrics* metrics_;
 };

@@ -42,6 +42,10 @@ class StoredShapes final : public changefeed::Renderer {
   std::string fingerprint() const override;
   bool render(size_t shape, const pb::DirectoryObject& object, const GroupDn& group_dn,
               std::string& out) const override;
+  // Only kUidUser shows group names (DNs); the others name groups by GUID.
+  bool names_groups(size_t shape) const override {
+    return static_cast<StoredShape>(shape) == StoredShape::kUidUser;
+  }
 
  private:
   std::vector<DomainInfo> domains_;
