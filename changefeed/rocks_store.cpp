@@ -147,18 +147,30 @@ class RocksView final : public StoreView {
                       const RecordVisitor& visit) const override {
     if (reader_.database().renderer() == nullptr) return;
     const std::string prefix = keys::rendered(shape, "");
-    std::string start = prefix;
-    if (!after_guid.empty()) start.append(after_guid).push_back('\0');
-    std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kRendered);
-    for (it->Seek(start); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      std::string_view guid = it->key().ToStringView();
-      guid.remove_prefix(prefix.size());
-      if (!visit(guid, it->value().ToStringView())) return;
+    std::lock_guard lock(listing_mutex_);
+    // A listing read piece by piece goes on from where the last call stopped: no new seek.
+    if (listing_ && listing_->Valid() && !after_guid.empty() &&
+        listing_->key().ToStringView() == prefix + std::string(after_guid)) {
+      listing_->Next();
+    } else {
+      std::string start = prefix;
+      if (!after_guid.empty()) start.append(after_guid).push_back('\0');
+      listing_ = reader_.iterator(Table::kRendered);
+      listing_->Seek(start);
     }
+    for (; listing_->Valid() && listing_->key().starts_with(prefix); listing_->Next()) {
+      std::string_view guid = listing_->key().ToStringView();
+      guid.remove_prefix(prefix.size());
+      if (!visit(guid, listing_->value().ToStringView())) return;  // stays on this record
+    }
+    listing_.reset();
   }
 
  private:
   SnapshotReader reader_;
+  // The iterator of the last rendered_after call, on the record it stopped at.
+  mutable std::mutex listing_mutex_;
+  mutable std::unique_ptr<rocksdb::Iterator> listing_;
 };
 
 class RocksStore final : public Store {

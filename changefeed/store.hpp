@@ -177,7 +177,9 @@ class StoreView {
                                   const Visitor<pb::Change>& visit) const = 0;
   virtual FeedBounds feed_bounds() const = 0;
   // The rendered records of `shape` (Store::has_rendered_records), in GUID order, starting
-  // after the GUID `after_guid` (empty: from the first). Nothing without records.
+  // after the GUID `after_guid` (empty: from the first). Nothing without records. A call
+  // that goes on after the last record the previous one visited continues its iteration
+  // (which the view keeps until then) instead of seeking again.
   virtual void rendered_after(size_t shape, std::string_view after_guid,
                               const RecordVisitor& visit) const = 0;
 };

@@ -69,7 +69,7 @@ start_seeded_dc "$ROOT/build/bench/seeded-$USERS-$NGROUPS.tgz"
 # The daemon: a fresh store, first sync, then the API on its own 4 threads.
 printf '%s' "$(cat "$DC_DIR/admin.password")" > "$BENCH/password"
 chmod 600 "$BENCH/password"
-rm -rf "$BENCH/api-state"
+rm -rf "$BENCH/api-state" "$BENCH/api-keys"
 cat > "$BENCH/api.yaml" <<EOF
 state_dir: $BENCH/api-state
 log:
