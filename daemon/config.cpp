@@ -17,319 +17,18 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "daemon/config_publish.hpp"
+#include "daemon/config_reader.hpp"
 #include "ldap/kerberos.hpp"
 
 namespace dirfeed::daemon {
 namespace {
 
+using namespace config_reader;
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxPageSize = 1000;  // AD's default MaxPageSize
 
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && lower(text.substr(0, prefix.size())) == prefix;
-}
-
-int line_of(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  return mark.is_null() ? 0 : mark.line + 1;
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Scalar: return quote(node.Scalar());
-    default: return "nothing";
-  }
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      const size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                                  std::tolower(static_cast<unsigned char>(b[j - 1]))
-                              ? 0
-                              : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// The closest of `candidates` to `word`, when close enough to be a likely typo.
-std::optional<std::string_view> closest(std::string_view word,
-                                        const std::vector<std::string_view>& candidates) {
-  const size_t limit = word.size() <= 3 ? 1 : 2;
-  std::optional<std::string_view> best;
-  size_t best_distance = limit + 1;
-  for (std::string_view candidate : candidates) {
-    const size_t d = edit_distance(word, candidate);
-    if (d < best_distance) {
-      best = candidate;
-      best_distance = d;
-    }
-  }
-  return best;
-}
-
-// One key of a mapping, or one item of a list, with where it was written.
-struct Entry {
-  std::string path;  // "domains[0].sync.interval"
-  int line = 0;      // 1-based line of the key (of the item, in a list)
-  YAML::Node value;
-};
-
-class Parser;
-
-// A mapping whose keys must all come from a fixed list. Unknown and duplicate keys are
-// reported when it is constructed.
-class MapReader {
- public:
-  // `line` is where the mapping's own key is written: missing keys are reported there.
-  MapReader(Parser& parser, const YAML::Node& node, std::string path, int line,
-            std::initializer_list<std::string_view> known);
-
-  // The entry for `key` (which must be one of the known keys), or nullopt when the key is
-  // absent or has a null value, meaning "use the default".
-  std::optional<Entry> take(std::string_view key) const;
-  // Like take(), but a missing or null key is an error.
-  std::optional<Entry> require(std::string_view key) const;
-
- private:
-  Parser& parser_;
-  std::string path_;
-  int line_;
-  std::vector<std::pair<std::string, Entry>> entries_;
-};
-
-class Parser {
- public:
-  explicit Parser(std::string file) : file_(std::move(file)) {}
-
-  void error(int line, std::string key, std::string message) {
-    errors_.push_back(ConfigError{file_, line, std::move(key), std::move(message)});
-  }
-  void error(const Entry& entry, std::string message) {
-    error(entry.line, entry.path, std::move(message));
-  }
-  void record_line(const std::string& path, int line) { lines_.emplace(path, line); }
-  std::optional<int> line_of_key(std::string_view path) const {
-    const auto it = lines_.find(path);
-    return it == lines_.end() ? std::nullopt : std::optional<int>(it->second);
-  }
-
-  std::vector<ConfigError> take_errors() {
-    std::stable_sort(errors_.begin(), errors_.end(),
-                     [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
-    return std::move(errors_);
-  }
-  std::map<std::string, int, std::less<>> take_lines() { return std::move(lines_); }
-
-  // Typed readers: each reports what is wrong with the entry and returns nullopt, or
-  // returns the value.
-
-  std::optional<std::string> string_value(const Entry& e) {
-    if (!e.value.IsScalar()) {
-      error(e, "expected a string, got " + describe(e.value));
-      return std::nullopt;
-    }
-    return e.value.Scalar();
-  }
-
-  std::optional<std::string> non_empty_string(const Entry& e) {
-    auto s = string_value(e);
-    if (s && s->empty()) {
-      error(e, "must not be empty");
-      return std::nullopt;
-    }
-    return s;
-  }
-
-  std::optional<std::string> absolute_path(const Entry& e) {
-    auto s = non_empty_string(e);
-    if (s && s->front() != '/') {
-      error(e, quote(*s) + " is not an absolute path");
-      return std::nullopt;
-    }
-    return s;
-  }
-
-  std::optional<bool> bool_value(const Entry& e) {
-    if (e.value.IsScalar()) {
-      const std::string s = lower(e.value.Scalar());
-      if (s == "true" || s == "yes" || s == "on") return true;
-      if (s == "false" || s == "no" || s == "off") return false;
-    }
-    error(e, describe(e.value) + " is not a boolean (use true or false)");
-    return std::nullopt;
-  }
-
-  std::optional<long long> int_value(const Entry& e, long long min, long long max) {
-    if (!e.value.IsScalar()) {
-      error(e, "expected an integer, got " + describe(e.value));
-      return std::nullopt;
-    }
-    const std::string& s = e.value.Scalar();
-    long long n = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (s.empty() || ec == std::errc::invalid_argument || end != s.data() + s.size()) {
-      error(e, quote(s) + " is not an integer");
-      return std::nullopt;
-    }
-    if (ec == std::errc::result_out_of_range || n < min || n > max) {
-      std::string range = max == std::numeric_limits<long long>::max()
-                              ? "at least " + std::to_string(min)
-                              : std::to_string(min) + ".." + std::to_string(max);
-      error(e, s + " is out of range (" + range + ")");
-      return std::nullopt;
-    }
-    return n;
-  }
-
-  std::optional<std::chrono::seconds> duration_value(const Entry& e) {
-    auto s = string_value(e);
-    if (!s) return std::nullopt;
-    auto d = parse_duration(*s);
-    if (!d) {
-      std::string message = quote(*s) + " is not a duration (use s, m, h, d)";
-      if (!s->empty() && s->size() < 10 &&
-          std::all_of(s->begin(), s->end(), [](unsigned char c) { return std::isdigit(c); })) {
-        message += "; did you mean " + quote(*s + "s") + "?";
-      }
-      error(e, message);
-      return std::nullopt;
-    }
-    if (d->count() == 0) {
-      error(e, "must be longer than 0s");
-      return std::nullopt;
-    }
-    return d;
-  }
-
-  // One of `choices`, exactly as written there.
-  std::optional<std::string> enum_value(const Entry& e,
-                                        const std::vector<std::string_view>& choices) {
-    auto s = string_value(e);
-    if (!s) return std::nullopt;
-    if (std::find(choices.begin(), choices.end(), *s) != choices.end()) return s;
-    std::string list;
-    for (std::string_view c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
-    std::string message = quote(*s) + " is not one of " + list;
-    if (auto guess = closest(*s, choices)) message += " (did you mean " + quote(*guess) + "?)";
-    error(e, message);
-    return std::nullopt;
-  }
-
-  std::optional<std::vector<Entry>> list(const Entry& e) {
-    if (!e.value.IsSequence()) {
-      error(e, "expected a list, got " + describe(e.value));
-      return std::nullopt;
-    }
-    std::vector<Entry> items;
-    for (size_t i = 0; i < e.value.size(); ++i) {
-      const YAML::Node item = e.value[i];
-      Entry entry{e.path + "[" + std::to_string(i) + "]", line_of(item), item};
-      if (entry.line == 0) entry.line = e.line;
-      record_line(entry.path, entry.line);
-      items.push_back(std::move(entry));
-    }
-    return items;
-  }
-
-  std::optional<MapReader> map(const Entry& e, std::initializer_list<std::string_view> known) {
-    if (!e.value.IsMap()) {
-      error(e, "expected a mapping, got " + describe(e.value));
-      return std::nullopt;
-    }
-    return MapReader(*this, e.value, e.path, e.line, known);
-  }
-
- private:
-  std::string file_;
-  std::vector<ConfigError> errors_;
-  std::map<std::string, int, std::less<>> lines_;
-};
-
-MapReader::MapReader(Parser& parser, const YAML::Node& node, std::string path, int line,
-                     std::initializer_list<std::string_view> known)
-    : parser_(parser), path_(std::move(path)), line_(line) {
-  const std::vector<std::string_view> known_keys(known);
-  const std::string prefix = path_.empty() ? "" : path_ + ".";
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node key = it->first;
-    const int line = line_of(key) != 0 ? line_of(key) : line_;
-    if (!key.IsScalar()) {
-      parser_.error(line, path_, "keys must be plain strings, got " + describe(key));
-      continue;
-    }
-    const std::string name = key.Scalar();
-    Entry entry{prefix + name, line, it->second};
-    if (std::find(known_keys.begin(), known_keys.end(), name) == known_keys.end()) {
-      std::string message = "unknown key";
-      if (auto guess = closest(name, known_keys)) {
-        message += " (did you mean " + quote(*guess) + "?)";
-      }
-      parser_.error(entry, message);
-      continue;
-    }
-    auto previous = std::find_if(entries_.begin(), entries_.end(),
-                                 [&](const auto& e) { return e.first == name; });
-    if (previous != entries_.end()) {
-      parser_.error(
-          entry, "duplicate key (first set at line " + std::to_string(previous->second.line) + ")");
-      continue;
-    }
-    parser_.record_line(entry.path, entry.line);
-    entries_.emplace_back(name, std::move(entry));
-  }
-}
-
-std::optional<Entry> MapReader::take(std::string_view key) const {
-  for (const auto& [name, entry] : entries_) {
-    if (name == key) {
-      if (entry.value.IsNull()) return std::nullopt;
-      return entry;
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<Entry> MapReader::require(std::string_view key) const {
-  const std::string path = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  for (const auto& [name, entry] : entries_) {
-    if (name == key) {
-      if (!entry.value.IsNull()) return entry;
-      parser_.error(entry, "required key has no value");
-      return std::nullopt;
-    }
-  }
-  parser_.error(line_, path, "required key is missing");
-  return std::nullopt;
-}
 
 bool is_dns_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
@@ -851,7 +550,7 @@ void read_ip_sources(Parser& p, const Entry& e, std::vector<ipsource::SourceOpti
 
 void read_root(Parser& p, const YAML::Node& root, Config& config) {
   MapReader m(p, root, "", line_of(root),
-              {"state_dir", "log", "domains", "api", "feed", "ip_sources"});
+              {"state_dir", "log", "domains", "api", "feed", "ip_sources", "publish"});
   if (auto v = m.take("state_dir")) {
     if (auto s = p.absolute_path(*v)) config.state_dir = *s;
   }
@@ -885,6 +584,7 @@ void read_root(Parser& p, const YAML::Node& root, Config& config) {
   }
   if (auto v = m.take("api")) read_api(p, *v, config.api);
   if (auto v = m.take("ip_sources")) read_ip_sources(p, *v, config.ip_sources);
+  if (auto v = m.take("publish")) read_publish(p, *v, config.publish);
   if (auto v = m.take("feed")) {
     if (auto feed = p.map(*v, {"retention"})) {
       if (auto r = feed->take("retention")) {
@@ -1085,6 +785,14 @@ std::vector<std::string> config_warnings(const Config& config) {
   return warnings;
 }
 
+std::vector<rest::DomainInfo> api_domains(const Config& config) {
+  std::vector<rest::DomainInfo> domains;
+  for (const auto& domain : config.domains) {
+    domains.push_back({domain.name, domain.base_dn, domain.netbios_name});
+  }
+  return domains;
+}
+
 std::vector<ConfigError> check_files(const Config& config) {
   FileChecker check(config);
 
@@ -1128,6 +836,15 @@ std::vector<ConfigError> check_files(const Config& config) {
     if (!tls.cert_file.empty()) check.readable(path + "cert_file", tls.cert_file);
     if (!tls.key_file.empty()) check.readable(path + "key_file", tls.key_file);
     if (!tls.client_ca_file.empty()) check.readable(path + "client_ca_file", tls.client_ca_file);
+  }
+  if (const std::optional<publish::NatsOptions>& nats = config.publish.nats) {
+    for (auto [key, file] : {std::pair{"publish.nats.tls.ca_file", &nats->ca_file},
+                             std::pair{"publish.nats.tls.cert_file", &nats->cert_file},
+                             std::pair{"publish.nats.tls.key_file", &nats->key_file},
+                             std::pair{"publish.nats.credentials_file", &nats->credentials_file},
+                             std::pair{"publish.nats.password_file", &nats->password_file}}) {
+      if (!file->empty()) check.readable(key, *file);
+    }
   }
   check.readable_if_present("api.users_file", config.api.users_file);
   check.readable_if_present("api.keys_file", config.api.keys_file);
