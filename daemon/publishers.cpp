@@ -11,6 +11,11 @@
 namespace dirfeed::daemon {
 namespace {
 
+using namespace std::chrono_literals;
+
+// The longest wait between two attempts of a publisher whose server is down.
+constexpr std::chrono::milliseconds kRetryCap = 30s;
+
 void describe_metrics(rest::Metrics& metrics) {
   using Type = rest::Metrics::Type;
   metrics.describe("dirfeed_feed_consumer_delivered_total", Type::kCounter,
@@ -42,6 +47,9 @@ struct Publishers::Publisher {
   static changefeed::FeedConsumerOptions options(std::string name) {
     changefeed::FeedConsumerOptions options;
     options.name = std::move(name);
+    // A sink's server is back within seconds of a restart: its backlog should not wait
+    // minutes for the next try.
+    options.retry_cap = kRetryCap;
     return options;
   }
 
