@@ -2,6 +2,7 @@
 // line, key), and the files check_files reads.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 
 #include "daemon/config.hpp"
@@ -134,6 +135,26 @@ TEST(ConfigPublishTest, CheckFilesReadsTheNatsSecretsAndCertificates) {
   for (const ConfigError& e : errors) text += e.key + "\n";
   EXPECT_EQ(text.find("publish.nats.credentials_file"), std::string::npos) << text;
   EXPECT_NE(text.find("publish.nats.tls.ca_file"), std::string::npos) << text;
+}
+
+// The example config's publish block, uncommented, parses with the values it documents.
+TEST(ConfigPublishTest, TheExampleConfigsBlockParses) {
+  const std::string example = dirfeed::testing::read_text(DIRFEED_EXAMPLE_CONFIG);
+  const size_t start = example.find("\n# publish:\n");
+  ASSERT_NE(start, std::string::npos);
+  std::string block;
+  std::istringstream lines(example.substr(start + 1));
+  for (std::string line; std::getline(lines, line) && line.rfind("# ", 0) == 0;) {
+    block += line.substr(2) + "\n";
+  }
+  const ConfigResult result = parse_config(std::string(kDomain) + block, "example.yaml");
+  ASSERT_TRUE(result.ok()) << errors_of(result) << block;
+  const publish::NatsOptions& nats = result.config->publish.nats.value();
+  EXPECT_EQ(nats.servers, (std::vector<std::string>{"tls://nats1.example.test:4222"}));
+  EXPECT_EQ(nats.stream, "DIRFEED");
+  EXPECT_EQ(nats.max_age, std::chrono::hours(24 * 30));
+  EXPECT_EQ(nats.ca_file, "/etc/dirfeed/nats-ca.pem");
+  EXPECT_EQ(nats.max_pending, 1000u);
 }
 
 }  // namespace
