@@ -31,10 +31,17 @@ bool is_nats_url(std::string_view url) {
   for (std::string_view scheme : {"nats://", "tls://"}) {
     if (starts_with_ci(url, scheme)) {
       const std::string_view rest = url.substr(scheme.size());
-      return !rest.empty() && rest.find_first_of(" /\t") == std::string_view::npos;
+      return !rest.empty() && rest.find_first_of(" /\t@") == std::string_view::npos;
     }
   }
   return false;
+}
+
+// The host of a URL is_nats_url accepts, lower case ("[::1]" for an IPv6 literal).
+std::string url_host(std::string_view url) {
+  std::string_view rest = url.substr(url.find("://") + 3);
+  const size_t end = rest.front() == '[' ? rest.find(']') + 1 : rest.find(':');
+  return lower(rest.substr(0, end));
 }
 
 void read_nats(Parser& p, const Entry& e, publish::NatsOptions& nats) {
@@ -91,7 +98,10 @@ void read_nats(Parser& p, const Entry& e, publish::NatsOptions& nats) {
     if (auto n = p.int_value(*v, 1, 65536)) nats.max_pending = static_cast<size_t>(*n);
   }
   if (auto v = m->take("tls")) {
-    if (auto t = p.map(*v, {"ca_file", "cert_file", "key_file"})) {
+    if (auto t = p.map(*v, {"ca_file", "server_name", "cert_file", "key_file"})) {
+      if (auto name = t->take("server_name")) {
+        if (auto s = p.non_empty_string(*name)) nats.tls_server_name = lower(*s);
+      }
       for (auto [key, field] : {std::pair{"ca_file", &nats.ca_file},
                                 std::pair{"cert_file", &nats.cert_file},
                                 std::pair{"key_file", &nats.key_file}}) {
@@ -102,6 +112,19 @@ void read_nats(Parser& p, const Entry& e, publish::NatsOptions& nats) {
       if (nats.cert_file.empty() != nats.key_file.empty()) {
         p.error(*v, "cert_file and key_file go together");
       }
+    }
+  }
+  // TLS: the name the servers' certificates must carry is their common host name, or given.
+  if (publish::wants_tls(nats) && nats.tls_server_name.empty() && !nats.servers.empty()) {
+    std::string host = url_host(nats.servers.front());
+    for (const std::string& url : nats.servers) {
+      if (url_host(url) != host) host.clear();
+    }
+    if (!host.empty()) {
+      nats.tls_server_name = host;
+    } else {
+      p.error(e, "tls.server_name is required: the servers have different host names, and "
+                 "their certificates are checked for one name");
     }
   }
   if (auto v = m->take("credentials_file")) {

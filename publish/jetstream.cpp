@@ -79,6 +79,12 @@ std::optional<std::string> read_secret(const std::string& path, std::string* err
 
 }  // namespace
 
+bool wants_tls(const NatsOptions& options) {
+  return !options.ca_file.empty() ||
+         std::any_of(options.servers.begin(), options.servers.end(),
+                     [](const std::string& url) { return url.rfind("tls://", 0) == 0; });
+}
+
 std::string feed_subject(const std::string& prefix, const pb::Change& change) {
   std::string domain = change.domain();
   for (char& c : domain) {
@@ -170,9 +176,14 @@ class JetStreamSink::Impl {
     if (s == NATS_OK) s = natsOptions_SetTimeout(opts, options_.connect_timeout.count());
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);  // while open: forever
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
-    if (s == NATS_OK && !options_.ca_file.empty()) {
+    if (s == NATS_OK && wants_tls(options_)) {
       s = natsOptions_SetSecure(opts, true);
-      if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(opts, options_.ca_file.c_str());
+      const std::string& ca = options_.ca_file.empty() ? kSystemCaFile : options_.ca_file;
+      if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(opts, ca.c_str());
+      // libnats checks the certificate's host name only when it is told which.
+      if (s == NATS_OK && !options_.tls_server_name.empty()) {
+        s = natsOptions_SetExpectedHostname(opts, options_.tls_server_name.c_str());
+      }
     }
     if (s == NATS_OK && !options_.cert_file.empty()) {
       s = natsOptions_LoadCertificatesChain(opts, options_.cert_file.c_str(),

@@ -65,6 +65,7 @@ TEST(ConfigPublishTest, EveryKey) {
     duplicate_window: 10m
     tls:
       ca_file: /etc/dirfeed/nats-ca.pem
+      server_name: NATS.example.test
       cert_file: /etc/dirfeed/nats.crt
       key_file: /etc/dirfeed/nats.key
     user: dirfeed
@@ -81,12 +82,30 @@ TEST(ConfigPublishTest, EveryKey) {
   EXPECT_EQ(nats.max_age, std::chrono::hours(24 * 30));
   EXPECT_EQ(nats.duplicate_window, 10min);
   EXPECT_EQ(nats.ca_file, "/etc/dirfeed/nats-ca.pem");
+  EXPECT_EQ(nats.tls_server_name, "nats.example.test");
   EXPECT_EQ(nats.cert_file, "/etc/dirfeed/nats.crt");
   EXPECT_EQ(nats.key_file, "/etc/dirfeed/nats.key");
   EXPECT_EQ(nats.user, "dirfeed");
   EXPECT_EQ(nats.password_file, "/etc/dirfeed/nats.password");
   EXPECT_EQ(nats.max_pending, 4096u);
   EXPECT_EQ(nats.ack_timeout, 30s);
+}
+
+// libnats checks a server certificate's host name only against one name it is given.
+TEST(ConfigPublishTest, TlsChecksTheServersCommonHostNameOrTheOneGiven) {
+  ConfigResult one = parse("    servers: [tls://Nats.example.test:4222, tls://nats.example.test:4223]\n");
+  ASSERT_TRUE(one.ok()) << errors_of(one);
+  EXPECT_EQ(one.config->publish.nats->tls_server_name, "nats.example.test");
+  ConfigResult plain = parse("    servers: [nats://a:4222, nats://b:4222]\n");
+  ASSERT_TRUE(plain.ok()) << errors_of(plain);
+  EXPECT_EQ(plain.config->publish.nats->tls_server_name, "");
+  EXPECT_EQ(errors_of(parse("    servers: [tls://a:4222, tls://b:4222]\n")),
+            "test.yaml:8: publish.nats: tls.server_name is required: the servers have different "
+            "host names, and their certificates are checked for one name\n");
+  EXPECT_EQ(errors_of(parse("    servers: [nats://a:4222, nats://b:4222]\n"
+                            "    tls: {ca_file: /etc/ca.pem}\n")),
+            "test.yaml:8: publish.nats: tls.server_name is required: the servers have different "
+            "host names, and their certificates are checked for one name\n");
 }
 
 TEST(ConfigPublishTest, ErrorsNameLineAndKey) {
