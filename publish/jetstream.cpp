@@ -14,6 +14,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "proto/names.hpp"
+
 namespace dirfeed::publish {
 namespace {
 
@@ -23,25 +25,6 @@ using SteadyClock = std::chrono::steady_clock;
 // How long one wait for PubAcks lasts before abort() is looked at again.
 constexpr milliseconds kAckWaitSlice{100};
 constexpr std::string_view kMsgIdHeader = "Nats-Msg-Id";
-
-const char* kind_token(pb::ObjectKind kind) {
-  switch (kind) {
-    case pb::GROUP: return "group";
-    case pb::MEMBERSHIP: return "membership";
-    default: return "user";
-  }
-}
-
-const char* type_token(pb::ChangeType type) {
-  switch (type) {
-    case pb::ADD: return "add";
-    case pb::MODIFY: return "modify";
-    case pb::DELETE: return "delete";
-    case pb::IP_ADD: return "ip-add";
-    case pb::IP_DELETE: return "ip-delete";
-    default: return "unknown";
-  }
-}
 
 // "what failed: <libnats' text>", with the library's last error detail when it has one.
 std::string nats_error(std::string_view what, natsStatus status) {
@@ -94,8 +77,8 @@ std::string feed_subject(const std::string& prefix, const pb::Change& change) {
   }
   if (domain.empty()) domain = "_";
   std::string subject = prefix;
-  subject.append(".").append(domain).append(".").append(kind_token(change.kind()));
-  subject.append(".").append(type_token(change.type()));
+  subject.append(".").append(domain).append(".").append(kind_name(change.kind()));
+  subject.append(".").append(change_type_name(change.type()));
   return subject;
 }
 
