@@ -128,7 +128,21 @@ class FeedConsumerTest : public StoreTest {
     consumer.stop();
   }
 
+  // An on_progress that keeps every report, for reported().
+  std::function<void(const FeedConsumerProgress&)> progress_callback() {
+    return [this](const FeedConsumerProgress& p) {
+      std::lock_guard lock(progress_mutex_);
+      progress_.push_back(p);
+    };
+  }
+  std::vector<FeedConsumerProgress> reported() {
+    std::lock_guard lock(progress_mutex_);
+    return progress_;
+  }
+
   RecordingSink sink_;
+  std::mutex progress_mutex_;
+  std::vector<FeedConsumerProgress> progress_;
 };
 
 TEST_F(FeedConsumerTest, DeliversEveryEntryInOrderInBatchesAndStoresTheCursor) {
@@ -164,13 +178,7 @@ TEST_F(FeedConsumerTest, AdvancesOnlyOverWhatTheSinkConfirmedAndRetriesTheRest) 
     if (attempt == 2) return Delivery{0, "nats: no servers available"};
     return Delivery{entries.back().sequence(), ""};
   });
-  std::vector<FeedConsumerProgress> progress;
-  std::mutex progress_mutex;
-  FeedConsumer consumer(*store_, clock_, sink_, options(),
-                        [&](const FeedConsumerProgress& p) {
-                          std::lock_guard lock(progress_mutex);
-                          progress.push_back(p);
-                        });
+  FeedConsumer consumer(*store_, clock_, sink_, options(), progress_callback());
   consumer.start();
   ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return batches.size() >= 3; }));
   stop_at(consumer, 4);
@@ -181,7 +189,7 @@ TEST_F(FeedConsumerTest, AdvancesOnlyOverWhatTheSinkConfirmedAndRetriesTheRest) 
   EXPECT_EQ(stored.failures(), 0u);
   EXPECT_EQ(stored.last_error(), "nats: no servers available");
   EXPECT_EQ(stored.last_error_us(), clock_.now_us());
-  std::lock_guard lock(progress_mutex);
+  const std::vector<FeedConsumerProgress> progress = reported();
   ASSERT_GE(progress.size(), 3u);
   EXPECT_EQ(progress[0].after_sequence, 2u);
   EXPECT_EQ(progress[0].backlog, 2u);
@@ -198,16 +206,11 @@ TEST_F(FeedConsumerTest, ReportsTheLagOfTheOldestEntryNotConfirmed) {
   sink_.answer([](const std::vector<pb::Change>&, size_t attempt) {
     return attempt == 1 ? Delivery{0, "down"} : Delivery{2, ""};
   });
-  std::vector<FeedConsumerProgress> progress;
-  std::mutex progress_mutex;
-  FeedConsumer consumer(*store_, clock_, sink_, options(), [&](const FeedConsumerProgress& p) {
-    std::lock_guard lock(progress_mutex);
-    progress.push_back(p);
-  });
+  FeedConsumer consumer(*store_, clock_, sink_, options(), progress_callback());
   consumer.start();
   ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return batches.size() >= 2; }));
   stop_at(consumer, 2);
-  std::lock_guard lock(progress_mutex);
+  const std::vector<FeedConsumerProgress> progress = reported();
   ASSERT_GE(progress.size(), 2u);
   EXPECT_DOUBLE_EQ(progress[0].lag_seconds, 30.0);
   EXPECT_DOUBLE_EQ(progress[1].lag_seconds, 0.0);
@@ -238,18 +241,13 @@ TEST_F(FeedConsumerTest, EntriesPrunedBeforeTheyWereConfirmedAreCountedAsLost) {
   behind.set_name("test");
   ASSERT_TRUE(store_->put_consumer_state(behind).is_ok());  // confirmed nothing yet
   ASSERT_TRUE(store_->prune_feed(clock_.now_us() - 1).is_ok());  // drops 1 and 2
-  std::vector<FeedConsumerProgress> progress;
-  std::mutex progress_mutex;
-  FeedConsumer consumer(*store_, clock_, sink_, options(), [&](const FeedConsumerProgress& p) {
-    std::lock_guard lock(progress_mutex);
-    progress.push_back(p);
-  });
+  FeedConsumer consumer(*store_, clock_, sink_, options(), progress_callback());
   consumer.start();
   ASSERT_TRUE(sink_.wait_for(reached(4)));
   stop_at(consumer, 4);
   EXPECT_EQ(sink_.sequences(), (std::vector<uint64_t>{3, 4}));
   EXPECT_EQ(state().lost(), 2u);
-  std::lock_guard lock(progress_mutex);
+  const std::vector<FeedConsumerProgress> progress = reported();
   ASSERT_FALSE(progress.empty());
   EXPECT_EQ(progress.back().lost, 2u);
 }

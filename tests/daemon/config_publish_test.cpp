@@ -6,6 +6,7 @@
 #include <string>
 
 #include "daemon/config.hpp"
+#include "tests/daemon/config_fixture.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -15,26 +16,16 @@ namespace {
 using namespace std::chrono_literals;
 
 // Lines 1-6: one domain; publish starts on line 7, nats on line 8.
-constexpr char kDomain[] = R"(domains:
-  - name: example.test
-    controllers: [ldaps://dc1.example.test]
-    bind:
-      dn: svc@example.test
-      password_file: /etc/dirfeed/pw
-)";
+using testing::kOneDomain;
 
 ConfigResult parse(const std::string& nats) {
-  return parse_config(std::string(kDomain) + "publish:\n  nats:\n" + nats, "test.yaml");
+  return parse_config(std::string(kOneDomain) + "publish:\n  nats:\n" + nats, "test.yaml");
 }
 
-std::string errors_of(const ConfigResult& result) {
-  std::string text;
-  for (const ConfigError& e : result.errors) text += e.to_string() + "\n";
-  return text;
-}
+std::string errors_of(const ConfigResult& result) { return testing::errors_text(result); }
 
 TEST(ConfigPublishTest, NoPublishSectionPublishesNothing) {
-  const ConfigResult result = parse_config(kDomain, "test.yaml");
+  const ConfigResult result = parse_config(kOneDomain, "test.yaml");
   ASSERT_TRUE(result.ok()) << errors_of(result);
   EXPECT_FALSE(result.config->publish.nats.has_value());
 }
@@ -166,7 +157,7 @@ TEST(ConfigPublishTest, TheExampleConfigsBlockParses) {
   for (std::string line; std::getline(lines, line) && line.rfind("# ", 0) == 0;) {
     block += line.substr(2) + "\n";
   }
-  const ConfigResult result = parse_config(std::string(kDomain) + block, "example.yaml");
+  const ConfigResult result = parse_config(std::string(kOneDomain) + block, "example.yaml");
   ASSERT_TRUE(result.ok()) << errors_of(result) << block;
   const publish::NatsOptions& nats = result.config->publish.nats.value();
   EXPECT_EQ(nats.servers, (std::vector<std::string>{"tls://nats1.example.test:4222"}));
