@@ -7,11 +7,23 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 
 namespace dirfeed::testing {
 
 using BenchClock = std::chrono::steady_clock;
+
+// Samba's LDAP server notifies across its prefork workers only every 5 s; one worker notifies
+// at once, as AD does (see tests/integration/notify_test.cpp). Restarts the DC with one.
+inline void use_one_ldap_worker(SambaDc& dc) {
+  dc.stop();
+  const std::string path = dc.dir() + "/etc/smb.conf";
+  std::string conf = read_text(path);
+  conf.insert(conf.find("[global]\n") + 9, "\tprefork children = 1\n");
+  write_text(path, conf);
+  dc.start();
+}
 
 // Creates users b1000, b1001, ... (`count` of them) under `ou`, one ldapmodify each, as fast as
 // it runs. Returns when each one's ldapmodify returned, by sAMAccountName; *seconds: the

@@ -36,17 +36,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 const std::string kOu = "OU=Bench,DC=example,DC=test";
 
-// Samba's LDAP server notifies across its prefork workers only every 5 s; one worker notifies
-// at once, as AD does (see tests/integration/notify_test.cpp).
-void use_one_ldap_worker(SambaDc& dc) {
-  dc.stop();
-  const std::string path = dc.dir() + "/etc/smb.conf";
-  std::string conf = read_text(path);
-  conf.insert(conf.find("[global]\n") + 9, "\tprefork children = 1\n");
-  write_text(path, conf);
-  dc.start();
-}
-
 TEST(NatsAdBench, LatencyFromAdChangeToMessage) {
   const char* users_env = std::getenv("NATS_BENCH_USERS");
   const int users = users_env != nullptr ? std::atoi(users_env) : 300;
