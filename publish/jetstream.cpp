@@ -92,7 +92,7 @@ class JetStreamSink::Impl {
   changefeed::Delivery deliver(const std::vector<pb::Change>& entries) {
     changefeed::Delivery delivery;
     if (aborted_) {
-      delivery.error = "stopped";
+      delivery.aborted = true;
       return delivery;
     }
     if (!connected(&delivery.error)) return delivery;
@@ -125,7 +125,11 @@ class JetStreamSink::Impl {
         break;
       }
       delivery.confirmed_through = sequence;
+      ++delivery.delivered;
     }
+    // Stopped: nothing is recorded; what was acknowledged goes again after a restart and the
+    // stream drops it as a duplicate.
+    delivery.aborted = aborted_;
     if (delivery.error.empty() && sent < entries.size()) delivery.error = "stopped";
     if (duplicates_ > 0) {
       BOOST_LOG_TRIVIAL(info) << "nats: " << duplicates_ << " of " << sent

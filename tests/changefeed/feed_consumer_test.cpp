@@ -45,10 +45,12 @@ class RecordingSink : public FeedSink {
     changed_.notify_all();
     if (block_) {
       changed_.wait(lock, [&] { return aborted_; });
-      return Delivery{0, "aborted"};
+      Delivery aborted;
+      aborted.aborted = true;
+      return aborted;
     }
     if (answer_) return answer_(entries, attempt);
-    return Delivery{entries.back().sequence(), ""};
+    return Delivery{entries.back().sequence(), "", entries.size()};
   }
 
   void abort() override {
@@ -174,9 +176,9 @@ TEST_F(FeedConsumerTest, AdvancesOnlyOverWhatTheSinkConfirmedAndRetriesTheRest) 
   // First attempt: entries 1-2 confirmed, then an error; second: another error, nothing
   // confirmed; third: all.
   sink_.answer([](const std::vector<pb::Change>& entries, size_t attempt) {
-    if (attempt == 1) return Delivery{2, "nats: timeout"};
-    if (attempt == 2) return Delivery{0, "nats: no servers available"};
-    return Delivery{entries.back().sequence(), ""};
+    if (attempt == 1) return Delivery{2, "nats: timeout", 2};
+    if (attempt == 2) return Delivery{0, "nats: no servers available", 0};
+    return Delivery{entries.back().sequence(), "", 2};
   });
   FeedConsumer consumer(*store_, clock_, sink_, options(), progress_callback());
   consumer.start();
@@ -204,7 +206,7 @@ TEST_F(FeedConsumerTest, ReportsTheLagOfTheOldestEntryNotConfirmed) {
   add_users(0, 2);  // both at the clock's time
   clock_.advance(30s);
   sink_.answer([](const std::vector<pb::Change>&, size_t attempt) {
-    return attempt == 1 ? Delivery{0, "down"} : Delivery{2, ""};
+    return attempt == 1 ? Delivery{0, "down", 0} : Delivery{2, "", 2};
   });
   FeedConsumer consumer(*store_, clock_, sink_, options(), progress_callback());
   consumer.start();
@@ -272,9 +274,27 @@ TEST_F(FeedConsumerTest, StopAbortsADeliveryInFlight) {
   consumer.start();
   ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return !batches.empty(); }));
   consumer.stop();  // returns: the sink was aborted
-  const pb::FeedConsumerState stored = state();
-  EXPECT_EQ(stored.after_sequence(), 0u);
-  EXPECT_EQ(stored.last_error(), "aborted");
+  EXPECT_FALSE(store_->consumer_state("test").has_value()) << "an aborted attempt records nothing";
+}
+
+// A sink may take part of a batch without failing (a full webhook batch): the rest follows at
+// once, no failure recorded, no retry delay.
+TEST_F(FeedConsumerTest, ASinkThatTakesPartOfABatchGetsTheRestAtOnce) {
+  add_users(0, 5);
+  sink_.answer([](const std::vector<pb::Change>& entries, size_t) {
+    return Delivery{entries.front().sequence(), "", 1};  // one at a time
+  });
+  FeedConsumerOptions o = options();
+  o.retry_base = 1h;  // a failure would stall the test
+  o.retry_cap = 1h;
+  FeedConsumer consumer(*store_, clock_, sink_, o);
+  consumer.start();
+  ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return batches.size() >= 5; }));
+  stop_at(consumer, 5);
+  EXPECT_EQ(sink_.batches(), (std::vector<std::vector<uint64_t>>{
+                                 {1, 2, 3, 4, 5}, {2, 3, 4, 5}, {3, 4, 5}, {4, 5}, {5}}));
+  EXPECT_EQ(state().failures(), 0u);
+  EXPECT_EQ(state().last_error(), "");
 }
 
 }  // namespace
