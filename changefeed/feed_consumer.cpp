@@ -59,9 +59,11 @@ AttemptResult attempt_delivery(const Store& store, const Clock& clock, FeedSink&
   std::vector<pb::Change> entries;
   FeedQuery query;
   query.limit = std::max<size_t>(1, max_batch);
+  bool sink_full = false;
   store.changes_after_sequence(state.after_sequence(), query, [&](const pb::Change& entry) {
     entries.push_back(entry);
-    return true;
+    sink_full = !sink.accept(entry);
+    return !sink_full;
   });
   result.read = entries.size();
   if (entries.empty()) return result;
@@ -93,7 +95,8 @@ AttemptResult attempt_delivery(const Store& store, const Clock& clock, FeedSink&
                             << " failed attempts";
   }
   state.set_failures(0);
-  result.outcome = state.after_sequence() < entries.back().sequence() || entries.size() >= max_batch
+  result.outcome = state.after_sequence() < entries.back().sequence() || sink_full ||
+                           entries.size() >= max_batch
                        ? Attempt::kMore
                        : Attempt::kCaughtUp;
   return result;

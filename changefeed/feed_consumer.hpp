@@ -51,8 +51,15 @@ struct Delivery {
 class FeedSink {
  public:
   virtual ~FeedSink() = default;
+  // Called for each entry as an attempt reads it, before deliver(): false ends the read after
+  // this entry (the sink has all it can send at once: a full webhook batch), so an attempt
+  // reads no more than it uses. Default: read up to the attempt's max_batch.
+  virtual bool accept(const pb::Change& entry) {
+    (void)entry;
+    return true;
+  }
   // Delivers `entries` (not empty; consecutive feed entries in feed order, from the first
-  // after the consumer's cursor). One call at a time.
+  // after the consumer's cursor; the ones accept() saw). One call at a time.
   virtual Delivery deliver(const std::vector<pb::Change>& entries) = 0;
   // Makes a deliver() in flight return soon (any thread; FeedConsumer::stop calls it).
   virtual void abort() {}
@@ -67,7 +74,8 @@ class FeedSink {
 // kStopped, and retries a kFailed after retry_delay(state.failures()).
 enum class Attempt {
   kCaughtUp,  // the read found nothing more after the cursor
-  kMore,      // more may follow at once (a full read, or a sink that took part)
+  kMore,      // more may follow at once (a full read, a read the sink ended, a sink that
+              // took part)
   kFailed,
   kStopped,   // the sink was aborted: nothing changed
 };

@@ -436,30 +436,34 @@ class WebhookDispatcher::Impl {
   class Sink final : public changefeed::FeedSink {
    public:
     Sink(Impl& dispatcher, Consumer& consumer, const pb::Directory& directory)
-        : dispatcher_(dispatcher), consumer_(consumer), directory_(directory) {}
+        : dispatcher_(dispatcher),
+          consumer_(consumer),
+          directory_(directory),
+          batch_size_(std::max<uint32_t>(1, directory.webhook_batch_size())),
+          has_webhook_(!directory.webhook_url().empty() && !directory.deactivated()) {}
 
-    changefeed::Delivery deliver(const std::vector<pb::Change>& entries) override {
-      const size_t batch_size = std::max<uint32_t>(1, directory_.webhook_batch_size());
-      const bool has_webhook = !directory_.webhook_url().empty() && !directory_.deactivated();
-      std::vector<std::string> events;
-      changefeed::Delivery delivery;
-      for (const pb::Change& entry : entries) {
-        if (events.size() == batch_size) break;
-        delivery.confirmed_through = entry.sequence();
-        if (!has_webhook) continue;
-        if (std::optional<std::string> event = consumer_.events.event(directory_, entry)) {
-          events.push_back(std::move(*event));
-        }
+    // The read ends at the entry that fills the batch.
+    bool accept(const pb::Change& entry) override {
+      covered_ = entry.sequence();
+      if (!has_webhook_) return true;
+      if (std::optional<std::string> event = consumer_.events.event(directory_, entry)) {
+        events_.push_back(std::move(*event));
       }
-      if (events.empty()) return delivery;
-      const PostResult result = post(events, batch_size > 1);
+      return events_.size() < batch_size_;
+    }
+
+    changefeed::Delivery deliver(const std::vector<pb::Change>&) override {
+      changefeed::Delivery delivery;
+      delivery.confirmed_through = covered_;
+      if (events_.empty()) return delivery;
+      const PostResult result = post(events_, batch_size_ > 1);
       if (result.aborted) {
         delivery.aborted = true;
       } else if (!result.ok()) {
         delivery.confirmed_through = 0;
         delivery.error = result.error;
       } else {
-        delivery.delivered = events.size();
+        delivery.delivered = events_.size();
       }
       return delivery;
     }
@@ -494,6 +498,10 @@ class WebhookDispatcher::Impl {
     Impl& dispatcher_;
     Consumer& consumer_;
     const pb::Directory& directory_;
+    const size_t batch_size_;
+    const bool has_webhook_;
+    std::vector<std::string> events_;  // of the entries accepted
+    uint64_t covered_ = 0;             // the last entry accepted
   };
 
   // One attempt of the engine (changefeed::attempt_delivery) for the directory: reads the

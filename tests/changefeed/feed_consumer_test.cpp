@@ -59,7 +59,12 @@ class RecordingSink : public FeedSink {
     changed_.notify_all();
   }
 
+  bool accept(const pb::Change&) override {
+    return accept_limit_ == 0 || ++accepted_ % accept_limit_ != 0;
+  }
+
   void answer(Answer answer) { answer_ = std::move(answer); }  // before start()
+  void accept_at_most(size_t n) { accept_limit_ = n; }          // before start()
   void block() { block_ = true; }                              // before start()
 
   // Waits (at most 10 s) until `done` holds for the batches seen so far.
@@ -85,6 +90,8 @@ class RecordingSink : public FeedSink {
   std::condition_variable changed_;
   std::vector<std::vector<uint64_t>> batches_;
   Answer answer_;
+  size_t accept_limit_ = 0;  // 0: no limit of its own
+  size_t accepted_ = 0;
   bool block_ = false;
   bool aborted_ = false;
 };
@@ -275,6 +282,17 @@ TEST_F(FeedConsumerTest, StopAbortsADeliveryInFlight) {
   ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return !batches.empty(); }));
   consumer.stop();  // returns: the sink was aborted
   EXPECT_FALSE(store_->consumer_state("test").has_value()) << "an aborted attempt records nothing";
+}
+
+// A sink ends a read when it has all it sends at once: the attempt reads no further.
+TEST_F(FeedConsumerTest, ASinkCanEndTheReadOfAnAttempt) {
+  add_users(0, 5);
+  sink_.accept_at_most(2);
+  FeedConsumer consumer(*store_, clock_, sink_, options());
+  consumer.start();
+  ASSERT_TRUE(sink_.wait_for(reached(5)));
+  stop_at(consumer, 5);
+  EXPECT_EQ(sink_.batches(), (std::vector<std::vector<uint64_t>>{{1, 2}, {3, 4}, {5}}));
 }
 
 // A sink may take part of a batch without failing (a full webhook batch): the rest follows at
