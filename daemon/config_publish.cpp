@@ -1,5 +1,5 @@
 // The publish section of the config file (publish.nats): see README "NATS JetStream".
-#include "daemon/config_publish.hpp"
+#include "daemon/config_sections.hpp"
 
 #include <string>
 #include <string_view>

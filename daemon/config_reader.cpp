@@ -132,4 +132,44 @@ std::optional<Entry> MapReader::require(std::string_view key) const {
   return std::nullopt;
 }
 
+bool is_port(std::string_view text, bool allow_zero, uint16_t* port) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > 65535 ||
+      (value == 0 && !allow_zero)) {
+    return false;
+  }
+  if (port != nullptr) *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+bool has_space(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+// "host:port", "[v6]:port". The host comes back without brackets.
+bool split_host_port(std::string_view text, bool allow_zero_port, std::string* host,
+                     uint16_t* port) {
+  if (text.empty() || has_space(text)) return false;
+  std::string_view h;
+  std::string_view p;
+  if (text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    h = text.substr(1, close - 1);
+    p = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    h = text.substr(0, colon);
+    p = text.substr(colon + 1);
+    if (h.find(':') != std::string_view::npos) return false;  // IPv6 needs brackets
+  }
+  if (h.empty() || !is_port(p, allow_zero_port, port)) return false;
+  if (host != nullptr) *host = std::string(h);
+  return true;
+}
+
 }  // namespace dirfeed::daemon::config_reader

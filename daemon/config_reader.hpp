@@ -31,6 +31,13 @@ bool starts_with_ci(std::string_view text, std::string_view prefix);
 int line_of(const YAML::Node& node);
 // "a list", "a mapping", the quoted scalar, or "nothing".
 std::string describe(const YAML::Node& node);
+// Whether `text` is a port number (1..65535; 0 too with allow_zero), stored in *port.
+bool is_port(std::string_view text, bool allow_zero, uint16_t* port);
+// Whether `text` holds white space.
+bool has_space(std::string_view text);
+// "host:port", "[v6]:port". The host comes back without brackets.
+bool split_host_port(std::string_view text, bool allow_zero_port, std::string* host,
+                     uint16_t* port);
 // The closest of `candidates` to `word`, when close enough to be a likely typo.
 std::optional<std::string_view> closest(std::string_view word,
                                         const std::vector<std::string_view>& candidates);
