@@ -35,30 +35,7 @@ bool is_dns_name(std::string_view name) {
 
 
 // ldap://host, ldaps://host:636, ldaps://[2001:db8::1]/ and nothing more; the scheme in any case.
-bool is_ldap_uri(std::string_view uri) {
-  std::string_view rest;
-  if (starts_with_ci(uri, "ldaps://")) {
-    rest = uri.substr(8);
-  } else if (starts_with_ci(uri, "ldap://")) {
-    rest = uri.substr(7);
-  } else {
-    return false;
-  }
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  if (rest.empty() || has_space(rest) || rest.find('/') != std::string_view::npos ||
-      rest.find('?') != std::string_view::npos) {
-    return false;
-  }
-  if (rest.front() == '[') {
-    const size_t close = rest.find(']');
-    if (close == std::string_view::npos || close == 1) return false;
-    if (close + 1 == rest.size()) return true;
-    return rest[close + 1] == ':' && is_port(rest.substr(close + 2), false, nullptr);
-  }
-  const size_t colon = rest.find(':');
-  if (colon == std::string_view::npos) return true;
-  return colon > 0 && is_port(rest.substr(colon + 1), false, nullptr);
-}
+bool is_ldap_uri(std::string_view uri) { return ldap::controller_host(uri).has_value(); }
 
 // An LDAP URI (is_ldap_uri) with its scheme in lower case, the rest as written: the form the
 // options hold, so that no other code has to compare schemes.
@@ -158,15 +135,8 @@ void read_bind(Parser& p, const Entry& e, ldap::BindOptions& bind) {
   }
 }
 
-// The host of an LDAP URI (is_ldap_uri): "dc1.example.test", "[2001:db8::1]".
-std::string_view uri_host(std::string_view uri) {
-  std::string_view rest = uri.substr(uri.find("://") + 3);
-  if (!rest.empty() && rest.front() == '[') return rest.substr(0, rest.find(']') + 1);
-  return rest.substr(0, rest.find_first_of(":/"));
-}
-
 bool is_ip_address(std::string_view host) {
-  if (!host.empty() && host.front() == '[') return true;
+  if (host.find(':') != std::string_view::npos) return true;  // IPv6
   return !host.empty() && std::all_of(host.begin(), host.end(), [](unsigned char c) {
     return std::isdigit(c) || c == '.';
   });
@@ -299,7 +269,7 @@ void read_domain(Parser& p, const Entry& e, ldap::DomainOptions& domain) {
                                   "cleartext: use ldaps://, set tls.start_tls: true, or allow "
                                   "it for this domain with tls.allow_plaintext: true");
     }
-    if (domain.bind.method == ldap::BindMethod::kGssapi && is_ip_address(uri_host(uri))) {
+    if (domain.bind.method == ldap::BindMethod::kGssapi && is_ip_address(ldap::controller_host(uri).value_or(""))) {
       p.error(controllers[i], quote(uri) +
                                   ": a Kerberos bind needs the DC's DNS host name in the URI "
                                   "(its service principal is ldap/<host name>), not an address");
