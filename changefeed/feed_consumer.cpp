@@ -22,6 +22,86 @@ milliseconds retry_delay(uint32_t failures, milliseconds base, milliseconds cap,
   return half + milliseconds(static_cast<int64_t>(static_cast<double>(half.count()) * jitter));
 }
 
+namespace {
+
+// Entries between the cursor and `first_sequence` were pruned before they were confirmed.
+uint64_t skip_lost(const std::string& log_name, pb::FeedConsumerState& state,
+                   uint64_t first_sequence) {
+  if (first_sequence <= state.after_sequence() + 1) return 0;
+  const uint64_t lost = first_sequence - state.after_sequence() - 1;
+  BOOST_LOG_TRIVIAL(error) << log_name << ": " << lost << " entries (sequence "
+                           << state.after_sequence() + 1 << " to " << first_sequence - 1
+                           << ") left the feed (feed.retention) before they were delivered";
+  state.set_lost(state.lost() + lost);
+  state.set_after_sequence(first_sequence - 1);
+  return lost;
+}
+
+void record_failure(const std::string& log_name, const Clock& clock, const std::string& error,
+                    pb::FeedConsumerState& state) {
+  if (state.failures() == 0) {
+    BOOST_LOG_TRIVIAL(warning) << log_name << ": " << error << "; retrying with backoff";
+  } else {
+    BOOST_LOG_TRIVIAL(debug) << log_name << ": attempt " << state.failures() + 1
+                             << " failed: " << error;
+  }
+  state.set_failures(state.failures() + 1);
+  state.set_last_error(error);
+  state.set_last_error_us(clock.now_us());
+}
+
+}  // namespace
+
+AttemptResult attempt_delivery(const Store& store, const Clock& clock, FeedSink& sink,
+                               const std::string& log_name, size_t max_batch,
+                               pb::FeedConsumerState& state) {
+  AttemptResult result;
+  std::vector<pb::Change> entries;
+  FeedQuery query;
+  query.limit = std::max<size_t>(1, max_batch);
+  bool sink_full = false;
+  store.changes_after_sequence(state.after_sequence(), query, [&](const pb::Change& entry) {
+    entries.push_back(entry);
+    sink_full = !sink.accept(entry);
+    return !sink_full;
+  });
+  result.read = entries.size();
+  if (entries.empty()) return result;
+  const pb::FeedConsumerState before = state;
+  result.lost = skip_lost(log_name, state, entries.front().sequence());
+  const Delivery delivery = sink.deliver(entries);
+  if (delivery.aborted) {
+    state = before;
+    result.outcome = Attempt::kStopped;
+    return result;
+  }
+  result.delivered = delivery.delivered;
+  const uint64_t through = std::min(delivery.confirmed_through, entries.back().sequence());
+  if (through > state.after_sequence()) state.set_after_sequence(through);
+  if (delivery.delivered > 0) state.set_last_success_us(clock.now_us());
+  for (const pb::Change& entry : entries) {
+    if (entry.sequence() <= state.after_sequence()) continue;
+    result.lag_seconds =
+        std::max<double>(0, static_cast<double>(clock.now_us() - entry.timestamp_us()) / 1e6);
+    break;
+  }
+  if (!delivery.error.empty()) {
+    record_failure(log_name, clock, delivery.error, state);
+    result.outcome = Attempt::kFailed;
+    return result;
+  }
+  if (state.failures() > 0) {
+    BOOST_LOG_TRIVIAL(info) << log_name << ": delivered again after " << state.failures()
+                            << " failed attempts";
+  }
+  state.set_failures(0);
+  result.outcome = state.after_sequence() < entries.back().sequence() || sink_full ||
+                           entries.size() >= max_batch
+                       ? Attempt::kMore
+                       : Attempt::kCaughtUp;
+  return result;
+}
+
 class FeedConsumer::Impl {
  public:
   Impl(Store& store, const Clock& clock, FeedSink& sink, FeedConsumerOptions options,
@@ -65,37 +145,23 @@ class FeedConsumer::Impl {
  private:
   void run(std::stop_token stop) {
     pb::FeedConsumerState state = initial_state();
+    const std::string log_name = "feed consumer " + options_.name;
     while (!stop.stop_requested()) {
-      std::vector<pb::Change> entries;
-      FeedQuery query;
-      query.limit = options_.max_batch;
       {
         std::lock_guard lock(mutex_);
-        signalled_ = false;  // a commit after this read wakes the wait below
+        signalled_ = false;  // a commit after the read below wakes the wait
       }
-      store_.changes_after_sequence(state.after_sequence(), query, [&](const pb::Change& entry) {
-        entries.push_back(entry);
-        return true;
-      });
-      if (entries.empty()) {
-        report(state, nullptr);
+      const AttemptResult result =
+          attempt_delivery(store_, clock_, sink_, log_name, options_.max_batch, state);
+      if (result.outcome == Attempt::kStopped) break;
+      if (result.read > 0) store_state(state);
+      delivered_ += result.delivered;
+      lost_ += result.lost;
+      if (result.outcome == Attempt::kFailed) ++failed_attempts_;
+      report(state, result.lag_seconds);
+      if (result.outcome == Attempt::kCaughtUp) {
         wait(stop, options_.idle_check, /*on_signal=*/true);
-        continue;
-      }
-      note_lost(state, entries.front().sequence());
-      const Delivery delivery = sink_.deliver(entries);
-      const bool complete = delivery.error.empty() &&
-                            delivery.confirmed_through >= entries.back().sequence();
-      advance(state, entries, delivery.confirmed_through);
-      if (complete) {
-        state.set_failures(0);
-      } else {
-        fail(state, delivery.error.empty() ? "the sink confirmed only part of the batch"
-                                           : delivery.error);
-      }
-      store_state(state);
-      report(state, &entries);
-      if (!complete && !stop.stop_requested()) {
+      } else if (result.outcome == Attempt::kFailed) {
         wait(stop,
              retry_delay(state.failures(), options_.retry_base, options_.retry_cap,
                          options_.jitter()),
@@ -118,48 +184,6 @@ class FeedConsumer::Impl {
     return state;
   }
 
-  // Entries between the cursor and `first_sequence` were pruned before they were confirmed.
-  void note_lost(pb::FeedConsumerState& state, uint64_t first_sequence) {
-    if (first_sequence <= state.after_sequence() + 1) return;
-    const uint64_t lost = first_sequence - state.after_sequence() - 1;
-    BOOST_LOG_TRIVIAL(error) << "feed consumer " << options_.name << ": " << lost
-                             << " entries (sequence " << state.after_sequence() + 1 << " to "
-                             << first_sequence - 1
-                             << ") left the feed (feed.retention) before they were delivered";
-    state.set_lost(state.lost() + lost);
-    lost_ += lost;
-    state.set_after_sequence(first_sequence - 1);
-  }
-
-  void advance(pb::FeedConsumerState& state, const std::vector<pb::Change>& entries,
-               uint64_t confirmed_through) {
-    if (confirmed_through <= state.after_sequence()) return;
-    const uint64_t through = std::min(confirmed_through, entries.back().sequence());
-    delivered_ += static_cast<uint64_t>(
-        std::count_if(entries.begin(), entries.end(),
-                      [&](const pb::Change& entry) { return entry.sequence() <= through; }));
-    state.set_after_sequence(through);
-    state.set_last_success_us(clock_.now_us());
-    if (state.failures() > 0) {
-      BOOST_LOG_TRIVIAL(info) << "feed consumer " << options_.name << ": delivering again after "
-                              << state.failures() << " failed attempts";
-    }
-  }
-
-  void fail(pb::FeedConsumerState& state, const std::string& error) {
-    if (state.failures() == 0) {
-      BOOST_LOG_TRIVIAL(warning) << "feed consumer " << options_.name << ": " << error
-                                 << "; retrying with backoff";
-    } else {
-      BOOST_LOG_TRIVIAL(debug) << "feed consumer " << options_.name << ": attempt "
-                               << state.failures() + 1 << " failed: " << error;
-    }
-    state.set_failures(state.failures() + 1);
-    state.set_last_error(error);
-    state.set_last_error_us(clock_.now_us());
-    ++failed_attempts_;
-  }
-
   void store_state(const pb::FeedConsumerState& state) {
     // When this fails, the confirmed entries are delivered again after a restart (at least
     // once; the far side drops them by their message id).
@@ -168,21 +192,13 @@ class FeedConsumer::Impl {
     }
   }
 
-  // `entries`: the batch just attempted (nullptr: the feed had nothing after the cursor).
-  void report(const pb::FeedConsumerState& state, const std::vector<pb::Change>* entries) {
+  void report(const pb::FeedConsumerState& state, double lag_seconds) {
     if (!on_progress_) return;
     FeedConsumerProgress progress;
     progress.after_sequence = state.after_sequence();
     const uint64_t last = store_.last_sequence();
     progress.backlog = last > state.after_sequence() ? last - state.after_sequence() : 0;
-    if (entries != nullptr && progress.backlog > 0) {
-      for (const pb::Change& entry : *entries) {
-        if (entry.sequence() <= state.after_sequence()) continue;
-        progress.lag_seconds =
-            std::max<double>(0, static_cast<double>(clock_.now_us() - entry.timestamp_us()) / 1e6);
-        break;
-      }
-    }
+    progress.lag_seconds = progress.backlog > 0 ? lag_seconds : 0;
     progress.delivered = delivered_;
     progress.failed_attempts = failed_attempts_;
     progress.lost = lost_;

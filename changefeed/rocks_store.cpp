@@ -14,66 +14,11 @@
 #include "changefeed/page_writer.hpp"
 #include "changefeed/rendered.hpp"
 #include "changefeed/source_write.hpp"
+#include "changefeed/state_records.hpp"
 #include "changefeed/store.hpp"
 
 namespace dirfeed::changefeed {
 namespace {
-
-// One consistent view of the database for the duration of one query.
-class SnapshotReader {
- public:
-  explicit SnapshotReader(const Database& database)
-      : database_(database), snapshot_(database.db()->GetSnapshot()) {
-    options_.snapshot = snapshot_;
-  }
-  ~SnapshotReader() { database_.db()->ReleaseSnapshot(snapshot_); }
-  SnapshotReader(const SnapshotReader&) = delete;
-  SnapshotReader& operator=(const SnapshotReader&) = delete;
-
-  // nullopt when absent or unreadable: queries have no error channel, and a read error of
-  // one record must not hide the others.
-  std::optional<std::string> get(Table table, const rocksdb::Slice& key) const {
-    std::string value;
-    rocksdb::ColumnFamilyHandle* family = database_.table(table);
-    if (family == nullptr || !database_.db()->Get(options_, family, key, &value).ok()) {
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  template <typename Message>
-  std::optional<Message> get_message(Table table, const rocksdb::Slice& key) const {
-    std::optional<std::string> value = get(table, key);
-    Message message;
-    if (!value || !message.ParseFromString(*value)) return std::nullopt;
-    return message;
-  }
-
-  std::optional<pb::DirectoryObject> object(const rocksdb::Slice& guid) const {
-    return get_message<pb::DirectoryObject>(Table::kObjects, guid);
-  }
-
-  // The object a name index maps `key` to.
-  std::optional<pb::DirectoryObject> object_by_index(Table index, const std::string& key) const {
-    std::optional<std::string> guid = get(index, key);
-    if (!guid) return std::nullopt;
-    return object(*guid);
-  }
-
-  const Database& database() const { return database_; }
-
-  // Over an empty table when the database does not have it (Database::table).
-  std::unique_ptr<rocksdb::Iterator> iterator(Table table) const {
-    rocksdb::ColumnFamilyHandle* family = database_.table(table);
-    if (family == nullptr) return std::unique_ptr<rocksdb::Iterator>(rocksdb::NewEmptyIterator());
-    return std::unique_ptr<rocksdb::Iterator>(database_.db()->NewIterator(options_, family));
-  }
-
- private:
-  const Database& database_;
-  const rocksdb::Snapshot* snapshot_;
-  rocksdb::ReadOptions options_;
-};
 
 bool matches(const FeedQuery& query, const pb::Change& change) {
   if (query.kind && change.kind() != *query.kind) return false;
@@ -449,47 +394,7 @@ class RocksStore final : public Store {
     return commit(writer, CommitStats(), nullptr);
   }
 
-  Status put_ip_source_state(const pb::IpSourceState& state) override {
-    // Outside write_mutex_: one Put of its own, no feed position involved.
-    rocksdb::Status status = database_->db()->Put(
-        rocksdb::WriteOptions(), database_->table(Table::kState),
-        keys::ip_source_state(state.name()), state.SerializeAsString());
-    if (!status.ok()) {
-      return Status::error("storing the state of IP source " + state.name() + " failed: " +
-                           status.ToString());
-    }
-    return Status::ok();
-  }
 
-  Status put_consumer_state(const pb::FeedConsumerState& state) override {
-    // Outside write_mutex_: one Put of its own, no feed position involved.
-    rocksdb::Status status = database_->db()->Put(
-        rocksdb::WriteOptions(), database_->table(Table::kState),
-        keys::consumer_state(state.name()), state.SerializeAsString());
-    if (!status.ok()) {
-      return Status::error("storing the state of feed consumer " + state.name() + " failed: " +
-                           status.ToString());
-    }
-    return Status::ok();
-  }
-
-  std::optional<pb::FeedConsumerState> consumer_state(const std::string& name) const override {
-    return SnapshotReader(*database_).get_message<pb::FeedConsumerState>(
-        Table::kState, keys::consumer_state(name));
-  }
-
-  void consumer_states(const Visitor<pb::FeedConsumerState>& visit) const override {
-    SnapshotReader reader(*database_);
-    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kState);
-    for (it->Seek(keys::kConsumerStatePrefix);
-         it->Valid() && it->key().starts_with(keys::kConsumerStatePrefix); it->Next()) {
-      pb::FeedConsumerState state;
-      if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        continue;
-      }
-      if (!visit(state)) return;
-    }
-  }
 
   const std::string& store_id() const override { return store_id_; }
 
@@ -504,9 +409,21 @@ class RocksStore final : public Store {
     listeners_.erase(id);
   }
 
+
+  Status put_ip_source_state(const pb::IpSourceState& state) override {
+    return changefeed::put_ip_source_state(*database_, state);
+  }
   std::optional<pb::IpSourceState> ip_source_state(const std::string& name) const override {
-    return SnapshotReader(*database_).get_message<pb::IpSourceState>(Table::kState,
-                                                                     keys::ip_source_state(name));
+    return changefeed::ip_source_state(*database_, name);
+  }
+  Status put_consumer_state(const pb::FeedConsumerState& state) override {
+    return changefeed::put_consumer_state(*database_, state);
+  }
+  std::optional<pb::FeedConsumerState> consumer_state(const std::string& name) const override {
+    return changefeed::consumer_state(*database_, name);
+  }
+  void consumer_states(const Visitor<pb::FeedConsumerState>& visit) const override {
+    changefeed::consumer_states(*database_, visit);
   }
 
   Status expire_ip_mappings(int64_t now_us, size_t limit, size_t* expired) override {
@@ -780,18 +697,6 @@ class RocksStore final : public Store {
   uint64_t last_listener_id_ = 0;                        // listeners_mutex_
 };
 
-// 32 random hex digits.
-std::string new_store_id() {
-  std::random_device random;
-  std::string id;
-  for (int i = 0; i < 8; ++i) {
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(random()));
-    id += hex;
-  }
-  return id;
-}
-
 }  // namespace
 
 std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clock,
@@ -841,17 +746,8 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, const Clock& clo
     }
   }
   std::string store_id;
-  status = database->db()->Get(rocksdb::ReadOptions(), database->table(Table::kState),
-                               keys::kStoreIdKey, &store_id);
-  if (status.IsNotFound() && !options.read_only) {
-    store_id = new_store_id();
-    status = database->db()->Put(rocksdb::WriteOptions(), database->table(Table::kState),
-                                 keys::kStoreIdKey, store_id);
-  } else if (status.IsNotFound()) {
-    status = rocksdb::Status::OK();
-  }
-  if (!status.ok()) {
-    *error = "database " + options.path + ": the store id: " + status.ToString();
+  if (Status id = read_store_id(*database, options.read_only, &store_id); !id.is_ok()) {
+    *error = "database " + options.path + ": " + id.message();
     return nullptr;
   }
   return std::make_unique<RocksStore>(std::move(database), clock, position, std::move(store_id));

@@ -27,6 +27,21 @@ const ldap::DomainOptions* configured_domain(const Config& config, const po::var
   return nullptr;
 }
 
+// "last success" and "last error" of a delivery state (a webhook's or a feed consumer's).
+template <typename State>
+void print_delivery(std::ostream& out, const State& state) {
+  print_field(out, "last success", format_time(state.last_success_us()));
+  if (state.last_error_us() == 0) {
+    print_field(out, "last error", "none");
+    return;
+  }
+  print_field(out, "last error",
+              format_time(state.last_error_us()) + " " + state.last_error() +
+                  (state.failures() > 0
+                       ? " (failing: " + std::to_string(state.failures()) + " attempts in a row)"
+                       : ""));
+}
+
 }  // namespace
 
 void add_domain_option(po::options_description& options) {
@@ -102,6 +117,30 @@ int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
     print_field(out, "ignored", std::to_string(state->ignored()));
     print_field(out, "dropped", std::to_string(state->dropped()));
   }
+  std::map<std::string, pb::FeedConsumerState> consumers;
+  if (config->publish.nats) consumers["nats"].set_name("nats");
+  store->consumer_states([&](const pb::FeedConsumerState& state) {
+    consumers[state.name()] = state;
+    return true;
+  });
+  for (const auto& [name, state] : consumers) {
+    out << "feed consumer " << name << '\n';
+    if (name == "nats" && config->publish.nats) {
+      print_field(out, "stream", config->publish.nats->stream + " (subjects " +
+                                     config->publish.nats->subject_prefix + ".>)");
+    } else {
+      print_field(out, "configured", "no (its state is kept)");
+    }
+    const uint64_t backlog = last > state.after_sequence() ? last - state.after_sequence() : 0;
+    print_field(out, "delivered up to",
+                "change " + std::to_string(state.after_sequence()) + " (" +
+                    (backlog == 0 ? "no backlog" : "backlog " + std::to_string(backlog)) + ")");
+    if (state.lost() > 0) {
+      print_field(out, "lost", std::to_string(state.lost()) +
+                                   " entries pruned (feed.retention) before they were delivered");
+    }
+    print_delivery(out, state);
+  }
   store->directories([&](const pb::Directory& directory) {
     out << "directory " << directory.id() << ' ' << directory.name() << '\n';
     print_field(out, "tenant/product", directory.tenant() + "/" + directory.product());
@@ -116,17 +155,7 @@ int run_status(const po::variables_map& args, std::istream&, std::ostream& out,
     print_field(out, "delivered up to",
                 "change " + std::to_string(state.after_sequence()) + " (" +
                     (backlog == 0 ? "no backlog" : "backlog <= " + std::to_string(backlog)) + ")");
-    print_field(out, "last success", format_time(state.last_success_us()));
-    if (state.last_error_us() == 0) {
-      print_field(out, "last error", "none");
-    } else {
-      print_field(out, "last error",
-                  format_time(state.last_error_us()) + " " + state.last_error() +
-                      (state.failures() > 0
-                           ? " (failing: " + std::to_string(state.failures()) +
-                                 " attempts in a row)"
-                           : ""));
-    }
+    print_delivery(out, state);
     return true;
   });
   return kExitOk;

@@ -20,6 +20,7 @@
 #include "daemon/logging.hpp"
 #include "ipsource/options.hpp"
 #include "ldap/options.hpp"
+#include "publish/jetstream.hpp"
 #include "rest/api.hpp"
 #include "rest/webhook_target.hpp"
 #include "rest/webhooks.hpp"
@@ -59,6 +60,12 @@ struct FeedOptions {
   std::chrono::seconds retention{std::chrono::hours(24 * 30)};
 };
 
+// publish: feed sinks beyond this machine. nats: the JetStream publisher (publish.nats;
+// servers set, user with password_file, cert_file with key_file, credentials_file or user).
+struct PublishOptions {
+  std::optional<publish::NatsOptions> nats;
+};
+
 struct Config {
   std::string path;  // the file this was loaded from, as given
   std::string state_dir = "/var/lib/dirfeed";
@@ -71,6 +78,7 @@ struct Config {
   FeedOptions feed;
   // Logon-event receivers (ip_sources); names unique, regexes checked, tls set for tls://.
   std::vector<ipsource::SourceOptions> ip_sources;
+  PublishOptions publish;
   // 1-based line of every key the file sets, by key path ("domains[0].bind.password_file"),
   // so later checks can point at the line too.
   std::map<std::string, int, std::less<>> lines;
@@ -99,6 +107,9 @@ ConfigResult load_config(const std::string& path);
 
 // Parses YAML text as if it had been read from `file_name` (used in messages only).
 ConfigResult parse_config(std::string_view yaml, const std::string& file_name);
+
+// The configured domains as the REST APIs (and the feed's sinks) name them.
+std::vector<rest::DomainInfo> api_domains(const Config& config);
 
 // The machine-dependent checks described above, with the same kind of messages. Readability
 // is checked as the calling user: run it as the daemon's user to be sure.

@@ -18,6 +18,7 @@
 #include <thread>
 #include <utility>
 
+#include "daemon/publishers.hpp"
 #include "daemon/store_sink.hpp"
 #include "ipsource/sources.hpp"
 #include "ldap/notifier.hpp"
@@ -44,14 +45,6 @@ rest::DispatcherOptions dispatcher_options(const Config& config) {
 std::vector<ipsource::DomainName> source_domains(const Config& config) {
   std::vector<ipsource::DomainName> domains;
   for (const auto& domain : config.domains) domains.push_back({domain.name, domain.netbios_name});
-  return domains;
-}
-
-std::vector<rest::DomainInfo> api_domains(const Config& config) {
-  std::vector<rest::DomainInfo> domains;
-  for (const auto& domain : config.domains) {
-    domains.push_back({domain.name, domain.base_dn, domain.netbios_name});
-  }
   return domains;
 }
 
@@ -115,7 +108,8 @@ class Scheduler {
                      .max_directories = config.api.max_directories,
                      .scheme = config.api.tls ? "https" : "http"},
         api_router_(rest::make_router(api_context_)),
-        webhooks_(store, clock, &metrics_, dispatcher_options(config)) {
+        webhooks_(store, clock, &metrics_, dispatcher_options(config)),
+        publishers_(config, store, clock, metrics_) {
     describe_pass_metrics(metrics_);
     describe_ip_source_metrics(metrics_);
     if (mode == RunMode::kForever && !config.ip_sources.empty()) {
@@ -160,6 +154,7 @@ class Scheduler {
     remaining_once_ = slots_.size();
     if (mode_ == RunMode::kForever) {
       webhooks_.start();
+      publishers_.start();
       start_notifiers();
       prune_feed();
       expire_ip_mappings();
@@ -170,6 +165,7 @@ class Scheduler {
     // Deliveries in flight are abandoned: their cursors stay, so they are sent again after a
     // restart (at least once).
     webhooks_.stop();
+    publishers_.stop();
     // The signal handler stopped the API server; its threads end once the connections it
     // closed are gone.
     api_work_.reset();
@@ -526,6 +522,7 @@ class Scheduler {
   rest::Router api_router_;
   // Directory Sync API webhooks (kForever only): threads of their own, like the APIs.
   rest::WebhookDispatcher webhooks_;
+  Publishers publishers_;
   // The APIs run on their own io_context and threads, so a slow request (a long list, a
   // PBKDF2 check) never delays a pass or a timer, and requests are served in parallel.
   static constexpr size_t kApiThreads = 4;

@@ -3,23 +3,9 @@
 #include <boost/log/trivial.hpp>
 
 #include "proto/guid.hpp"
+#include "proto/names.hpp"
 
 namespace dirfeed::daemon {
-namespace {
-
-std::string_view change_type_name(pb::ChangeType type) {
-  switch (type) {
-    case pb::ADD: return "add";
-    case pb::MODIFY: return "modify";
-    case pb::DELETE: return "delete";
-    case pb::IP_ADD: return "ip-add";
-    case pb::IP_DELETE: return "ip-delete";
-    default: return "unknown";
-  }
-}
-
-}  // namespace
-
 std::string describe(const pb::Change& change, const changefeed::Store& store) {
   auto name = [&](const std::string& guid) {
     auto object = store.object_by_guid(guid);

@@ -41,15 +41,6 @@ class Context {
   krb5_error_code code_ = 0;
 };
 
-// The host of an LDAP URI ("dc1.example.test" of "ldap://dc1.example.test:389"), or empty.
-std::string uri_host(const std::string& uri) {
-  LDAPURLDesc* url = nullptr;
-  if (ldap_url_parse(uri.c_str(), &url) != LDAP_SUCCESS) return {};
-  std::string host = url->lud_host ? url->lud_host : "";
-  ldap_free_urldesc(url);
-  return host;
-}
-
 std::string gss_message(OM_uint32 status, int type) {
   std::string out;
   OM_uint32 context = 0;
@@ -206,7 +197,7 @@ int KerberosCredentials::acquisitions() const {
 
 Error KerberosCredentials::acquire(const std::string& uri) {
   auto failure = [&](const Context& context, krb5_error_code code) {
-    KerberosProblem problem = kerberos_problem(code, principal_, keytab_, uri_host(uri));
+    KerberosProblem problem = kerberos_problem(code, principal_, keytab_, controller_host(uri).value_or(""));
     std::string message = uri + ": Kerberos: " +
                           (problem.words.empty() ? "" : problem.words + " (") +
                           context.message(code) + (problem.words.empty() ? "" : ")");
@@ -288,7 +279,7 @@ Error KerberosCredentials::ticket_for(const std::string& uri,
   }
   // The service ticket: a first security context to ldap/<host>, thrown away. Its ticket
   // stays in the cache, where the SASL plugin finds it.
-  const std::string host = uri_host(uri);
+  const std::string host = controller_host(uri).value_or("");
   const std::string service = "ldap@" + host;
   OM_uint32 minor = 0;
   gss_buffer_desc service_text{service.size(), const_cast<char*>(service.data())};

@@ -3,6 +3,7 @@
 // reads configuration files.
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,12 @@ const std::string& secret_file(const BindOptions& bind);
 const char* secret_file_kind(const BindOptions& bind);
 // The account the bind authenticates as, for messages: dn or principal.
 const std::string& bind_account(const BindOptions& bind);
+
+// The host of a controller URI as libldap reads it (ldap_url_parse): "dc1.example.test", an
+// IPv6 literal without brackets. nullopt unless the URI is ldap:// or ldaps:// (any case) with
+// a host, an optional port (1..65535) and nothing else: no DN, attributes, scope, filter or
+// extensions (a trailing "/" is allowed), no white space.
+std::optional<std::string> controller_host(std::string_view uri);
 
 // Whether a session with the controller at `uri` would cross the network readable: the bind
 // password (a simple bind) and every object read. The one rule that the config check, the

@@ -14,6 +14,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "proto/names.hpp"
+
 namespace dirfeed::publish {
 namespace {
 
@@ -23,25 +25,6 @@ using SteadyClock = std::chrono::steady_clock;
 // How long one wait for PubAcks lasts before abort() is looked at again.
 constexpr milliseconds kAckWaitSlice{100};
 constexpr std::string_view kMsgIdHeader = "Nats-Msg-Id";
-
-const char* kind_token(pb::ObjectKind kind) {
-  switch (kind) {
-    case pb::GROUP: return "group";
-    case pb::MEMBERSHIP: return "membership";
-    default: return "user";
-  }
-}
-
-const char* type_token(pb::ChangeType type) {
-  switch (type) {
-    case pb::ADD: return "add";
-    case pb::MODIFY: return "modify";
-    case pb::DELETE: return "delete";
-    case pb::IP_ADD: return "ip-add";
-    case pb::IP_DELETE: return "ip-delete";
-    default: return "unknown";
-  }
-}
 
 // "what failed: <libnats' text>", with the library's last error detail when it has one.
 std::string nats_error(std::string_view what, natsStatus status) {
@@ -79,6 +62,12 @@ std::optional<std::string> read_secret(const std::string& path, std::string* err
 
 }  // namespace
 
+bool wants_tls(const NatsOptions& options) {
+  return !options.ca_file.empty() ||
+         std::any_of(options.servers.begin(), options.servers.end(),
+                     [](const std::string& url) { return url.rfind("tls://", 0) == 0; });
+}
+
 std::string feed_subject(const std::string& prefix, const pb::Change& change) {
   std::string domain = change.domain();
   for (char& c : domain) {
@@ -88,8 +77,8 @@ std::string feed_subject(const std::string& prefix, const pb::Change& change) {
   }
   if (domain.empty()) domain = "_";
   std::string subject = prefix;
-  subject.append(".").append(domain).append(".").append(kind_token(change.kind()));
-  subject.append(".").append(type_token(change.type()));
+  subject.append(".").append(domain).append(".").append(kind_name(change.kind()));
+  subject.append(".").append(change_type_name(change.type()));
   return subject;
 }
 
@@ -103,7 +92,7 @@ class JetStreamSink::Impl {
   changefeed::Delivery deliver(const std::vector<pb::Change>& entries) {
     changefeed::Delivery delivery;
     if (aborted_) {
-      delivery.error = "stopped";
+      delivery.aborted = true;
       return delivery;
     }
     if (!connected(&delivery.error)) return delivery;
@@ -136,7 +125,11 @@ class JetStreamSink::Impl {
         break;
       }
       delivery.confirmed_through = sequence;
+      ++delivery.delivered;
     }
+    // Stopped: nothing is recorded; what was acknowledged goes again after a restart and the
+    // stream drops it as a duplicate.
+    delivery.aborted = aborted_;
     if (delivery.error.empty() && sent < entries.size()) delivery.error = "stopped";
     if (duplicates_ > 0) {
       BOOST_LOG_TRIVIAL(info) << "nats: " << duplicates_ << " of " << sent
@@ -170,9 +163,14 @@ class JetStreamSink::Impl {
     if (s == NATS_OK) s = natsOptions_SetTimeout(opts, options_.connect_timeout.count());
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);  // while open: forever
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
-    if (s == NATS_OK && !options_.ca_file.empty()) {
+    if (s == NATS_OK && wants_tls(options_)) {
       s = natsOptions_SetSecure(opts, true);
-      if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(opts, options_.ca_file.c_str());
+      const std::string& ca = options_.ca_file.empty() ? kSystemCaFile : options_.ca_file;
+      if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(opts, ca.c_str());
+      // libnats checks the certificate's host name only when it is told which.
+      if (s == NATS_OK && !options_.tls_server_name.empty()) {
+        s = natsOptions_SetExpectedHostname(opts, options_.tls_server_name.c_str());
+      }
     }
     if (s == NATS_OK && !options_.cert_file.empty()) {
       s = natsOptions_LoadCertificatesChain(opts, options_.cert_file.c_str(),

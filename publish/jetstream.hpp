@@ -37,7 +37,12 @@ struct NatsOptions {
   int replicas = 1;                             // for a stream it creates: 1..5
   std::chrono::seconds max_age{0};              // for a stream it creates; 0: none
   std::chrono::seconds duplicate_window{std::chrono::minutes(2)};  // likewise
-  std::string ca_file;                          // PEM CA bundle for tls:// servers
+  // TLS (any tls:// server, or ca_file set): the servers' certificates are checked against
+  // ca_file (default: the system's bundle, kSystemCaFile) and against tls_server_name (the
+  // name they must carry; the config sets it, from the servers' common host name when it is
+  // not given).
+  std::string ca_file;
+  std::string tls_server_name;
   std::string cert_file;                        // client certificate (with key_file)
   std::string key_file;
   std::string credentials_file;                 // a NATS .creds file (JWT + nkey seed)
@@ -47,6 +52,12 @@ struct NatsOptions {
   std::chrono::milliseconds ack_timeout{10'000};  // for the acks of one batch
   std::chrono::milliseconds connect_timeout{2'000};
 };
+
+// The CA bundle of Debian's ca-certificates, used when publish.nats.tls.ca_file is not set.
+inline constexpr char kSystemCaFile[] = "/etc/ssl/certs/ca-certificates.crt";
+
+// Whether these options ask for TLS (a tls:// server or a CA file).
+bool wants_tls(const NatsOptions& options);
 
 // "<prefix>.<domain>.<kind>.<type>": kind user|group|membership, type
 // add|modify|delete|ip-add|ip-delete, the domain with '.', '*', '>' and white space made '_'

@@ -5,6 +5,7 @@
 #include "changefeed/store.hpp"
 #include "proto/account.hpp"
 #include "proto/guid.hpp"
+#include "proto/names.hpp"
 #include "rest/iso_time.hpp"
 
 namespace dirfeed::rest {
@@ -91,25 +92,6 @@ void group(JsonWriter& json, const pb::DirectoryObject& group,
   json.end_object();
 }
 
-const char* kind_name(pb::ObjectKind kind) {
-  switch (kind) {
-    case pb::GROUP: return "group";
-    case pb::MEMBERSHIP: return "membership";
-    default: return "user";
-  }
-}
-
-const char* type_name(pb::ChangeType type) {
-  switch (type) {
-    case pb::ADD: return "add";
-    case pb::MODIFY: return "modify";
-    case pb::DELETE: return "delete";
-    case pb::IP_ADD: return "ip-add";
-    case pb::IP_DELETE: return "ip-delete";
-    default: return "unknown";
-  }
-}
-
 // "ad", the SCIM directory's id, or "api" (see feed_entry_json).
 std::string_view source_name(const pb::Change& change) {
   if (change.from_directory()) return "ad";
@@ -155,7 +137,7 @@ std::string feed_entry_json(const pb::Change& change, const std::vector<DomainIn
   json.member("timestamp", format_iso8601_us(change.timestamp_us()));
   json.member("domain", change.domain());
   json.member("kind", kind_name(change.kind()));
-  json.member("type", type_name(change.type()));
+  json.member("type", change_type_name(change.type()));
   json.member("source", source_name(change));
   json.key("object");
   if (change.kind() == pb::MEMBERSHIP) {

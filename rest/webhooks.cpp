@@ -406,114 +406,149 @@ class WebhookDispatcher::Impl {
     return stopping_ || consumer.removed;
   }
 
-  // Reads the entries after the directory's cursor, sends the events they mean (one batch),
-  // and stores the state. `failures`: the consecutive failures after a failed attempt.
-  Outcome deliver_batch(Consumer& consumer, uint32_t& failures) {
-    std::optional<pb::Directory> directory = store_.directory(consumer.id);
-    std::optional<pb::WebhookState> state = store_.webhook_state(consumer.id);
-    if (!directory || !state) return Outcome::kCaughtUp;  // deleted
-    // The batch: entries up to the one that fills it (or max_entries_per_read of them).
-    const size_t batch_size = std::max<uint32_t>(1, directory->webhook_batch_size());
-    // A deactivated directory sends nothing: what changes meanwhile is not sent later either,
-    // as the reference drops it.
-    const bool has_webhook = !directory->webhook_url().empty() && !directory->deactivated();
-    std::vector<std::string> events;
-    uint64_t covered = state->after_sequence();
-    size_t read = 0;
-    changefeed::FeedQuery query;
-    query.limit = options_.max_entries_per_read;
-    store_.changes_after_sequence(state->after_sequence(), query, [&](const pb::Change& entry) {
-      if (read++ == 0 && entry.sequence() > state->after_sequence() + 1) {
-        BOOST_LOG_TRIVIAL(warning)
-            << "webhook " << consumer.id << ": "
-            << entry.sequence() - state->after_sequence() - 1
-            << " changes left the feed (feed.retention) before they were delivered";
-      }
-      covered = entry.sequence();
-      if (!has_webhook) return true;
-      if (std::optional<std::string> event = consumer.events.event(*directory, entry)) {
-        events.push_back(std::move(*event));
-      }
-      return events.size() < batch_size;
-    });
-    if (read == 0) return Outcome::kCaughtUp;
+  // The engine's state of a directory's delivery, and back (the same fields).
+  static pb::FeedConsumerState consumer_state(const pb::WebhookState& webhook) {
+    pb::FeedConsumerState state;
+    state.set_name(webhook.directory_id());
+    state.set_after_sequence(webhook.after_sequence());
+    state.set_last_success_us(webhook.last_success_us());
+    state.set_last_error_us(webhook.last_error_us());
+    state.set_last_error(webhook.last_error());
+    state.set_failures(webhook.failures());
+    return state;
+  }
+  static pb::WebhookState webhook_state(const pb::FeedConsumerState& state) {
+    pb::WebhookState webhook;
+    webhook.set_directory_id(state.name());
+    webhook.set_after_sequence(state.after_sequence());
+    webhook.set_last_success_us(state.last_success_us());
+    webhook.set_last_error_us(state.last_error_us());
+    webhook.set_last_error(state.last_error());
+    webhook.set_failures(state.failures());
+    return webhook;
+  }
 
-    if (!events.empty()) {
+  // One directory's webhook as the engine's sink: the events the entries mean for it, up to
+  // one batch (webhook_batch_size, or one event), in one POST; confirms the entries up to the
+  // one that filled the batch (all of them when they mean no event, or when it has no webhook
+  // or is deactivated: what changes meanwhile is not sent later either, as the reference
+  // drops it).
+  class Sink final : public changefeed::FeedSink {
+   public:
+    Sink(Impl& dispatcher, Consumer& consumer, const pb::Directory& directory)
+        : dispatcher_(dispatcher),
+          consumer_(consumer),
+          directory_(directory),
+          batch_size_(std::max<uint32_t>(1, directory.webhook_batch_size())),
+          has_webhook_(!directory.webhook_url().empty() && !directory.deactivated()) {}
+
+    // The read ends at the entry that fills the batch.
+    bool accept(const pb::Change& entry) override {
+      covered_ = entry.sequence();
+      if (!has_webhook_) return true;
+      if (std::optional<std::string> event = consumer_.events.event(directory_, entry)) {
+        events_.push_back(std::move(*event));
+      }
+      return events_.size() < batch_size_;
+    }
+
+    changefeed::Delivery deliver(const std::vector<pb::Change>&) override {
+      changefeed::Delivery delivery;
+      delivery.confirmed_through = covered_;
+      if (events_.empty()) return delivery;
+      const PostResult result = post(events_, batch_size_ > 1);
+      if (result.aborted) {
+        delivery.aborted = true;
+      } else if (!result.ok()) {
+        delivery.confirmed_through = 0;
+        delivery.error = result.error;
+      } else {
+        delivery.delivered = events_.size();
+      }
+      return delivery;
+    }
+
+   private:
+    PostResult post(const std::vector<std::string>& events, bool as_array) {
       std::string error;
-      std::optional<WebhookUrl> url = WebhookUrl::parse(directory->webhook_url(), &error);
+      std::optional<WebhookUrl> url = WebhookUrl::parse(directory_.webhook_url(), &error);
       PostResult result;
       if (!url) {
         result.error = "bad webhook URL: " + error;
-      } else {
-        std::string body = batch_size > 1 ? "[" : "";
-        for (size_t i = 0; i < events.size(); ++i) {
-          if (i > 0) body += ',';
-          body += events[i];
-        }
-        if (batch_size > 1) body += ']';
-        const std::string signature =
-            directory->webhook_secret().empty()
-                ? std::string()
-                : webhook_signature(directory->webhook_secret(), body, clock_.now_us() / 1000);
-        result = consumer.client.post(*url, body, signature);
-        if (directory->log_webhook_events() && !result.aborted) log_event(*directory, body, result);
+        return result;
       }
-      if (result.aborted) return Outcome::kStopped;
-      if (!result.ok()) {
-        failures = state->failures() + 1;
-        record_failure(*directory, *state, result.error);
-        return Outcome::kFailed;
+      std::string body = as_array ? "[" : "";
+      for (size_t i = 0; i < events.size(); ++i) {
+        if (i > 0) body += ',';
+        body += events[i];
       }
-      if (state->failures() > 0) {
-        BOOST_LOG_TRIVIAL(info) << "webhook " << consumer.id << ": delivered again after "
-                                << state->failures() << " failed attempts";
+      if (as_array) body += ']';
+      const std::string signature =
+          directory_.webhook_secret().empty()
+              ? std::string()
+              : webhook_signature(directory_.webhook_secret(), body,
+                                  dispatcher_.clock_.now_us() / 1000);
+      result = consumer_.client.post(*url, body, signature);
+      if (directory_.log_webhook_events() && !result.aborted) {
+        dispatcher_.log_event(directory_, body, result);
       }
-      state->set_last_success_us(clock_.now_us());
-      state->set_failures(0);
-      if (metrics_ != nullptr) {
+      return result;
+    }
+
+    Impl& dispatcher_;
+    Consumer& consumer_;
+    const pb::Directory& directory_;
+    const size_t batch_size_;
+    const bool has_webhook_;
+    std::vector<std::string> events_;  // of the entries accepted
+    uint64_t covered_ = 0;             // the last entry accepted
+  };
+
+  // One attempt of the engine (changefeed::attempt_delivery) for the directory: reads the
+  // entries after its cursor, sends the events they mean (one batch), and stores the state.
+  // `failures`: the consecutive failures after a failed attempt.
+  Outcome deliver_batch(Consumer& consumer, uint32_t& failures) {
+    std::optional<pb::Directory> directory = store_.directory(consumer.id);
+    std::optional<pb::WebhookState> stored = store_.webhook_state(consumer.id);
+    if (!directory || !stored) return Outcome::kCaughtUp;  // deleted
+    pb::FeedConsumerState state = consumer_state(*stored);
+    Sink sink(*this, consumer, *directory);
+    const std::string log_name =
+        "webhook " + consumer.id + " (" + redact_url(directory->webhook_url()) + ")";
+    const changefeed::AttemptResult result = changefeed::attempt_delivery(
+        store_, clock_, sink, log_name, options_.max_entries_per_read, state);
+    if (result.outcome == changefeed::Attempt::kStopped) return Outcome::kStopped;
+    if (result.read == 0) return Outcome::kCaughtUp;
+    if (changefeed::Status status = store_.put_webhook_state(webhook_state(state));
+        !status.is_ok()) {
+      // What went out goes again after a restart (at least once).
+      BOOST_LOG_TRIVIAL(error) << "webhook " << consumer.id << ": " << status.message();
+      failures = std::max<uint32_t>(1, state.failures());
+      return Outcome::kFailed;
+    }
+    if (metrics_ != nullptr) {
+      if (result.outcome == changefeed::Attempt::kFailed) {
+        metrics_->add("dirfeed_webhook_failed_attempts_total", labels(consumer.id));
+      }
+      if (result.delivered > 0) {
         metrics_->add("dirfeed_webhook_events_delivered_total", labels(consumer.id),
-                      static_cast<double>(events.size()));
+                      static_cast<double>(result.delivered));
         if (options_.metrics_detail) {
           metrics_->set("dirfeed_webhook_last_success_timestamp_seconds", labels(consumer.id),
-                        static_cast<double>(state->last_success_us()) / 1e6);
+                        static_cast<double>(state.last_success_us()) / 1e6);
         }
       }
-    }
-    state->set_after_sequence(covered);
-    if (changefeed::Status status = store_.put_webhook_state(*state); !status.is_ok()) {
-      // The events went out; they go again after a restart (at least once).
-      BOOST_LOG_TRIVIAL(error) << "webhook " << consumer.id << ": " << status.message();
-      return Outcome::kFailed;
     }
     {
       const uint64_t last = store_.last_sequence();
       std::lock_guard lock(mutex_);
-      set_backlog(consumer, last > covered ? last - covered : 0);
+      set_backlog(consumer, last > state.after_sequence() ? last - state.after_sequence() : 0);
     }
-    // A full batch or a full read may have more after it.
-    return events.size() < batch_size && read < options_.max_entries_per_read
-               ? Outcome::kCaughtUp
-               : Outcome::kMore;
-  }
-
-  void record_failure(const pb::Directory& directory, pb::WebhookState state,
-                      const std::string& error) {
-    if (state.failures() == 0) {
-      BOOST_LOG_TRIVIAL(warning) << "webhook " << directory.id() << " ("
-                                 << redact_url(directory.webhook_url()) << "): " << error
-                                 << "; retrying with backoff";
-    } else {
-      BOOST_LOG_TRIVIAL(debug) << "webhook " << directory.id() << ": attempt "
-                               << state.failures() + 1 << " failed: " << error;
-    }
-    state.set_failures(state.failures() + 1);
-    state.set_last_error(error);
-    state.set_last_error_us(clock_.now_us());
-    if (changefeed::Status status = store_.put_webhook_state(state); !status.is_ok()) {
-      BOOST_LOG_TRIVIAL(error) << "webhook " << directory.id() << ": " << status.message();
-    }
-    if (metrics_ != nullptr) {
-      metrics_->add("dirfeed_webhook_failed_attempts_total", labels(directory.id()));
+    failures = state.failures();
+    switch (result.outcome) {
+      case changefeed::Attempt::kFailed: return Outcome::kFailed;
+      case changefeed::Attempt::kMore: return Outcome::kMore;
+      default: return Outcome::kCaughtUp;
     }
   }
 

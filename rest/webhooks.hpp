@@ -1,7 +1,9 @@
 #pragma once
 // Directory Sync API webhooks (../shared/specs/directory-sync-api.md, issue 5): the events a
-// feed entry means for a directory, their signature, and the dispatcher that delivers them,
-// one more feed consumer with a stored cursor per directory (DESIGN.md section 2).
+// feed entry means for a directory, their signature, and the dispatcher that delivers them:
+// one feed consumer per directory, each attempt the feed-consumer engine's step
+// (changefeed::attempt_delivery, with the directory's webhook as its sink and its WebhookState
+// as its cursor), scheduled on a pool of delivery threads (DESIGN.md section 2).
 //
 // Events and their `data`:
 //   USER ADD / MODIFY / DELETE         user.created / user.updated / user.deleted: the user

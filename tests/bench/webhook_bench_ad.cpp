@@ -22,6 +22,7 @@
 #include "tests/integration/daemon_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
+#include "tests/bench/latency.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -33,17 +34,6 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 const std::string kOu = "OU=Bench,DC=example,DC=test";
-
-// Samba's LDAP server notifies across its prefork workers only every 5 s; one worker notifies
-// at once, as AD does (see tests/integration/notify_test.cpp).
-void use_one_ldap_worker(SambaDc& dc) {
-  dc.stop();
-  const std::string path = dc.dir() + "/etc/smb.conf";
-  std::string conf = read_text(path);
-  conf.insert(conf.find("[global]\n") + 9, "\tprefork children = 1\n");
-  write_text(path, conf);
-  dc.start();
-}
 
 TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
   const char* users_env = std::getenv("WEBHOOK_BENCH_USERS");
@@ -91,15 +81,9 @@ TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
                                  R"("], "webhook_url": ")" + receiver.url() + "\"}");
   ASSERT_EQ(created.status, 201) << created.body;
 
-  std::map<std::string, SteadyClock::time_point> applied;
-  const auto started = SteadyClock::now();
-  for (int i = 0; i < users; ++i) {
-    const std::string name = "b" + std::to_string(1000 + i);
-    dc.ldif("dn: CN=" + name + "," + kOu + "\nchangetype: add\nobjectClass: user\n"
-            "sAMAccountName: " + name + "\n");
-    applied.emplace(name, SteadyClock::now());
-  }
-  const double writing = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  double writing = 0;
+  const std::map<std::string, SteadyClock::time_point> applied =
+      create_users(dc, kOu, users, &writing);
   ASSERT_TRUE(wait_until(
       [&] {
         std::lock_guard lock(mutex);
@@ -108,18 +92,10 @@ TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
       60s))
       << read_text(log_path);
 
-  std::vector<double> latencies;
-  for (const auto& [name, at] : applied) {
-    latencies.push_back(std::chrono::duration<double>(received.at(name) - at).count());
-  }
-  std::sort(latencies.begin(), latencies.end());
-  auto percentile = [&](double p) {
-    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
-  };
+  const Latencies latency = latencies(applied, received);
   std::printf("webhook_bench_ad: %d users created one ldapmodify at a time in %.1f s (%.0f/s); "
               "AD change -> user.created receipt: p50 %.3f s, p99 %.3f s, max %.3f s\n",
-              users, writing, users / writing, percentile(0.50), percentile(0.99),
-              latencies.back());
+              users, writing, users / writing, latency.p50, latency.p99, latency.max);
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_for(30s), 0);
 }

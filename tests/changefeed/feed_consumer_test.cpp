@@ -45,10 +45,12 @@ class RecordingSink : public FeedSink {
     changed_.notify_all();
     if (block_) {
       changed_.wait(lock, [&] { return aborted_; });
-      return Delivery{0, "aborted"};
+      Delivery aborted;
+      aborted.aborted = true;
+      return aborted;
     }
     if (answer_) return answer_(entries, attempt);
-    return Delivery{entries.back().sequence(), ""};
+    return Delivery{entries.back().sequence(), "", entries.size()};
   }
 
   void abort() override {
@@ -57,7 +59,12 @@ class RecordingSink : public FeedSink {
     changed_.notify_all();
   }
 
+  bool accept(const pb::Change&) override {
+    return accept_limit_ == 0 || ++accepted_ % accept_limit_ != 0;
+  }
+
   void answer(Answer answer) { answer_ = std::move(answer); }  // before start()
+  void accept_at_most(size_t n) { accept_limit_ = n; }          // before start()
   void block() { block_ = true; }                              // before start()
 
   // Waits (at most 10 s) until `done` holds for the batches seen so far.
@@ -83,6 +90,8 @@ class RecordingSink : public FeedSink {
   std::condition_variable changed_;
   std::vector<std::vector<uint64_t>> batches_;
   Answer answer_;
+  size_t accept_limit_ = 0;  // 0: no limit of its own
+  size_t accepted_ = 0;
   bool block_ = false;
   bool aborted_ = false;
 };
@@ -128,7 +137,21 @@ class FeedConsumerTest : public StoreTest {
     consumer.stop();
   }
 
+  // An on_progress that keeps every report, for reported().
+  std::function<void(const FeedConsumerProgress&)> progress_callback() {
+    return [this](const FeedConsumerProgress& p) {
+      std::lock_guard lock(progress_mutex_);
+      progress_.push_back(p);
+    };
+  }
+  std::vector<FeedConsumerProgress> reported() {
+    std::lock_guard lock(progress_mutex_);
+    return progress_;
+  }
+
   RecordingSink sink_;
+  std::mutex progress_mutex_;
+  std::vector<FeedConsumerProgress> progress_;
 };
 
 TEST_F(FeedConsumerTest, DeliversEveryEntryInOrderInBatchesAndStoresTheCursor) {
@@ -160,17 +183,11 @@ TEST_F(FeedConsumerTest, AdvancesOnlyOverWhatTheSinkConfirmedAndRetriesTheRest) 
   // First attempt: entries 1-2 confirmed, then an error; second: another error, nothing
   // confirmed; third: all.
   sink_.answer([](const std::vector<pb::Change>& entries, size_t attempt) {
-    if (attempt == 1) return Delivery{2, "nats: timeout"};
-    if (attempt == 2) return Delivery{0, "nats: no servers available"};
-    return Delivery{entries.back().sequence(), ""};
+    if (attempt == 1) return Delivery{2, "nats: timeout", 2};
+    if (attempt == 2) return Delivery{0, "nats: no servers available", 0};
+    return Delivery{entries.back().sequence(), "", 2};
   });
-  std::vector<FeedConsumerProgress> progress;
-  std::mutex progress_mutex;
-  FeedConsumer consumer(*store_, clock_, sink_, options(),
-                        [&](const FeedConsumerProgress& p) {
-                          std::lock_guard lock(progress_mutex);
-                          progress.push_back(p);
-                        });
+  FeedConsumer consumer(*store_, clock_, sink_, options(), progress_callback());
   consumer.start();
   ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return batches.size() >= 3; }));
   stop_at(consumer, 4);
@@ -181,7 +198,7 @@ TEST_F(FeedConsumerTest, AdvancesOnlyOverWhatTheSinkConfirmedAndRetriesTheRest) 
   EXPECT_EQ(stored.failures(), 0u);
   EXPECT_EQ(stored.last_error(), "nats: no servers available");
   EXPECT_EQ(stored.last_error_us(), clock_.now_us());
-  std::lock_guard lock(progress_mutex);
+  const std::vector<FeedConsumerProgress> progress = reported();
   ASSERT_GE(progress.size(), 3u);
   EXPECT_EQ(progress[0].after_sequence, 2u);
   EXPECT_EQ(progress[0].backlog, 2u);
@@ -196,18 +213,13 @@ TEST_F(FeedConsumerTest, ReportsTheLagOfTheOldestEntryNotConfirmed) {
   add_users(0, 2);  // both at the clock's time
   clock_.advance(30s);
   sink_.answer([](const std::vector<pb::Change>&, size_t attempt) {
-    return attempt == 1 ? Delivery{0, "down"} : Delivery{2, ""};
+    return attempt == 1 ? Delivery{0, "down", 0} : Delivery{2, "", 2};
   });
-  std::vector<FeedConsumerProgress> progress;
-  std::mutex progress_mutex;
-  FeedConsumer consumer(*store_, clock_, sink_, options(), [&](const FeedConsumerProgress& p) {
-    std::lock_guard lock(progress_mutex);
-    progress.push_back(p);
-  });
+  FeedConsumer consumer(*store_, clock_, sink_, options(), progress_callback());
   consumer.start();
   ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return batches.size() >= 2; }));
   stop_at(consumer, 2);
-  std::lock_guard lock(progress_mutex);
+  const std::vector<FeedConsumerProgress> progress = reported();
   ASSERT_GE(progress.size(), 2u);
   EXPECT_DOUBLE_EQ(progress[0].lag_seconds, 30.0);
   EXPECT_DOUBLE_EQ(progress[1].lag_seconds, 0.0);
@@ -238,18 +250,13 @@ TEST_F(FeedConsumerTest, EntriesPrunedBeforeTheyWereConfirmedAreCountedAsLost) {
   behind.set_name("test");
   ASSERT_TRUE(store_->put_consumer_state(behind).is_ok());  // confirmed nothing yet
   ASSERT_TRUE(store_->prune_feed(clock_.now_us() - 1).is_ok());  // drops 1 and 2
-  std::vector<FeedConsumerProgress> progress;
-  std::mutex progress_mutex;
-  FeedConsumer consumer(*store_, clock_, sink_, options(), [&](const FeedConsumerProgress& p) {
-    std::lock_guard lock(progress_mutex);
-    progress.push_back(p);
-  });
+  FeedConsumer consumer(*store_, clock_, sink_, options(), progress_callback());
   consumer.start();
   ASSERT_TRUE(sink_.wait_for(reached(4)));
   stop_at(consumer, 4);
   EXPECT_EQ(sink_.sequences(), (std::vector<uint64_t>{3, 4}));
   EXPECT_EQ(state().lost(), 2u);
-  std::lock_guard lock(progress_mutex);
+  const std::vector<FeedConsumerProgress> progress = reported();
   ASSERT_FALSE(progress.empty());
   EXPECT_EQ(progress.back().lost, 2u);
 }
@@ -274,9 +281,38 @@ TEST_F(FeedConsumerTest, StopAbortsADeliveryInFlight) {
   consumer.start();
   ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return !batches.empty(); }));
   consumer.stop();  // returns: the sink was aborted
-  const pb::FeedConsumerState stored = state();
-  EXPECT_EQ(stored.after_sequence(), 0u);
-  EXPECT_EQ(stored.last_error(), "aborted");
+  EXPECT_FALSE(store_->consumer_state("test").has_value()) << "an aborted attempt records nothing";
+}
+
+// A sink ends a read when it has all it sends at once: the attempt reads no further.
+TEST_F(FeedConsumerTest, ASinkCanEndTheReadOfAnAttempt) {
+  add_users(0, 5);
+  sink_.accept_at_most(2);
+  FeedConsumer consumer(*store_, clock_, sink_, options());
+  consumer.start();
+  ASSERT_TRUE(sink_.wait_for(reached(5)));
+  stop_at(consumer, 5);
+  EXPECT_EQ(sink_.batches(), (std::vector<std::vector<uint64_t>>{{1, 2}, {3, 4}, {5}}));
+}
+
+// A sink may take part of a batch without failing (a full webhook batch): the rest follows at
+// once, no failure recorded, no retry delay.
+TEST_F(FeedConsumerTest, ASinkThatTakesPartOfABatchGetsTheRestAtOnce) {
+  add_users(0, 5);
+  sink_.answer([](const std::vector<pb::Change>& entries, size_t) {
+    return Delivery{entries.front().sequence(), "", 1};  // one at a time
+  });
+  FeedConsumerOptions o = options();
+  o.retry_base = 1h;  // a failure would stall the test
+  o.retry_cap = 1h;
+  FeedConsumer consumer(*store_, clock_, sink_, o);
+  consumer.start();
+  ASSERT_TRUE(sink_.wait_for([](const auto& batches) { return batches.size() >= 5; }));
+  stop_at(consumer, 5);
+  EXPECT_EQ(sink_.batches(), (std::vector<std::vector<uint64_t>>{
+                                 {1, 2, 3, 4, 5}, {2, 3, 4, 5}, {3, 4, 5}, {4, 5}, {5}}));
+  EXPECT_EQ(state().failures(), 0u);
+  EXPECT_EQ(state().last_error(), "");
 }
 
 }  // namespace

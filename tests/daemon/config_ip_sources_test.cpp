@@ -4,6 +4,7 @@
 #include <string>
 
 #include "daemon/config.hpp"
+#include "tests/daemon/config_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::daemon {
@@ -12,23 +13,13 @@ namespace {
 using namespace std::chrono_literals;
 
 // Lines 1-6: one domain; ip_sources follow from line 7.
-constexpr char kDomain[] = R"(domains:
-  - name: example.test
-    controllers: [ldaps://dc1.example.test]
-    bind:
-      dn: svc@example.test
-      password_file: /etc/dirfeed/pw
-)";
+using testing::kOneDomain;
 
 ConfigResult parse(const std::string& sources) {
-  return parse_config(std::string(kDomain) + "ip_sources:\n" + sources, "test.yaml");
+  return parse_config(std::string(kOneDomain) + "ip_sources:\n" + sources, "test.yaml");
 }
 
-std::string errors_of(const ConfigResult& result) {
-  std::string text;
-  for (const ConfigError& e : result.errors) text += e.to_string() + "\n";
-  return text;
-}
+std::string errors_of(const ConfigResult& result) { return testing::errors_text(result); }
 
 TEST(ConfigIpSourcesTest, EveryKey) {
   const ConfigResult result = parse(R"(  - name: dc-logons
@@ -83,7 +74,7 @@ TEST(ConfigIpSourcesTest, EveryKey) {
 }
 
 TEST(ConfigIpSourcesTest, NoSectionNoSources) {
-  const ConfigResult result = parse_config(kDomain, "test.yaml");
+  const ConfigResult result = parse_config(kOneDomain, "test.yaml");
   ASSERT_TRUE(result.ok()) << errors_of(result);
   EXPECT_TRUE(result.config->ip_sources.empty());
 }

@@ -1,4 +1,5 @@
 #include "daemon/config.hpp"
+#include "tests/daemon/config_fixture.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,21 +65,11 @@ feed:
 )yaml";
 
 // The smallest valid file; lines 1-6.
-constexpr char kMinimal[] = R"(domains:
-  - name: example.test
-    controllers: [ldaps://dc1.example.test]
-    bind:
-      dn: svc@example.test
-      password_file: /etc/dirfeed/pw
-)";
+constexpr const char* kMinimal = testing::kOneDomain;
 
 ConfigResult parse(std::string_view yaml) { return parse_config(yaml, "test.yaml"); }
 
-std::string all_errors(const ConfigResult& result) {
-  std::string text;
-  for (const ConfigError& e : result.errors) text += e.to_string() + "\n";
-  return text;
-}
+std::string all_errors(const ConfigResult& result) { return testing::errors_text(result); }
 
 std::string all_errors(const std::vector<ConfigError>& errors) {
   std::string text;

@@ -11,6 +11,7 @@
 #include "changefeed/store.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/delete_allowance.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::daemon {
@@ -130,6 +131,51 @@ TEST_F(StatusTest, ShowsDomainsAndWebhooksWhileTheDaemonHoldsTheStore) {
             "  last error:       none\n");
   EXPECT_EQ(r.out.find("s3cret"), std::string::npos);
   EXPECT_EQ(r.out.find("never-printed"), std::string::npos);
+}
+
+// The NATS publisher (publish.nats) is a feed consumer: its cursor, backlog, lost entries and
+// last error, also before it first ran.
+TEST_F(StatusTest, ShowsTheFeedConsumers) {
+  config_ = dir_.write("dirfeed.yaml", dirfeed::testing::read_text(config_) +
+                                           "publish:\n  nats:\n"
+                                           "    servers: [nats://127.0.0.1:4222]\n");
+  changefeed::Store& store = daemon_store();
+  const Outcome before = status();
+  EXPECT_NE(before.out.find("feed consumer nats\n"
+                            "  stream:           DIRFEED (subjects dirfeed.>)\n"
+                            "  delivered up to:  change 0 (no backlog)\n"
+                            "  last success:     never\n"
+                            "  last error:       none\n"),
+            std::string::npos)
+      << before.out;
+
+  for (int i = 1; i <= 5; ++i) {
+    pb::ObservedObject user;
+    user.mutable_object()->set_guid(std::string(16, static_cast<char>(i)));
+    user.mutable_object()->set_kind(pb::USER);
+    ASSERT_TRUE(store.apply_page("example.test", {user}, pb::Cursor()).is_ok());
+  }
+  pb::FeedConsumerState state;
+  state.set_name("nats");
+  state.set_after_sequence(3);
+  state.set_last_success_us(kPassUs);
+  state.set_last_error_us(kPassUs + 60'000'000);
+  state.set_last_error("nats: no PubAck within 10000 ms");
+  state.set_failures(2);
+  state.set_lost(7);
+  ASSERT_TRUE(store.put_consumer_state(state).is_ok());
+  const Outcome after = status();
+  EXPECT_EQ(after.code, kExitOk) << after.err;
+  EXPECT_NE(after.out.find("feed consumer nats\n"
+                           "  stream:           DIRFEED (subjects dirfeed.>)\n"
+                           "  delivered up to:  change 3 (backlog 2)\n"
+                           "  lost:             7 entries pruned (feed.retention) before they "
+                           "were delivered\n"
+                           "  last success:     2025-11-23T19:40:00Z\n"
+                           "  last error:       2025-11-23T19:41:00Z nats: no PubAck within "
+                           "10000 ms (failing: 2 attempts in a row)\n"),
+            std::string::npos)
+      << after.out;
 }
 
 TEST_F(StatusTest, FailsClearlyWithoutAStore) {

@@ -74,3 +74,23 @@ TEST(Options, BaseDnFromDomainName) {
 
 }  // namespace
 }  // namespace dirfeed::ldap
+
+namespace dirfeed::ldap {
+namespace {
+
+// Controller URIs as libldap reads them (ldap_url_parse), with nothing but scheme, host, port.
+TEST(ControllerHost, IsTheHostOfAPlainLdapOrLdapsUri) {
+  EXPECT_EQ(controller_host("ldaps://dc1.example.test"), "dc1.example.test");
+  EXPECT_EQ(controller_host("LDAP://dc1.example.test:389/"), "dc1.example.test");
+  EXPECT_EQ(controller_host("ldaps://10.0.0.5:636"), "10.0.0.5");
+  EXPECT_EQ(controller_host("ldaps://[2001:db8::1]:636"), "2001:db8::1");
+  EXPECT_EQ(controller_host("ldaps://[2001:db8::1]"), "2001:db8::1");
+  for (const char* bad : {"http://dc1", "ldaps://", "ldaps://:636", "ldaps://dc1:0", "ldaps://dc1:",
+                          "ldaps://dc1:70000", "ldaps://dc1:63x", "ldaps://dc1/DC=example,DC=test",
+                          "ldaps://dc1/??sub", "ldaps://dc1?cn", "ldaps://dc 1", "dc1.example.test"}) {
+    EXPECT_EQ(controller_host(bad), std::nullopt) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace dirfeed::ldap

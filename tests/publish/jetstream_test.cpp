@@ -13,6 +13,7 @@
 #include "changefeed/store.hpp"
 #include "tests/support/manual_clock.hpp"
 #include "tests/support/nats_server.hpp"
+#include "tests/support/self_signed_cert.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::publish {
@@ -183,6 +184,56 @@ TEST(JetStreamSink, NoServerIsAnErrorNamingTheServers) {
   EXPECT_NE(delivery.error.find("nats: connecting to nats://127.0.0.1:" + std::to_string(port)),
             std::string::npos)
       << delivery.error;
+}
+
+// TLS: the server's certificate is checked against the CA file and for the expected name.
+TEST(JetStreamSink, TlsChecksTheServersCertificateAndName) {
+  TempDir dir;
+  const dirfeed::testing::CertFiles cert = dirfeed::testing::make_self_signed_cert(dir.path());
+  NatsServer server(dir.path() + "/nats", "n1", dirfeed::testing::free_loopback_port(), 0, {},
+                    {"--tls", "--tlscert", cert.cert_file, "--tlskey", cert.key_file});
+  const std::string url = "tls://127.0.0.1:" + std::to_string(server.port());
+  NatsOptions o = options({url});
+  o.ca_file = cert.cert_file;  // self-signed: its own CA
+  o.tls_server_name = "127.0.0.1";  // in its SAN, as the config derives it from the URL
+  JetStreamSink sink(o, kStoreId, body);
+  changefeed::Delivery delivery = sink.deliver(entries(1, 3));
+  EXPECT_EQ(delivery.error, "");
+  EXPECT_EQ(delivery.confirmed_through, 3u);
+
+  NatsOptions system_roots = options({url});  // the system's bundle: not trusted there
+  system_roots.tls_server_name = "127.0.0.1";
+  JetStreamSink untrusted(system_roots, kStoreId, body);
+  changefeed::Delivery refused = untrusted.deliver(entries(4, 4));
+  EXPECT_EQ(refused.confirmed_through, 0u);
+  EXPECT_NE(refused.error.find("nats: connecting to " + url), std::string::npos) << refused.error;
+
+  NatsOptions other_name = o;  // trusted chain, but not the name the certificate carries
+  other_name.tls_server_name = "nats.example.test";
+  JetStreamSink misnamed(other_name, kStoreId, body);
+  changefeed::Delivery mismatch = misnamed.deliver(entries(4, 4));
+  EXPECT_EQ(mismatch.confirmed_through, 0u);
+  EXPECT_NE(mismatch.error.find("nats: connecting to " + url), std::string::npos) << mismatch.error;
+}
+
+TEST(JetStreamSink, UserAndPasswordFile) {
+  TempDir dir;
+  NatsServer server(dir.path() + "/nats", "n1", dirfeed::testing::free_loopback_port(), 0, {},
+                    {"--user", "dirfeed", "--pass", "s3cret-pass"});
+  const std::string password_file = dir.path() + "/nats.password";
+  dirfeed::testing::write_text(password_file, "s3cret-pass\n", 0600);
+  NatsOptions o = options({server.url()});
+  o.user = "dirfeed";
+  o.password_file = password_file;
+  JetStreamSink sink(o, kStoreId, body);
+  EXPECT_EQ(sink.deliver(entries(1, 2)).confirmed_through, 2u);
+
+  dirfeed::testing::write_text(password_file, "wrong\n", 0600);  // read at each connect
+  JetStreamSink wrong(o, kStoreId, body);
+  changefeed::Delivery refused = wrong.deliver(entries(3, 3));
+  EXPECT_EQ(refused.confirmed_through, 0u);
+  EXPECT_NE(refused.error.find("Authorization"), std::string::npos) << refused.error;
+  EXPECT_EQ(refused.error.find("wrong"), std::string::npos) << "the password is never logged";
 }
 
 // A consumer on a real store publishing what its writers commit, through a 3-server cluster

@@ -56,15 +56,18 @@ inline bool loopback_port_open(uint16_t port) {
 
 // One nats-server with JetStream, its store in `dir`/store, log in `dir`/server.log. With
 // `routes` (the cluster ports of the others) it joins cluster "dirfeed-test" on cluster_port.
+// `extra` goes on its command line as it is (e.g. --tls ..., --user ... --pass ...).
 class NatsServer {
  public:
   NatsServer(std::string dir, std::string name = "n1", uint16_t port = free_loopback_port(),
-             uint16_t cluster_port = 0, std::vector<uint16_t> routes = {})
+             uint16_t cluster_port = 0, std::vector<uint16_t> routes = {},
+             std::vector<std::string> extra = {})
       : dir_(std::move(dir)),
         name_(std::move(name)),
         port_(port),
         cluster_port_(cluster_port),
-        routes_(std::move(routes)) {
+        routes_(std::move(routes)),
+        extra_(std::move(extra)) {
     std::filesystem::create_directories(dir_);
     start();
   }
@@ -84,6 +87,7 @@ class NatsServer {
       }
       if (!list.empty()) argv.insert(argv.end(), {"--routes", list});
     }
+    argv.insert(argv.end(), extra_.begin(), extra_.end());
     process_ = std::make_unique<Process>(argv, dir_ + "/server.log", dir_ + "/server.log");
     if (!wait_until([&] { return loopback_port_open(port_); }, std::chrono::seconds(20))) {
       throw std::runtime_error("nats-server " + name_ + " did not listen on port " +
@@ -110,6 +114,7 @@ class NatsServer {
   uint16_t port_;
   uint16_t cluster_port_;
   std::vector<uint16_t> routes_;
+  std::vector<std::string> extra_;
   std::string log_ = dir_ + "/server.log";
   std::unique_ptr<Process> process_;
 };
