@@ -97,9 +97,11 @@ class NatsIntegrationTest : public ::testing::Test {
 
   void SetUp() override { ASSERT_TRUE(seeded_) << "seeding the DC failed (see above)"; }
 
-  // The daemon's config: the DC with notifications, and publish.nats to `servers`.
+  // The daemon's config: the DC with notifications (and a pass every 2 s, for changes made
+  // before a restarted daemon watches again), and publish.nats to `servers`.
   std::string config(const std::vector<std::string>& servers, int replicas = 1) {
-    std::string yaml = read_text(write_config(dir_, dc(), {.notifications = true}));
+    std::string yaml =
+        read_text(write_config(dir_, dc(), {.interval = "2s", .notifications = true}));
     yaml += "publish:\n  nats:\n    servers:\n";
     for (const std::string& url : servers) yaml += "      - " + url + "\n";
     yaml += "    replicas: " + std::to_string(replicas) + "\n    ack_timeout: 3s\n";
