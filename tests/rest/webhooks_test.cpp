@@ -318,8 +318,13 @@ TEST_F(DispatcherTest, DeliversSignedEventsInFeedOrder) {
   EXPECT_EQ(state().last_success_us(), clock_.now_us());
   EXPECT_EQ(state().failures(), 0u);
   const Metrics::Labels labels{{"directory", "d1"}};
-  EXPECT_EQ(metrics_.value("dirfeed_webhook_events_delivered_total", labels), 5);
-  EXPECT_EQ(metrics_.value("dirfeed_webhook_backlog", labels), 0);
+  // The metrics are set just after the state is stored.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return metrics_.value("dirfeed_webhook_events_delivered_total", labels) == 5 &&
+               metrics_.value("dirfeed_webhook_backlog", labels) == 0;
+      },
+      10s));
   EXPECT_EQ(metrics_.value("dirfeed_webhook_last_success_timestamp_seconds", labels),
             static_cast<double>(clock_.now_us()) / 1e6);
 }
@@ -400,6 +405,9 @@ TEST_F(DispatcherTest, RetriesAfterErrorsAndDeliversEverythingOnceInOrder) {
   dispatcher.start();
   ASSERT_TRUE(wait_until([&] { return state().after_sequence() == store_->last_sequence(); },
                          10s));
+  // The gauge is set when the job ends, just after the state is stored.
+  EXPECT_TRUE(wait_until(
+      [&] { return metrics_.value("dirfeed_webhook_directories_failing", {}) == 0; }, 10s));
   const std::vector<ReceivedRequest> requests = receiver.received();
   ASSERT_EQ(requests.size(), 8u);
   // The first event was tried 4 times; every event was delivered once, in order, no gaps.
@@ -422,7 +430,6 @@ TEST_F(DispatcherTest, RetriesAfterErrorsAndDeliversEverythingOnceInOrder) {
   EXPECT_EQ(state().last_error(), "HTTP 500") << "the last error stays for `dirfeed status`";
   EXPECT_EQ(metrics_.value("dirfeed_webhook_failed_attempts_total", {}), 3);
   EXPECT_EQ(metrics_.value("dirfeed_webhook_events_delivered_total", {}), 5);
-  EXPECT_EQ(metrics_.value("dirfeed_webhook_directories_failing", {}), 0);
 }
 
 TEST_F(DispatcherTest, BatchesAreJsonArraysSignedTheSameWay) {
