@@ -212,14 +212,21 @@ class WebhookReceiver {
         response.body() = "{}";
       }
       response.prepare_payload();
+      // Recorded before the write: the client may act on the response before write returns.
+      set_answered(index, status);
       http::write(stream, response, error);
-      if (error) return;
-      if (keep_requests_) {
-        std::lock_guard lock(mutex_);
-        received_[index].answered = status;
+      if (error) {
+        set_answered(index, 0);
+        return;
       }
       if (!request.keep_alive()) return;
     }
+  }
+
+  void set_answered(size_t index, unsigned status) {
+    if (!keep_requests_) return;
+    std::lock_guard lock(mutex_);
+    received_[index].answered = status;
   }
 
   Answer answer_;

@@ -534,8 +534,13 @@ TEST_F(DispatcherTest, DirectoriesAreIndependentAndPickedUpWhileRunning) {
   EXPECT_EQ(received_events(up.received(), second, /*delivered=*/false),
             Strings{"user.created u4"});
   EXPECT_EQ(state("d1").last_error(), "HTTP 503");
-  EXPECT_GE(state("d1").failures(), 2u);
-  EXPECT_GT(metrics_.value("dirfeed_webhook_backlog", {{"directory", "d1"}}), 0);
+  // The state and the backlog of a failed attempt are stored after its response.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return state("d1").failures() >= 2 &&
+               metrics_.value("dirfeed_webhook_backlog", {{"directory", "d1"}}) > 0;
+      },
+      10s));
 
   // Deleting a directory stops its deliveries and drops its series.
   bool existed = false;
