@@ -5,26 +5,12 @@
 #include <string>
 #include <string_view>
 
-#include <rocksdb/write_batch.h>
-
 namespace dirfeed::changefeed {
 
-namespace {
-
-// Builds an index from the stored objects: `entries` adds the index entries of one object to
-// the batch. Reads the objects once and writes in batches of bounded size, the last one with
-// the marker (no other write comes in between: it runs at open).
-rocksdb::Status index_objects(
-    const Database& database, std::string_view marker,
-    const std::function<rocksdb::Status(const pb::DirectoryObject&, rocksdb::WriteBatch&)>&
-        entries) {
-  rocksdb::ColumnFamilyHandle* state = database.table(Table::kState);
-  std::string value;
-  rocksdb::Status status = database.db()->Get(rocksdb::ReadOptions(), state, marker, &value);
-  if (!status.IsNotFound()) return status;
-
+rocksdb::Status write_from_objects(const Database& database, rocksdb::WriteBatch& batch,
+                                   std::string_view marker, std::string_view marker_value,
+                                   const ObjectEntries& entries) {
   constexpr size_t kEntriesPerBatch = 10000;
-  rocksdb::WriteBatch batch;
   std::unique_ptr<rocksdb::Iterator> it(
       database.db()->NewIterator(rocksdb::ReadOptions(), database.table(Table::kObjects)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -32,7 +18,7 @@ rocksdb::Status index_objects(
     if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       continue;
     }
-    status = entries(object, batch);
+    rocksdb::Status status = entries(object, batch);
     if (!status.ok()) return status;
     if (static_cast<size_t>(batch.Count()) >= kEntriesPerBatch) {
       status = database.db()->Write(rocksdb::WriteOptions(), &batch);
@@ -41,9 +27,22 @@ rocksdb::Status index_objects(
     }
   }
   if (!it->status().ok()) return it->status();
-  status = batch.Put(state, marker, "");
+  rocksdb::Status status = batch.Put(database.table(Table::kState), marker, marker_value);
   if (status.ok()) status = database.db()->Write(rocksdb::WriteOptions(), &batch);
   return status;
+}
+
+namespace {
+
+// Builds an index from the stored objects unless its marker is there.
+rocksdb::Status index_objects(const Database& database, std::string_view marker,
+                              const ObjectEntries& entries) {
+  std::string value;
+  rocksdb::Status status =
+      database.db()->Get(rocksdb::ReadOptions(), database.table(Table::kState), marker, &value);
+  if (!status.IsNotFound()) return status;
+  rocksdb::WriteBatch batch;
+  return write_from_objects(database, batch, marker, "", entries);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "changefeed/index_build.hpp"
 #include "changefeed/page_writer.hpp"
 
 namespace dirfeed::changefeed {
@@ -91,26 +92,10 @@ rocksdb::Status prepare_rendered(const Database& database) {
     }
     return it->second ? &*it->second : nullptr;
   };
-  constexpr size_t kRecordsPerBatch = 10000;
-  std::unique_ptr<rocksdb::Iterator> it(
-      database.db()->NewIterator(rocksdb::ReadOptions(), database.table(Table::kObjects)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    pb::DirectoryObject object;
-    if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      continue;
-    }
-    status = put_rendered(database, *renderer, object, group_dn, batch);
-    if (!status.ok()) return status;
-    if (static_cast<size_t>(batch.Count()) >= kRecordsPerBatch) {
-      status = database.db()->Write(rocksdb::WriteOptions(), &batch);
-      if (!status.ok()) return status;
-      batch.Clear();
-    }
-  }
-  if (!it->status().ok()) return it->status();
-  status = batch.Put(state, keys::kRenderedKey, renderer->fingerprint());
-  if (status.ok()) status = database.db()->Write(rocksdb::WriteOptions(), &batch);
-  return status;
+  return write_from_objects(database, batch, keys::kRenderedKey, renderer->fingerprint(),
+                            [&](const pb::DirectoryObject& object, rocksdb::WriteBatch& out) {
+                              return put_rendered(database, *renderer, object, group_dn, out);
+                            });
 }
 
 void PageWriter::note_group_change(const pb::DirectoryObject* before,
