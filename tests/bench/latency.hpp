@@ -1,9 +1,13 @@
 #pragma once
-// What the end-to-end latency benchmarks against the Samba DC share: users created one
-// ldapmodify at a time, and the latency percentiles from each user's creation to its arrival.
+// What the end-to-end latency benchmarks against the Samba DC share: the DC prepared, users
+// created one ldapmodify at a time, their arrivals noted, and the latency percentiles from each
+// user's creation to its arrival.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +47,51 @@ inline std::map<std::string, BenchClock::time_point> create_users(const SambaDc&
   return applied;
 }
 
+// The shared DC, reset, with one LDAP worker and the OU `ou` made.
+inline SambaDc& bench_dc(const std::string& ou) {
+  SambaDc& dc = shared_dc();
+  dc.reset();
+  use_one_ldap_worker(dc);
+  dc.ldif("dn: " + ou + "\nchangetype: add\nobjectClass: organizationalUnit\n");
+  return dc;
+}
+
+// The number of users in the environment variable `name`, else 300.
+inline int bench_users(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? std::atoi(value) : 300;
+}
+
+// Whether the daemon logging to `log_path` watches for change notifications within 60 s.
+inline bool daemon_watching(const std::string& log_path) {
+  return wait_until(
+      [&] {
+        return read_text(log_path).find("watching for change notifications") != std::string::npos;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(100));
+}
+
+// When each bench user arrived, by sAMAccountName; noted from any thread.
+class Arrivals {
+ public:
+  void note(const std::string& name, BenchClock::time_point at) {
+    std::lock_guard lock(mutex_);
+    at_.emplace(name, at);
+  }
+  std::map<std::string, BenchClock::time_point> taken() const {
+    std::lock_guard lock(mutex_);
+    return at_;
+  }
+  size_t size() const {
+    std::lock_guard lock(mutex_);
+    return at_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, BenchClock::time_point> at_;
+};
+
 struct Latencies {
   double p50 = 0, p99 = 0, max = 0;  // seconds
 };
@@ -59,6 +108,25 @@ inline Latencies latencies(const std::map<std::string, BenchClock::time_point>& 
     return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
   };
   return {percentile(0.50), percentile(0.99), values.back()};
+}
+
+// Creates `count` users under `ou` (create_users), waits up to 60 s for each one's arrival and
+// prints "`bench`: N users created ...; AD change -> `arrival`: p50, p99, max". False (nothing
+// printed) when some did not arrive.
+inline bool measure_latency(const char* bench, const char* arrival, const SambaDc& dc,
+                            const std::string& ou, int count, const Arrivals& arrivals) {
+  double writing = 0;
+  const std::map<std::string, BenchClock::time_point> applied =
+      create_users(dc, ou, count, &writing);
+  if (!wait_until([&] { return arrivals.size() == applied.size(); }, std::chrono::seconds(60))) {
+    return false;
+  }
+  const Latencies latency = latencies(applied, arrivals.taken());
+  std::printf("%s: %d users created one ldapmodify at a time in %.1f s (%.0f/s); "
+              "AD change -> %s: p50 %.3f s, p99 %.3f s, max %.3f s\n",
+              bench, count, writing, count / writing, arrival, latency.p50, latency.p99,
+              latency.max);
+  return true;
 }
 
 }  // namespace dirfeed::testing

@@ -9,17 +9,11 @@
 // with NATS_BENCH_USERS=N to change the number of users (default 300).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
-#include <vector>
 
 #include "tests/integration/daemon_client.hpp"
 #include "tests/support/process.hpp"
@@ -32,18 +26,12 @@ namespace dirfeed::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using SteadyClock = std::chrono::steady_clock;
 
 const std::string kOu = "OU=Bench,DC=example,DC=test";
 
 TEST(NatsAdBench, LatencyFromAdChangeToMessage) {
-  const char* users_env = std::getenv("NATS_BENCH_USERS");
-  const int users = users_env != nullptr ? std::atoi(users_env) : 300;
-  SambaDc& dc = shared_dc();
-  dc.reset();
-  use_one_ldap_worker(dc);
-  dc.ldif("dn: " + kOu + "\nchangetype: add\nobjectClass: organizationalUnit\n");
-
+  const int users = bench_users("NATS_BENCH_USERS");
+  SambaDc& dc = bench_dc(kOu);
   TempDir dir;
   const std::string log_path = dir.path() + "/run.log";
   NatsServer server(dir.path() + "/nats");
@@ -52,28 +40,21 @@ TEST(NatsAdBench, LatencyFromAdChangeToMessage) {
       write_config(dir, dc, {.strategy = "", .interval = "60s", .notifications = true});
   write_text(config, read_text(config) + "publish:\n  nats:\n    servers: [" + server.url() + "]\n");
 
-  // Arrival time of each user's add message, by sAMAccountName.
-  std::mutex mutex;
-  std::map<std::string, SteadyClock::time_point> received;
+  // Arrival of each user's add message at a subscriber.
+  Arrivals arrivals;
   natsConnection* connection = nullptr;
   natsSubscription* subscription = nullptr;
   ASSERT_EQ(natsConnection_ConnectTo(&connection, server.url().c_str()), NATS_OK);
-  struct Arrivals {
-    std::mutex* mutex;
-    std::map<std::string, SteadyClock::time_point>* received;
-  } arrivals{&mutex, &received};
   ASSERT_EQ(natsConnection_Subscribe(
                 &subscription, connection, "dirfeed.example_test.user.add",
                 [](natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-                  const auto at = SteadyClock::now();
+                  const auto at = BenchClock::now();
                   static const std::regex name(R"re("onPremisesSamAccountName":"(b\d+)")re");
                   const std::string body(natsMsg_GetData(msg),
                                          static_cast<size_t>(natsMsg_GetDataLength(msg)));
                   std::smatch match;
                   if (std::regex_search(body, match, name)) {
-                    auto* a = static_cast<Arrivals*>(closure);
-                    std::lock_guard lock(*a->mutex);
-                    a->received->emplace(match[1].str(), at);
+                    static_cast<Arrivals*>(closure)->note(match[1].str(), at);
                   }
                   natsMsg_Destroy(msg);
                 },
@@ -83,28 +64,10 @@ TEST(NatsAdBench, LatencyFromAdChangeToMessage) {
   std::optional<Process> daemon;
   const uint16_t port = start(daemon, config, log_path);
   ASSERT_NE(port, 0) << read_text(log_path);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return read_text(log_path).find("watching for change notifications") != std::string::npos;
-      },
-      60s, 100ms))
+  ASSERT_TRUE(daemon_watching(log_path)) << read_text(log_path);
+  ASSERT_TRUE(measure_latency("nats_bench_ad", "message at a subscriber", dc, kOu, users,
+                              arrivals))
       << read_text(log_path);
-
-  double writing = 0;
-  const std::map<std::string, SteadyClock::time_point> applied =
-      create_users(dc, kOu, users, &writing);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        std::lock_guard lock(mutex);
-        return received.size() == applied.size();
-      },
-      60s))
-      << read_text(log_path);
-
-  const Latencies latency = latencies(applied, received);
-  std::printf("nats_bench_ad: %d users created one ldapmodify at a time in %.1f s (%.0f/s); "
-              "AD change -> message at a subscriber: p50 %.3f s, p99 %.3f s, max %.3f s\n",
-              users, writing, users / writing, latency.p50, latency.p99, latency.max);
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_for(30s), 0);
   natsSubscription_Destroy(subscription);

@@ -7,17 +7,11 @@
 // with WEBHOOK_BENCH_USERS=N to change the number of users (default 300).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
-#include <vector>
 
 #include "tests/integration/daemon_client.hpp"
 #include "tests/support/process.hpp"
@@ -31,18 +25,12 @@ namespace {
 
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
-using SteadyClock = std::chrono::steady_clock;
 
 const std::string kOu = "OU=Bench,DC=example,DC=test";
 
 TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
-  const char* users_env = std::getenv("WEBHOOK_BENCH_USERS");
-  const int users = users_env != nullptr ? std::atoi(users_env) : 300;
-  SambaDc& dc = shared_dc();
-  dc.reset();
-  use_one_ldap_worker(dc);
-  dc.ldif("dn: " + kOu + "\nchangetype: add\nobjectClass: organizationalUnit\n");
-
+  const int users = bench_users("WEBHOOK_BENCH_USERS");
+  SambaDc& dc = bench_dc(kOu);
   TempDir dir;
   const std::string log_path = dir.path() + "/run.log";
   // The daemon's default strategy, change notifications on.
@@ -57,23 +45,14 @@ TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
   std::optional<Process> daemon;
   const uint16_t port = start(daemon, config, log_path);
   ASSERT_NE(port, 0) << read_text(log_path);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return read_text(log_path).find("watching for change notifications") != std::string::npos;
-      },
-      60s, 100ms))
-      << read_text(log_path);
+  ASSERT_TRUE(daemon_watching(log_path)) << read_text(log_path);
 
-  // Receipt time of each user's user.created, by sAMAccountName.
-  std::mutex mutex;
-  std::map<std::string, SteadyClock::time_point> received;
+  // Receipt of each user's user.created.
+  Arrivals arrivals;
   WebhookReceiver receiver([&](const ReceivedRequest& request, size_t) {
     static const std::regex created(R"re("event":"user\.created".*"sAMAccountName":"(b\d+)")re");
     std::smatch match;
-    if (std::regex_search(request.body, match, created)) {
-      std::lock_guard lock(mutex);
-      received.emplace(match[1].str(), request.at);
-    }
+    if (std::regex_search(request.body, match, created)) arrivals.note(match[1].str(), request.at);
     return 200u;
   });
   const Reply created = call(port, http::verb::post, "/api/v1/directory-sync", api_key(key),
@@ -81,21 +60,9 @@ TEST(WebhookAdBench, LatencyFromAdChangeToReceipt) {
                                  R"("], "webhook_url": ")" + receiver.url() + "\"}");
   ASSERT_EQ(created.status, 201) << created.body;
 
-  double writing = 0;
-  const std::map<std::string, SteadyClock::time_point> applied =
-      create_users(dc, kOu, users, &writing);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        std::lock_guard lock(mutex);
-        return received.size() == applied.size();
-      },
-      60s))
+  ASSERT_TRUE(measure_latency("webhook_bench_ad", "user.created receipt", dc, kOu, users,
+                              arrivals))
       << read_text(log_path);
-
-  const Latencies latency = latencies(applied, received);
-  std::printf("webhook_bench_ad: %d users created one ldapmodify at a time in %.1f s (%.0f/s); "
-              "AD change -> user.created receipt: p50 %.3f s, p99 %.3f s, max %.3f s\n",
-              users, writing, users / writing, latency.p50, latency.p99, latency.max);
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_for(30s), 0);
 }
