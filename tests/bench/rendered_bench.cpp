@@ -19,6 +19,7 @@
 
 #include "changefeed/store.hpp"
 #include "rest/stored_shapes.hpp"
+#include "tests/bench/directory_pages.hpp"
 #include "tests/support/manual_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -31,33 +32,15 @@ constexpr int kPageSize = 1'000;
 constexpr int kRenamedMembers = 1'000;
 constexpr int kRuns = 5;
 constexpr int kRenames = 11;
-constexpr char kDomain[] = "example.test";
-constexpr char kSid[] = "S-1-5-21-100-200-300";
 
-std::string numbered_guid(uint32_t kind, uint32_t number) {
-  std::string guid(16, '\0');
-  for (int i = 0; i < 4; ++i) {
-    guid[i] = static_cast<char>(kind >> (24 - 8 * i));
-    guid[4 + i] = static_cast<char>(number >> (24 - 8 * i));
-  }
-  return guid;
-}
+using testing::bench_group;
+using testing::bench_user;
+using testing::kBenchDomain;
+using testing::numbered_guid;
 
 pb::ObservedObject group(int g, const std::string& cn) {
-  pb::ObservedObject observed;
-  pb::DirectoryObject& group = *observed.mutable_object();
-  group.set_guid(numbered_guid(2, g));
-  group.set_kind(pb::GROUP);
-  group.set_dn("CN=" + cn + ",OU=Groups,DC=example,DC=test");
-  group.set_sam_account_name("group" + std::to_string(g));
-  group.set_netbios_domain("EXAMPLE");
-  group.set_sid(std::string(kSid) + "-" + std::to_string(g == 0 ? 513 : 20'000 + g));
-  observed.set_members_known(true);
   const int members = g == 1 ? kUsers : g == 2 ? kRenamedMembers : g == 0 ? 0 : 25;
-  for (int m = 0; m < members; ++m) {
-    observed.add_members(numbered_guid(1, g <= 2 ? m : (g * 25 + m) % kUsers));
-  }
-  return observed;
+  return bench_group(g, cn, members, [g](int m) { return g <= 2 ? m : (g * 25 + m) % kUsers; });
 }
 
 std::vector<std::vector<pb::ObservedObject>> first_sync_pages() {
@@ -65,25 +48,7 @@ std::vector<std::vector<pb::ObservedObject>> first_sync_pages() {
   for (int g = 0; g < kGroups; ++g) pages.back().push_back(group(g, "group" + std::to_string(g)));
   for (int u = 0; u < kUsers; ++u) {
     if (u % kPageSize == 0) pages.emplace_back();
-    pb::ObservedObject& observed = pages.back().emplace_back();
-    pb::DirectoryObject& user = *observed.mutable_object();
-    const std::string name = "user" + std::to_string(u);
-    user.set_guid(numbered_guid(1, u));
-    user.set_kind(pb::USER);
-    user.set_dn("CN=" + name + ",OU=People,DC=example,DC=test");
-    user.set_sam_account_name(name);
-    user.set_netbios_domain("EXAMPLE");
-    user.set_sid(std::string(kSid) + "-" + std::to_string(10'000 + u));
-    user.set_display_name("User " + std::to_string(u));
-    user.set_given_name("Given" + std::to_string(u));
-    user.set_surname("Sur" + std::to_string(u));
-    user.set_mail(name + "@example.test");
-    user.set_title("Title " + std::to_string(u % 50));
-    user.set_department("Dept " + std::to_string(u % 20));
-    user.set_telephone_number("+1 555 " + std::to_string(10'000 + u));
-    user.set_user_principal_name(name + "@example.test");
-    user.set_primary_group_id(513);
-    observed.set_primary_group_sid(std::string(kSid) + "-513");
+    pages.back().push_back(bench_user(u));
   }
   return pages;
 }
@@ -100,8 +65,8 @@ double median(std::vector<double> values) {
 
 void apply(changefeed::Store& store, const std::vector<pb::ObservedObject>& page) {
   pb::Cursor cursor;
-  cursor.set_domain(kDomain);
-  const changefeed::Status status = store.apply_page(kDomain, page, cursor);
+  cursor.set_domain(kBenchDomain);
+  const changefeed::Status status = store.apply_page(kBenchDomain, page, cursor);
   if (!status.is_ok()) {
     std::fprintf(stderr, "apply_page failed: %s\n", status.message().c_str());
     std::exit(1);
@@ -150,7 +115,7 @@ void run(const changefeed::Renderer* renderer, Times& times) {
 
 int main() {
   using namespace dirfeed;
-  const rest::StoredShapes shapes({{kDomain, "DC=example,DC=test", "EXAMPLE"}});
+  const rest::StoredShapes shapes({{kBenchDomain, "DC=example,DC=test", "EXAMPLE"}});
   Times without, with;
   for (int r = 0; r < kRuns; ++r) {
     run(nullptr, without);
