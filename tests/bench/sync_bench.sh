@@ -12,8 +12,13 @@
 #      connection stays open between passes, as in production)
 # and prints b/a, c/b and dirfeed's peak RSS (from /usr/bin/time). b and c are the pass
 # durations the daemon logs ("... done on DC in N ms"); for b the whole `dirfeed run --once`
-# process (start, RocksDB open, pass, close) is shown next to it. Each number is the
-# median of RUNS runs (default 3).
+# process (start, RocksDB open, pass, close) is shown next to it; c sums the passes that read
+# the 50 changes (a pass may start while they are being made). Each number is the median of
+# RUNS runs (default 3).
+#
+#   BASELINE=/path/to/older/dirfeed tests/bench/sync_bench.sh
+# also times b with that binary, alternating with build/dirfeed run by run, and prints
+# b(build/dirfeed) / b(BASELINE): a write-path change measured against the build before it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -90,10 +95,16 @@ modify_50() {
   ldapmodify "${LDAP_ARGS[@]}" >/dev/null <<<"$ldif"
 }
 
+# "MS OBJECTS" summed over the passes logged in $1 after its first $2 passes.
+passes_after() {
+  sed -n 's/.*pass done on .* in \([0-9]*\) ms: \([0-9]*\) objects read.*/\1 \2/p' "$1" |
+    tail -n "+$(($2 + 1))" | awk '{ ms += $1; objects += $2 } END { print ms + 0, objects + 0 }'
+}
+
 # Runs the daemon on an already synced state; after its first pass, makes 50 changes and
-# prints "PASS_SECONDS PEAK_RSS_KIB" of the pass that reads them.
+# prints "PASS_SECONDS PEAK_RSS_KIB" of the passes that read them.
 incremental_in_daemon() {  # $1 config
-  local log=$BENCH/daemon.log deadline pid pass_ms
+  local log=$BENCH/daemon.log deadline pid pass_ms objects before
   /usr/bin/time -o "$BENCH/daemon.time" -f '%M' build/dirfeed run --config "$1" 2>"$log" &
   local time_pid=$!
   deadline=$((SECONDS + 60))
@@ -101,10 +112,10 @@ incremental_in_daemon() {  # $1 config
     [ $SECONDS -lt $deadline ] || { echo "daemon made no pass (see $log)" >&2; exit 1; }
     sleep 0.1
   done
+  before=$(grep -c "pass done" "$log")
   modify_50
-  until pass_ms=$(sed -n 's/.*pass done on .* in \([0-9]*\) ms: 50 objects read.*/\1/p' "$log") &&
-        [ -n "$pass_ms" ]; do
-    [ $SECONDS -lt $deadline ] || { echo "no pass read the 50 changes (see $log)" >&2; exit 1; }
+  while read -r pass_ms objects < <(passes_after "$log" "$before") && [ "$objects" -lt 50 ]; do
+    [ $SECONDS -lt $deadline ] || { echo "no passes read the 50 changes (see $log)" >&2; exit 1; }
     sleep 0.1
   done
   pid=$(pgrep -P "$time_pid" dirfeed)
@@ -113,13 +124,18 @@ incremental_in_daemon() {  # $1 config
   echo "$(echo "$pass_ms / 1000" | bc -l) $(cat "$BENCH/daemon.time")"
 }
 
-printf '\n%-8s %8s %16s %8s %8s %8s %12s\n' strategy "a (s)" "b (s) [process]" "b/a" \
-  "c (s)" "c/b" "peak RSS MB"
+printf '\n%-8s %8s %16s %8s %8s %8s %12s%s\n' strategy "a (s)" "b (s) [process]" "b/a" \
+  "c (s)" "c/b" "peak RSS MB" "${BASELINE:+   b baseline (s)  b/b baseline}"
 for strategy in usn dirsync; do
-  full=() full_process=() incr=() rss=0
+  full=() full_process=() incr=() base=() rss=0
   for _ in $(seq "$RUNS"); do
     rm -rf "$BENCH/state-$strategy"
     write_config "$strategy" "$BENCH/state-$strategy"
+    if [ -n "${BASELINE:-}" ]; then
+      read -r t w m < <(measure "$BASELINE" run --once --config "$BENCH/$strategy.yaml")
+      base+=("$t")
+      rm -rf "$BENCH/state-$strategy"
+    fi
     read -r t w m < <(measure build/dirfeed run --once --config "$BENCH/$strategy.yaml")
     full+=("$t"); full_process+=("$w"); [ "$m" -gt "$rss" ] && rss=$m
     read -r t m < <(incremental_in_daemon "$BENCH/$strategy.yaml")
@@ -127,6 +143,12 @@ for strategy in usn dirsync; do
   done
   b=$(printf '%s\n' "${full[@]}" | median); bp=$(printf '%s\n' "${full_process[@]}" | median)
   c=$(printf '%s\n' "${incr[@]}" | median)
-  printf '%-8s %8.2f %7.2f [%5.2f]  %8.2f %8.3f %8.3f %12.1f\n' "$strategy" "$a" "$b" "$bp" \
+  printf '%-8s %8.2f %7.2f [%5.2f]  %8.2f %8.3f %8.3f %12.1f' "$strategy" "$a" "$b" "$bp" \
     "$(echo "$b / $a" | bc -l)" "$c" "$(echo "$c / $b" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+  if [ -n "${BASELINE:-}" ]; then
+    bb=$(printf '%s\n' "${base[@]}" | median)
+    printf '   %15.3f  %12.3f   (runs:%s | baseline:%s)' "$bb" "$(echo "$b / $bb" | bc -l)" \
+      "$(printf ' %.3f' "${full[@]}")" "$(printf ' %.3f' "${base[@]}")"
+  fi
+  printf '\n'
 done
