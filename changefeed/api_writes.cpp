@@ -1,6 +1,6 @@
-// PageWriter's User ID API and IP source writes (page_writer.hpp): API users, their IP
-// mappings (one user per IP, expiry) and API groups. The AD diff is in page_writer.cpp.
-#include "changefeed/page_writer.hpp"
+// ChangeWriter's User ID API and IP source writes (change_writer.hpp): API users, their IP
+// mappings (one user per IP, expiry) and API groups. The AD diff is in change_writer.cpp.
+#include "changefeed/change_writer.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -14,7 +14,7 @@ namespace dirfeed::changefeed {
 
 // ---- User ID API writes ----------------------------------------------------------------
 
-void PageWriter::create_user(pb::DirectoryObject user, int64_t lifetime_us) {
+void ChangeWriter::create_user(pb::DirectoryObject user, int64_t lifetime_us) {
   std::vector<std::string> addresses(user.ipv4_addresses().begin(), user.ipv4_addresses().end());
   addresses.insert(addresses.end(), user.ipv6_addresses().begin(), user.ipv6_addresses().end());
   user.clear_ipv4_addresses();
@@ -37,9 +37,9 @@ void PageWriter::create_user(pb::DirectoryObject user, int64_t lifetime_us) {
   change_api_data(guid, addresses, {}, now_us_ + lifetime_us, groups);
 }
 
-void PageWriter::change_api_data(const std::string& guid, const std::vector<std::string>& add,
-                                 const std::vector<std::string>& remove, int64_t expires_us,
-                                 const std::optional<std::vector<std::string>>& groups) {
+void ChangeWriter::change_api_data(const std::string& guid, const std::vector<std::string>& add,
+                                   const std::vector<std::string>& remove, int64_t expires_us,
+                                   const std::optional<std::vector<std::string>>& groups) {
   pb::DirectoryObject* user = live(guid);
   if (user == nullptr) return;
   auto list_of = [&](const std::string& ip) {
@@ -104,7 +104,7 @@ void PageWriter::change_api_data(const std::string& guid, const std::vector<std:
   }
 }
 
-size_t PageWriter::expire_ip_mappings(int64_t now_us, size_t limit) {
+size_t ChangeWriter::expire_ip_mappings(int64_t now_us, size_t limit) {
   // Oldest first; grouped per user so each gets one IP_DELETE. An entry may be due before its
   // mapping's expiry (a renewal leaves the earlier entry, see map_ip): it moves to the expiry
   // then; an entry whose mapping is gone is dropped.
@@ -114,7 +114,8 @@ size_t PageWriter::expire_ip_mappings(int64_t now_us, size_t limit) {
   size_t count = 0;
   {
     rocksdb::ColumnFamilyHandle* family = database_.table(Table::kIpExpiry);
-    std::unique_ptr<rocksdb::Iterator> it(database_.db()->NewIterator(rocksdb::ReadOptions(), family));
+    std::unique_ptr<rocksdb::Iterator> it(
+        database_.db()->NewIterator(rocksdb::ReadOptions(), family));
     for (it->SeekToFirst(); it->Valid() && scanned < limit; it->Next(), ++scanned) {
       const std::string_view key = it->key().ToStringView();
       if (key.size() < 8 + kGuidSize) continue;
@@ -150,13 +151,13 @@ size_t PageWriter::expire_ip_mappings(int64_t now_us, size_t limit) {
   return count;
 }
 
-std::optional<std::string> PageWriter::ip_owner(const std::string& ip) {
+std::optional<std::string> ChangeWriter::ip_owner(const std::string& ip) {
   auto it = ip_owners_.find(ip);
   if (it == ip_owners_.end()) it = ip_owners_.emplace(ip, get(Table::kIpOwners, ip)).first;
   return it->second;
 }
 
-bool PageWriter::renew_ip(const std::string& guid, const std::string& ip, int64_t expires_us) {
+bool ChangeWriter::renew_ip(const std::string& guid, const std::string& ip, int64_t expires_us) {
   // The owner row names a user only while that user is live and lists the IP (both change
   // with it in change_api_data, and a deleted user's mappings go with it).
   if (ip_owner(ip) != guid) return false;
@@ -164,8 +165,8 @@ bool PageWriter::renew_ip(const std::string& guid, const std::string& ip, int64_
   return true;
 }
 
-void PageWriter::map_ip(const std::string& user, const std::string& ip, int64_t expires_us,
-                        bool owned) {
+void ChangeWriter::map_ip(const std::string& user, const std::string& ip, int64_t expires_us,
+                          bool owned) {
   // Every mapping has an expiry entry due at or before its expiry. A renewal that extends it
   // leaves the earlier entry (expire_ip_mappings moves it on when it is due), so the renewal
   // of a logon writes only the mapping row.
@@ -181,7 +182,7 @@ void PageWriter::map_ip(const std::string& user, const std::string& ip, int64_t 
   }
 }
 
-bool PageWriter::unmap_ip(const std::string& user, const std::string& ip) {
+bool ChangeWriter::unmap_ip(const std::string& user, const std::string& ip) {
   const std::string key = keys::ip_mapping(user, ip);
   std::optional<std::string> old = get(Table::kIpMappings, key);
   if (!old) return false;

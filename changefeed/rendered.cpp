@@ -6,8 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "changefeed/change_writer.hpp"
 #include "changefeed/index_build.hpp"
-#include "changefeed/page_writer.hpp"
 
 namespace dirfeed::changefeed {
 namespace {
@@ -98,15 +98,15 @@ rocksdb::Status prepare_rendered(const Database& database) {
                             });
 }
 
-void PageWriter::note_group_change(const pb::DirectoryObject* before,
-                                   const pb::DirectoryObject* after) {
+void ChangeWriter::note_group_change(const pb::DirectoryObject* before,
+                                     const pb::DirectoryObject* after) {
   const pb::DirectoryObject* group = before != nullptr ? before : after;
   if (group->kind() != pb::GROUP && (after == nullptr || after->kind() != pb::GROUP)) return;
   const bool renamed = before != nullptr && after != nullptr && before->dn() != after->dn();
   if (renamed || before == nullptr || after == nullptr) regrouped_[group->guid()] |= renamed;
 }
 
-void PageWriter::render_changes() {
+void ChangeWriter::render_changes() {
   const Renderer* renderer = database_.renderer();
   if (renderer == nullptr) return;
   // What this write stores or deletes, then the members of the groups in regrouped_ (those it

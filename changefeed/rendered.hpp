@@ -1,6 +1,6 @@
 #pragma once
-// Internal to changefeed/: the kRendered records (changefeed/renderer.hpp). PageWriter keeps
-// them up to date in its batch (PageWriter::render_changes, in rendered.cpp); this makes them
+// Internal to changefeed/: the kRendered records (changefeed/renderer.hpp). ChangeWriter keeps
+// them up to date in its batch (ChangeWriter::render_changes, in rendered.cpp); this makes them
 // again at open when they are not the renderer's, and writes those of one object.
 #include <string>
 

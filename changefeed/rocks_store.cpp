@@ -1,4 +1,4 @@
-// Store on RocksDB: writes go through PageWriter under one lock; queries read a snapshot.
+// Store on RocksDB: writes go through ChangeWriter under one lock; queries read a snapshot.
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -7,11 +7,11 @@
 #include <random>
 #include <unordered_map>
 
+#include "changefeed/change_writer.hpp"
 #include "changefeed/database.hpp"
 #include "changefeed/event_log.hpp"
 #include "changefeed/index_build.hpp"
 #include "changefeed/keys.hpp"
-#include "changefeed/page_writer.hpp"
 #include "changefeed/rendered.hpp"
 #include "changefeed/source_write.hpp"
 #include "changefeed/state_records.hpp"
@@ -130,7 +130,7 @@ class RocksStore final : public Store {
   Status apply_page(const std::string& domain, const std::vector<pb::ObservedObject>& observed,
                     const pb::Cursor& cursor, CommitStats* stats) override {
     std::lock_guard lock(write_mutex_);
-    PageWriter writer(*database_, domain, clock_.now_us(), position_);
+    ChangeWriter writer(*database_, domain, clock_.now_us(), position_);
     std::vector<std::string> guids;
     guids.reserve(observed.size());
     for (const pb::ObservedObject& object : observed) guids.push_back(object.object().guid());
@@ -157,7 +157,7 @@ class RocksStore final : public Store {
       return status;
     }
 
-    PageWriter writer(*database_, domain, clock_.now_us(), position_);
+    ChangeWriter writer(*database_, domain, clock_.now_us(), position_);
     CommitStats result;
     pb::Cursor stored = cursor;
     stored.clear_unconfirmed();
@@ -235,7 +235,7 @@ class RocksStore final : public Store {
                       SourceOutcome* outcome, CommitStats* stats) override {
     if (!is_source_domain(source)) return Status::error("write_source: not a source: " + source);
     std::lock_guard lock(write_mutex_);
-    PageWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
+    ChangeWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
     *outcome = apply_source_changes(writer, source, changes);
     if (*outcome != SourceOutcome::kDone) return Status::ok();
     return commit(writer, CommitStats(), stats);
@@ -252,7 +252,7 @@ class RocksStore final : public Store {
                      ApiOutcome* outcome) override {
     if (user.guid().size() != kGuidSize) return Status::error("create_user: GUID is not 16 bytes");
     std::lock_guard lock(write_mutex_);
-    PageWriter writer(*database_, user.domain(), clock_.now_us(), position_);
+    ChangeWriter writer(*database_, user.domain(), clock_.now_us(), position_);
     const std::optional<std::string> ntlm = keys::ntlm_of(user);
     if (writer.find(user.guid()) != nullptr ||
         (!user.dn().empty() && writer.index_taken(Table::kDnIndex, keys::dn(user.dn()))) ||
@@ -271,7 +271,7 @@ class RocksStore final : public Store {
                      ApiOutcome* outcome) override {
     std::lock_guard lock(write_mutex_);
     const int64_t now_us = clock_.now_us();
-    PageWriter writer(*database_, "", now_us, position_);
+    ChangeWriter writer(*database_, "", now_us, position_);
     const pb::DirectoryObject* user = writer.find(guid);
     if (user == nullptr || user->kind() != pb::USER) {
       *outcome = ApiOutcome::kNotFound;
@@ -331,7 +331,7 @@ class RocksStore final : public Store {
 
   Status delete_user(const std::string& guid, ApiOutcome* outcome) override {
     std::lock_guard lock(write_mutex_);
-    PageWriter writer(*database_, "", clock_.now_us(), position_);
+    ChangeWriter writer(*database_, "", clock_.now_us(), position_);
     const pb::DirectoryObject* user = writer.find(guid);
     if (user == nullptr || user->kind() != pb::USER) {
       *outcome = ApiOutcome::kNotFound;
@@ -353,7 +353,7 @@ class RocksStore final : public Store {
   Status apply_ip_events(const std::vector<IpEvent>& events, IpEventStats* stats) override {
     std::lock_guard lock(write_mutex_);
     const int64_t now_us = clock_.now_us();
-    PageWriter writer(*database_, "", now_us, position_);
+    ChangeWriter writer(*database_, "", now_us, position_);
     IpEventStats result;
     // IP -> the logon this call mapped it with last: a repeat (same user, same lifetime) would
     // set the same expiry again, so it is counted and skipped.
@@ -428,7 +428,7 @@ class RocksStore final : public Store {
 
   Status expire_ip_mappings(int64_t now_us, size_t limit, size_t* expired) override {
     std::lock_guard lock(write_mutex_);
-    PageWriter writer(*database_, "", clock_.now_us(), position_);
+    ChangeWriter writer(*database_, "", clock_.now_us(), position_);
     const size_t count = writer.expire_ip_mappings(now_us, limit);
     if (expired != nullptr) *expired = count;
     if (count == 0) return Status::ok();
@@ -468,9 +468,9 @@ class RocksStore final : public Store {
     *found = directory.has_value();
     if (!directory || !change(*directory)) return Status::ok();
     directory->set_id(id);
-    rocksdb::Status status = database_->db()->Put(rocksdb::WriteOptions(),
-                                                  database_->table(Table::kState),
-                                                  keys::directory(id), directory->SerializeAsString());
+    rocksdb::Status status =
+        database_->db()->Put(rocksdb::WriteOptions(), database_->table(Table::kState),
+                             keys::directory(id), directory->SerializeAsString());
     if (!status.ok()) return Status::error("storing directory " + id + " failed: " +
                                            status.ToString());
     return Status::ok();
@@ -481,9 +481,10 @@ class RocksStore final : public Store {
     *existed = SnapshotReader(*database_).get(Table::kState, keys::directory(id)).has_value();
     if (!*existed) return Status::ok();
     const std::string source = scim_source(id);
-    PageWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
+    ChangeWriter writer(*database_, source, clock_.now_us(), position_, /*from_directory=*/false);
     remove_source_objects(writer, source);
-    for (const std::string& key : changefeed::webhook_event_keys(*database_, id)) writer.erase_state(key);
+    for (const std::string& key : changefeed::webhook_event_keys(*database_, id))
+      writer.erase_state(key);
     writer.erase_state(keys::directory(id));
     writer.erase_state(keys::webhook_state(id));
     Status status = commit(writer, CommitStats(), stats);
@@ -671,7 +672,7 @@ class RocksStore final : public Store {
 
  private:
   // Commits a write and adopts its feed position. Caller holds write_mutex_.
-  Status commit(PageWriter& writer, CommitStats result, CommitStats* stats) {
+  Status commit(ChangeWriter& writer, CommitStats result, CommitStats* stats) {
     Status status = writer.commit(&result);
     if (status.is_ok()) {
       const bool appended = writer.position().sequence != position_.sequence;

@@ -6,7 +6,7 @@ namespace dirfeed::changefeed {
 namespace {
 
 // Whether `guid` is a live object of `source` (of `kind`, unless unspecified).
-bool of_source(PageWriter& writer, const std::string& source, const std::string& guid,
+bool of_source(ChangeWriter& writer, const std::string& source, const std::string& guid,
                pb::ObjectKind kind = pb::OBJECT_KIND_UNSPECIFIED) {
   const pb::DirectoryObject* object = writer.find(guid);
   return object != nullptr && object->domain() == source &&
@@ -15,7 +15,7 @@ bool of_source(PageWriter& writer, const std::string& source, const std::string&
 
 // The members of `observed` that are live objects of the source: a source never reaches into
 // another source's or AD's objects.
-void keep_own_members(PageWriter& writer, const std::string& source,
+void keep_own_members(ChangeWriter& writer, const std::string& source,
                       pb::ObservedObject& observed) {
   for (auto* list : {observed.mutable_members(), observed.mutable_members_removed()}) {
     auto end = std::remove_if(list->begin(), list->end(), [&](const std::string& member) {
@@ -27,7 +27,7 @@ void keep_own_members(PageWriter& writer, const std::string& source,
 
 }  // namespace
 
-SourceOutcome apply_source_changes(PageWriter& writer, const std::string& source,
+SourceOutcome apply_source_changes(ChangeWriter& writer, const std::string& source,
                                    const std::vector<SourceChange>& changes) {
   for (const SourceChange& change : changes) {
     const pb::DirectoryObject& object = change.observed.object();
@@ -61,7 +61,7 @@ SourceOutcome apply_source_changes(PageWriter& writer, const std::string& source
   return SourceOutcome::kDone;
 }
 
-void remove_source_objects(PageWriter& writer, const std::string& source) {
+void remove_source_objects(ChangeWriter& writer, const std::string& source) {
   for (pb::ObjectKind kind : {pb::GROUP, pb::USER}) {
     const std::vector<std::string> guids = writer.domain_objects(source, kind);
     writer.prefetch(guids);

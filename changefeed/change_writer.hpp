@@ -13,10 +13,11 @@
 // Not thread-safe: the caller holds the store's write lock from construction to commit, so
 // the database under the batch does not change.
 //
-// Implemented in page_writer.cpp (the change semantics, indexes, feed, the batch),
-// api_writes.cpp (User ID API users, IP mappings and their expiry) and rendered.cpp (the
-// rendered records, changefeed/renderer.hpp); source_write.hpp drives it for sources other
-// than AD.
+// Implemented in change_writer.cpp (the change semantics of an observation, the indexes),
+// change_writer_commit.cpp (feed entries and their coalescing, the commit, reads and writes
+// through the batch), api_writes.cpp (User ID API users, IP mappings and their expiry) and
+// rendered.cpp (the rendered records, changefeed/renderer.hpp); source_write.hpp drives it
+// for sources other than AD.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,13 +32,13 @@
 
 namespace dirfeed::changefeed {
 
-class PageWriter {
+class ChangeWriter {
  public:
   // `now_us` stamps last_read_us and is the lower bound of the feed timestamps; `position` is
   // the feed position committed so far. `from_directory`: objects this write adds, and its
   // MEMBERSHIP entries, are AD's (true) or a source's (false, `domain` its source name).
-  PageWriter(const Database& database, std::string domain, int64_t now_us,
-             FeedPosition position, bool from_directory = true);
+  ChangeWriter(const Database& database, std::string domain, int64_t now_us, FeedPosition position,
+               bool from_directory = true);
 
   // Loads these objects with one MultiGet (an optimisation: reads would load them anyway).
   void prefetch(const std::vector<std::string>& guids);
@@ -59,7 +60,9 @@ class PageWriter {
   // Whether a name index (kDnIndex, kNtlmIndex) holds `key`.
   bool index_taken(Table table, const std::string& key) { return exists(table, key); }
   // The GUID a name index (kSourceNames, ...) maps `key` to, as this write left it.
-  std::optional<std::string> indexed(Table table, const std::string& key) { return get(table, key); }
+  std::optional<std::string> indexed(Table table, const std::string& key) {
+    return get(table, key);
+  }
   // The GUIDs of the live objects of one kind in a domain (or source), in GUID order, this
   // write's changes included.
   std::vector<std::string> domain_objects(const std::string& domain, pb::ObjectKind kind) {
