@@ -1,8 +1,12 @@
 #include "changefeed/change_writer.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace dirfeed::changefeed {
 namespace {
