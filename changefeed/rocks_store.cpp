@@ -1,10 +1,7 @@
 // Store on RocksDB: writes go through ChangeWriter under one lock; queries read a snapshot.
 #include <algorithm>
-#include <cstdio>
-#include <limits>
 #include <map>
 #include <mutex>
-#include <random>
 #include <unordered_map>
 
 #include "changefeed/change_writer.hpp"
@@ -13,110 +10,13 @@
 #include "changefeed/index_build.hpp"
 #include "changefeed/keys.hpp"
 #include "changefeed/rendered.hpp"
+#include "changefeed/rocks_view.hpp"
 #include "changefeed/source_write.hpp"
 #include "changefeed/state_records.hpp"
 #include "changefeed/store.hpp"
 
 namespace dirfeed::changefeed {
 namespace {
-
-bool matches(const FeedQuery& query, const pb::Change& change) {
-  if (query.kind && change.kind() != *query.kind) return false;
-  if (query.from_directory && change.from_directory() != *query.from_directory) return false;
-  return true;
-}
-
-// StoreView over one snapshot; each Store query is such a view taken for one call.
-class RocksView final : public StoreView {
- public:
-  explicit RocksView(const Database& database) : reader_(database) {}
-
-  void objects_after(pb::ObjectKind kind, const std::string& domain,
-                     const std::string& after_guid,
-                     const Visitor<pb::DirectoryObject>& visit) const override {
-    // The first key after `after_guid`: the GUID with a zero byte appended sorts right after it.
-    const std::string after = after_guid.empty() ? "" : after_guid + '\0';
-    if (domain.empty()) {
-      std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kObjects);
-      for (it->Seek(after); it->Valid(); it->Next()) {
-        pb::DirectoryObject object;
-        if (!object.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-          continue;
-        }
-        if (object.kind() == kind && !visit(object)) return;
-      }
-      return;
-    }
-    const std::string prefix = keys::domain_kind_prefix(domain, kind);
-    std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kDomainIndex);
-    for (it->Seek(prefix + after); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      rocksdb::Slice guid = it->key();
-      guid.remove_prefix(prefix.size());
-      std::optional<pb::DirectoryObject> object = reader_.object(guid);
-      if (object && !visit(*object)) return;
-    }
-  }
-
-  void changes_after_time(int64_t after_us, const FeedQuery& query,
-                          const Visitor<pb::Change>& visit) const override {
-    if (after_us == std::numeric_limits<int64_t>::max() || query.limit == 0) return;
-    std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kFeedByTime);
-    size_t matched = 0;
-    for (it->Seek(keys::time(after_us + 1, 0)); it->Valid(); it->Next()) {
-      const uint64_t sequence = keys::decode_time_sequence(it->key().ToStringView());
-      std::optional<pb::Change> change =
-          reader_.get_message<pb::Change>(Table::kFeedBySequence, keys::sequence(sequence));
-      if (!change || !matches(query, *change)) continue;
-      if (!visit(*change) || ++matched >= query.limit) return;
-    }
-  }
-
-  FeedBounds feed_bounds() const override {
-    FeedBounds bounds;
-    if (std::optional<std::string> value = reader_.get(Table::kState, keys::kFeedPositionKey)) {
-      if (std::optional<FeedPosition> position = keys::decode_position(*value)) {
-        bounds.newest_sequence = position->sequence;
-        bounds.newest_timestamp_us = position->timestamp_us;
-      }
-    }
-    std::unique_ptr<rocksdb::Iterator> it = reader_.iterator(Table::kFeedByTime);
-    it->SeekToFirst();
-    if (it->Valid()) {
-      bounds.oldest_sequence = keys::decode_time_sequence(it->key().ToStringView());
-      bounds.oldest_timestamp_us = keys::decode_time(it->key().ToStringView());
-    }
-    return bounds;
-  }
-
-  void rendered_after(size_t shape, std::string_view after_guid,
-                      const RecordVisitor& visit) const override {
-    if (reader_.database().renderer() == nullptr) return;
-    const std::string prefix = keys::rendered(shape, "");
-    std::lock_guard lock(listing_mutex_);
-    // A listing read piece by piece goes on from where the last call stopped: no new seek.
-    if (listing_ && listing_->Valid() && !after_guid.empty() &&
-        listing_->key().ToStringView() == prefix + std::string(after_guid)) {
-      listing_->Next();
-    } else {
-      std::string start = prefix;
-      if (!after_guid.empty()) start.append(after_guid).push_back('\0');
-      listing_ = reader_.iterator(Table::kRendered);
-      listing_->Seek(start);
-    }
-    for (; listing_->Valid() && listing_->key().starts_with(prefix); listing_->Next()) {
-      std::string_view guid = listing_->key().ToStringView();
-      guid.remove_prefix(prefix.size());
-      if (!visit(guid, listing_->value().ToStringView())) return;  // stays on this record
-    }
-    listing_.reset();
-  }
-
- private:
-  SnapshotReader reader_;
-  // The iterator of the last rendered_after call, on the record it stopped at.
-  mutable std::mutex listing_mutex_;
-  mutable std::unique_ptr<rocksdb::Iterator> listing_;
-};
 
 class RocksStore final : public Store {
  public:
@@ -463,17 +363,7 @@ class RocksStore final : public Store {
                           const std::function<bool(pb::Directory&)>& change,
                           bool* found) override {
     std::lock_guard lock(write_mutex_);
-    std::optional<pb::Directory> directory =
-        SnapshotReader(*database_).get_message<pb::Directory>(Table::kState, keys::directory(id));
-    *found = directory.has_value();
-    if (!directory || !change(*directory)) return Status::ok();
-    directory->set_id(id);
-    rocksdb::Status status =
-        database_->db()->Put(rocksdb::WriteOptions(), database_->table(Table::kState),
-                             keys::directory(id), directory->SerializeAsString());
-    if (!status.ok()) return Status::error("storing directory " + id + " failed: " +
-                                           status.ToString());
-    return Status::ok();
+    return changefeed::update_directory(*database_, id, change, found);
   }
 
   Status delete_directory(const std::string& id, bool* existed, CommitStats* stats) override {
@@ -493,38 +383,20 @@ class RocksStore final : public Store {
   }
 
   std::optional<pb::Directory> directory(const std::string& id) const override {
-    return SnapshotReader(*database_).get_message<pb::Directory>(Table::kState,
-                                                                 keys::directory(id));
+    return changefeed::directory(*database_, id);
   }
 
   void directories(const Visitor<pb::Directory>& visit) const override {
-    SnapshotReader reader(*database_);
-    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kState);
-    for (it->Seek(keys::kDirectoryPrefix);
-         it->Valid() && it->key().starts_with(keys::kDirectoryPrefix); it->Next()) {
-      pb::Directory directory;
-      if (!directory.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        continue;
-      }
-      if (!visit(directory)) return;
-    }
+    changefeed::directories(*database_, visit);
   }
 
   std::optional<pb::WebhookState> webhook_state(const std::string& id) const override {
-    return SnapshotReader(*database_).get_message<pb::WebhookState>(Table::kState,
-                                                                    keys::webhook_state(id));
+    return changefeed::webhook_state(*database_, id);
   }
 
   Status put_webhook_state(const pb::WebhookState& webhook) override {
     std::lock_guard lock(write_mutex_);
-    const std::string& id = webhook.directory_id();
-    if (!SnapshotReader(*database_).get(Table::kState, keys::directory(id))) return Status::ok();
-    rocksdb::Status status =
-        database_->db()->Put(rocksdb::WriteOptions(), database_->table(Table::kState),
-                             keys::webhook_state(id), webhook.SerializeAsString());
-    if (!status.ok()) return Status::error("storing the webhook state of directory " + id +
-                                           " failed: " + status.ToString());
-    return Status::ok();
+    return changefeed::put_webhook_state(*database_, webhook);
   }
 
   Status log_webhook_event(const pb::WebhookEvent& event, size_t max_per_directory) override {
@@ -552,27 +424,19 @@ class RocksStore final : public Store {
   }
 
   std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const override {
-    return SnapshotReader(*database_).object(guid);
+    return RocksView(*database_).object_by_guid(guid);
   }
-
   std::optional<pb::DirectoryObject> object_by_dn(const std::string& dn) const override {
-    return SnapshotReader(*database_).object_by_index(Table::kDnIndex, keys::dn(dn));
+    return RocksView(*database_).object_by_dn(dn);
   }
-
   std::optional<pb::DirectoryObject> object_by_ntlm(const std::string& identity) const override {
-    return SnapshotReader(*database_).object_by_index(Table::kNtlmIndex,
-                                                      keys::ntlm_identity(identity));
+    return RocksView(*database_).object_by_ntlm(identity);
   }
-
   std::optional<pb::DirectoryObject> object_by_upn(const std::string& upn) const override {
-    return SnapshotReader(*database_).object_by_index(Table::kUpnIndex, keys::upn(upn));
+    return RocksView(*database_).object_by_upn(upn);
   }
-
   std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const override {
-    std::optional<pb::DirectoryObject> object =
-        SnapshotReader(*database_).object_by_index(Table::kSidIndex, sid);
-    if (!object || object->kind() != pb::GROUP) return std::nullopt;
-    return object;
+    return RocksView(*database_).group_by_sid(sid);
   }
 
   void objects_after(pb::ObjectKind kind, const std::string& domain,
@@ -583,60 +447,17 @@ class RocksStore final : public Store {
 
   void members(const std::string& group_guid,
                const Visitor<pb::DirectoryObject>& visit) const override {
-    SnapshotReader reader(*database_);
-    std::optional<pb::DirectoryObject> group = reader.object(group_guid);
-    if (!group || group->kind() != pb::GROUP) return;
-
-    std::unique_ptr<rocksdb::Iterator> edges = reader.iterator(Table::kGroupMembers);
-    for (edges->Seek(group_guid); edges->Valid() && edges->key().starts_with(group_guid);
-         edges->Next()) {
-      rocksdb::Slice member = edges->key();
-      member.remove_prefix(group_guid.size());
-      std::optional<pb::DirectoryObject> object = reader.object(member);
-      if (object && !visit(*object)) return;
-    }
-    if (group->sid().empty()) return;
-    const std::string prefix = keys::primary_prefix(group->sid());
-    std::unique_ptr<rocksdb::Iterator> primary = reader.iterator(Table::kPrimaryMembers);
-    for (primary->Seek(prefix); primary->Valid() && primary->key().starts_with(prefix);
-         primary->Next()) {
-      rocksdb::Slice user = primary->key();
-      user.remove_prefix(prefix.size());
-      // A user that is also listed in `member` was visited above.
-      if (reader.get(Table::kGroupMembers, keys::edge(group_guid, user.ToStringView()))) continue;
-      std::optional<pb::DirectoryObject> object = reader.object(user);
-      if (object && !visit(*object)) return;
-    }
+    RocksView(*database_).members(group_guid, visit);
   }
 
   void api_members(const std::string& group_guid,
                    const Visitor<pb::DirectoryObject>& visit) const override {
-    SnapshotReader reader(*database_);
-    std::optional<pb::DirectoryObject> group = reader.object(group_guid);
-    if (!group || group->kind() != pb::GROUP) return;
-    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kApiGroupMembers);
-    for (it->Seek(group_guid); it->Valid() && it->key().starts_with(group_guid); it->Next()) {
-      rocksdb::Slice user = it->key();
-      user.remove_prefix(group_guid.size());
-      std::optional<pb::DirectoryObject> object = reader.object(user);
-      if (object && object->kind() == pb::USER && !visit(*object)) return;
-    }
+    RocksView(*database_).api_members(group_guid, visit);
   }
 
   void changes_after_sequence(uint64_t after_sequence, const FeedQuery& query,
                               const Visitor<pb::Change>& visit) const override {
-    if (after_sequence == std::numeric_limits<uint64_t>::max() || query.limit == 0) return;
-    SnapshotReader reader(*database_);
-    std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kFeedBySequence);
-    size_t matched = 0;
-    for (it->Seek(keys::sequence(after_sequence + 1)); it->Valid(); it->Next()) {
-      pb::Change change;
-      if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        continue;
-      }
-      if (!matches(query, change)) continue;
-      if (!visit(change) || ++matched >= query.limit) return;
-    }
+    RocksView(*database_).changes_after_sequence(after_sequence, query, visit);
   }
 
   void changes_after_time(int64_t after_us, const FeedQuery& query,

@@ -68,6 +68,56 @@ void consumer_states(const Database& database, const Visitor<pb::FeedConsumerSta
   }
 }
 
+std::optional<pb::Directory> directory(const Database& database, const std::string& id) {
+  return SnapshotReader(database).get_message<pb::Directory>(Table::kState, keys::directory(id));
+}
+
+void directories(const Database& database, const Visitor<pb::Directory>& visit) {
+  SnapshotReader reader(database);
+  std::unique_ptr<rocksdb::Iterator> it = reader.iterator(Table::kState);
+  for (it->Seek(keys::kDirectoryPrefix);
+       it->Valid() && it->key().starts_with(keys::kDirectoryPrefix); it->Next()) {
+    pb::Directory directory;
+    if (!directory.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      continue;
+    }
+    if (!visit(directory)) return;
+  }
+}
+
+Status update_directory(const Database& database, const std::string& id,
+                        const std::function<bool(pb::Directory&)>& change, bool* found) {
+  std::optional<pb::Directory> stored = directory(database, id);
+  *found = stored.has_value();
+  if (!stored || !change(*stored)) return Status::ok();
+  stored->set_id(id);
+  rocksdb::Status status = database.db()->Put(rocksdb::WriteOptions(),
+                                              database.table(Table::kState), keys::directory(id),
+                                              stored->SerializeAsString());
+  if (!status.ok()) {
+    return Status::error("storing directory " + id + " failed: " + status.ToString());
+  }
+  return Status::ok();
+}
+
+std::optional<pb::WebhookState> webhook_state(const Database& database, const std::string& id) {
+  return SnapshotReader(database).get_message<pb::WebhookState>(Table::kState,
+                                                                keys::webhook_state(id));
+}
+
+Status put_webhook_state(const Database& database, const pb::WebhookState& webhook) {
+  const std::string& id = webhook.directory_id();
+  if (!SnapshotReader(database).get(Table::kState, keys::directory(id))) return Status::ok();
+  rocksdb::Status status =
+      database.db()->Put(rocksdb::WriteOptions(), database.table(Table::kState),
+                         keys::webhook_state(id), webhook.SerializeAsString());
+  if (!status.ok()) {
+    return Status::error("storing the webhook state of directory " + id +
+                         " failed: " + status.ToString());
+  }
+  return Status::ok();
+}
+
 Status read_store_id(const Database& database, bool read_only, std::string* id) {
   rocksdb::Status status = database.db()->Get(rocksdb::ReadOptions(),
                                               database.table(Table::kState), keys::kStoreIdKey, id);
