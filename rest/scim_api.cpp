@@ -239,20 +239,29 @@ std::string scim_path(const pb::Directory& directory) {
   return path;
 }
 
+// Writes the resource in the request's body as the object `guid` (`expect`: a new one, or the
+// existing one it replaces) and answers `status` with it.
+Response write_body_resource(const Call& call, const ApiContext& context, const Target& found,
+                             const std::string& guid, changefeed::SourceChange::Expect expect,
+                             http::status status) {
+  Response refusal;
+  std::optional<JsonValue> body = body_json(call, &refusal);
+  if (!body) return refusal;
+  changefeed::SourceChange change;
+  change.expect = expect;
+  if (std::string problem = read_resource(std::move(*body), found, guid, &change.observed);
+      !problem.empty()) {
+    return invalid(problem);
+  }
+  return written(context, found, std::move(change), status);
+}
+
 Response scim_create(const Call& call, const ApiContext& context) {
   Response refusal;
   const std::optional<Target> found = target(call, context, &refusal);
   if (!found) return refusal;
-  std::optional<JsonValue> body = body_json(call, &refusal);
-  if (!body) return refusal;
-  changefeed::SourceChange change;
-  change.expect = changefeed::SourceChange::Expect::kNew;
-  const std::string guid = new_uuid_guid();
-  if (std::string problem = read_resource(std::move(*body), *found, guid, &change.observed);
-      !problem.empty()) {
-    return invalid(problem);
-  }
-  return written(context, *found, std::move(change), http::status::created);
+  return write_body_resource(call, context, *found, new_uuid_guid(),
+                             changefeed::SourceChange::Expect::kNew, http::status::created);
 }
 
 Response scim_list(const Call& call, const ApiContext& context) {
@@ -337,18 +346,8 @@ Response scim_replace(const Call& call, const ApiContext& context) {
   Response refusal;
   const std::optional<Resource> at = resource_of(call, context, &refusal);
   if (!at) return refusal;
-  const Target* found = &at->target;
-  const pb::DirectoryObject* object = &at->object;
-  std::optional<JsonValue> body = body_json(call, &refusal);
-  if (!body) return refusal;
-  changefeed::SourceChange change;
-  change.expect = changefeed::SourceChange::Expect::kExisting;
-  if (std::string problem =
-          read_resource(std::move(*body), *found, object->guid(), &change.observed);
-      !problem.empty()) {
-    return invalid(problem);
-  }
-  return written(context, *found, std::move(change), http::status::ok);
+  return write_body_resource(call, context, at->target, at->object.guid(),
+                             changefeed::SourceChange::Expect::kExisting, http::status::ok);
 }
 
 Response scim_patch(const Call& call, const ApiContext& context) {
