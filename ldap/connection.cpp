@@ -79,6 +79,13 @@ struct ResponseControls {
 
 namespace {
 
+// The bytes of a berval that libldap allocated for the caller, freeing it.
+std::string take_berval(berval& value) {
+  std::string bytes(value.bv_val ? value.bv_val : "", value.bv_len);
+  ber_memfree(value.bv_val);
+  return bytes;
+}
+
 Entry decode_entry(LDAP* handle, LDAPMessage* message) {
   Entry entry;
   if (char* dn = ldap_get_dn(handle, message)) {
@@ -374,8 +381,7 @@ Error Connection::paged_search(const SearchRequest& request, int page_size,
         rc != LDAP_SUCCESS) {
       return error_from(rc, "paged results response");
     }
-    cookie.assign(next.bv_val ? next.bv_val : "", next.bv_len);
-    ber_memfree(next.bv_val);
+    cookie = take_berval(next);
     if (cookie.empty()) return {};
     if (std::string problem = search_pages_problem(pages, page_size); !problem.empty()) {
       return {-1, uri_ + ": search of " + request.base + " for " + request.filter + ": " +
@@ -408,8 +414,7 @@ Error Connection::dirsync_search(const SearchRequest& request, int flags,
       rc != LDAP_SUCCESS) {
     return error_from(rc, "DirSync response control");
   }
-  new_cookie.assign(next.bv_val ? next.bv_val : "", next.bv_len);
-  ber_memfree(next.bv_val);
+  new_cookie = take_berval(next);
   more = continue_flag != 0;
   return {};
 }
