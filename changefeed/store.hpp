@@ -184,19 +184,84 @@ class StoreView {
                               const RecordVisitor& visit) const = 0;
 };
 
-class Store {
- public:
-  // Opens (creating when missing, with its missing parents, owner-only: 0700) the database at
-  // options.path. Read-write, a database of an older dirfeed gets the tables it lacks, the API
-  // group index (api_members) and the UPN index (object_by_upn) are built from its objects once
-  // (one read of all objects each) and the IP owner index (one user per IP) from its mappings
-  // once. On failure returns nullptr and
-  // sets *error to a message naming the path and the cause.
-  static std::unique_ptr<Store> open(const StoreOptions& options, const Clock& clock,
-                                     std::string* error);
-  virtual ~Store() = default;
+// ---- the store's roles -------------------------------------------------------------------
+// Store is these interfaces at once; a module takes the role it uses (and a test fakes just
+// that one). Every role shares the store's threading and feed order above.
 
-  // ---- writes from pollers --------------------------------------------------------------
+// Reads for the APIs and the tools: objects, memberships, the feed, cursors, records.
+class StoreReads {
+ public:
+  virtual ~StoreReads() = default;
+
+  // Queries have no error channel: a record that cannot be read is treated as absent.
+
+  // Lookups of live (not deleted) objects. DN, NTLM identity (NETBIOS\sam) and
+  // userPrincipalName compare ASCII case-insensitively.
+  virtual std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const = 0;
+  virtual std::optional<pb::DirectoryObject> object_by_dn(const std::string& dn) const = 0;
+  virtual std::optional<pb::DirectoryObject> object_by_ntlm(const std::string& identity) const = 0;
+  // The object whose user_principal_name is `upn` (when several share one, the last written).
+  virtual std::optional<pb::DirectoryObject> object_by_upn(const std::string& upn) const = 0;
+  virtual std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const = 0;
+
+  // Live objects of one kind in `domain` (lower-case DNS name), or all domains when empty,
+  // in GUID order, starting after the GUID `after_guid` (empty: from the first). Resuming
+  // with the last GUID visited continues a listing in pieces (each piece its own snapshot).
+  virtual void objects_after(pb::ObjectKind kind, const std::string& domain,
+                             const std::string& after_guid,
+                             const Visitor<pb::DirectoryObject>& visit) const = 0;
+  void objects(pb::ObjectKind kind, const std::string& domain,
+               const Visitor<pb::DirectoryObject>& visit) const {
+    objects_after(kind, domain, "", visit);
+  }
+  // Live direct members through AD (users and groups, the primary group's users included) of
+  // a group: listed members in GUID order, then primary-group users not listed. Users the API
+  // put in the group are not members here (see api_members).
+  virtual void members(const std::string& group_guid,
+                       const Visitor<pb::DirectoryObject>& visit) const = 0;
+
+  // Live users the User ID API put in a live group (the group's GUID in their api_groups), in
+  // GUID order; nothing when group_guid is not a live group. Independent of members(): a user
+  // in the group through AD as well is visited by both. A deleted group's API members are kept
+  // in the users' api_groups, so a group that comes back with its GUID has them again.
+  virtual void api_members(const std::string& group_guid,
+                           const Visitor<pb::DirectoryObject>& visit) const = 0;
+
+  // Feed entries with sequence > after_sequence, oldest first.
+  virtual void changes_after_sequence(uint64_t after_sequence, const FeedQuery& query,
+                                      const Visitor<pb::Change>& visit) const = 0;
+  // Feed entries with timestamp_us > after_us, oldest first.
+  virtual void changes_after_time(int64_t after_us, const FeedQuery& query,
+                                  const Visitor<pb::Change>& visit) const = 0;
+  // Sequence number of the newest entry (0 for an empty feed).
+  virtual uint64_t last_sequence() const = 0;
+
+  // A consistent view of the store as it is now (see StoreView).
+  virtual std::unique_ptr<StoreView> view() const = 0;
+
+  // The cursor stored for `domain`, if any.
+  virtual std::optional<pb::Cursor> cursor(const std::string& domain) const = 0;
+
+  // The live object of `source` of that kind whose unique name (users: user_principal_name,
+  // groups: display_name) is `name`, compared ASCII case-insensitively.
+  virtual std::optional<pb::DirectoryObject> source_object_by_name(const std::string& source,
+                                                                   pb::ObjectKind kind,
+                                                                   const std::string& name) const = 0;
+
+  // ---- rendered records (changefeed/renderer.hpp) -----------------------------------------
+
+  // Whether the store keeps rendered records: opened read-write with a renderer.
+  virtual bool has_rendered_records() const = 0;
+  // The record of the live object `guid` in `shape`; nullopt when it has none (or the store
+  // keeps none).
+  virtual std::optional<std::string> rendered(size_t shape, const std::string& guid) const = 0;
+};
+
+// The directory sync writer: what the pollers observe of AD.
+class DirectoryWrites {
+ public:
+  virtual ~DirectoryWrites() = default;
+
 
   // Diffs `observed` against the stored objects of `domain` and writes, in one WriteBatch
   // (WAL on): the changed objects, their indexes, membership edges, one feed entry per real
@@ -251,27 +316,13 @@ class Store {
   virtual Status unseen_objects(const std::string& domain,
                                 const std::unordered_set<std::string>& seen, size_t keep,
                                 std::vector<std::string>* kept, size_t* count) const = 0;
+};
 
-  // Drops feed entries with timestamp_us < before_us (feed.retention); objects, indexes,
-  // cursors and sequence numbering are untouched. Returns how many were dropped.
-  virtual Status prune_feed(int64_t before_us, uint64_t* dropped = nullptr) = 0;
-
-  // ---- writes from other sources (SCIM directories) ---------------------------------------
-
-  // Applies `changes` of `source` (a source name, see is_source_domain) in order, in one
-  // WriteBatch (WAL on) with their feed entries, with the change semantics of apply_page:
-  // ADD, MODIFY (when anything but last_read_us changed), DELETE, MEMBERSHIP ADD/DELETE and
-  // coalesced MODIFYs of groups and users whose membership changed; every entry has
-  // from_directory false and domain `source`. All or nothing: when a change's expectation
-  // fails (*outcome kNotFound or kDuplicate), nothing of the call is written.
-  virtual Status write_source(const std::string& source, const std::vector<SourceChange>& changes,
-                              SourceOutcome* outcome, CommitStats* stats = nullptr) = 0;
-
-  // The live object of `source` of that kind whose unique name (users: user_principal_name,
-  // groups: display_name) is `name`, compared ASCII case-insensitively.
-  virtual std::optional<pb::DirectoryObject> source_object_by_name(const std::string& source,
-                                                                   pb::ObjectKind kind,
-                                                                   const std::string& name) const = 0;
+// Writes of the User ID API and the IP sources: API users, their groups, user-to-IP
+// mappings and their expiry.
+class ApiWrites {
+ public:
+  virtual ~ApiWrites() = default;
 
   // ---- writes from the User ID API -------------------------------------------------------
   // Each is one WriteBatch with its feed entries, like a poll page.
@@ -319,9 +370,23 @@ class Store {
   // per user. Reports how many mappings went.
   virtual Status expire_ip_mappings(int64_t now_us, size_t limit = 10000,
                                     size_t* expired = nullptr) = 0;
+};
 
-  // The cursor stored for `domain`, if any.
-  virtual std::optional<pb::Cursor> cursor(const std::string& domain) const = 0;
+// The Directory Sync API's own state, and the objects SCIM directories push.
+class SyncState {
+ public:
+  virtual ~SyncState() = default;
+
+  // ---- writes from other sources (SCIM directories) ---------------------------------------
+
+  // Applies `changes` of `source` (a source name, see is_source_domain) in order, in one
+  // WriteBatch (WAL on) with their feed entries, with the change semantics of apply_page:
+  // ADD, MODIFY (when anything but last_read_us changed), DELETE, MEMBERSHIP ADD/DELETE and
+  // coalesced MODIFYs of groups and users whose membership changed; every entry has
+  // from_directory false and domain `source`. All or nothing: when a change's expectation
+  // fails (*outcome kNotFound or kDuplicate), nothing of the call is written.
+  virtual Status write_source(const std::string& source, const std::vector<SourceChange>& changes,
+                              SourceOutcome* outcome, CommitStats* stats = nullptr) = 0;
 
   // ---- Directory Sync API: directories and their webhook delivery state -----------------
   // No feed entries: directories are configuration, not directory data.
@@ -363,6 +428,19 @@ class Store {
   virtual std::optional<pb::WebhookEvent> webhook_event(const std::string& id) const = 0;
   // Deletes every logged event of the directory; *deleted: how many.
   virtual Status delete_webhook_events(const std::string& directory_id, size_t* deleted) = 0;
+};
+
+// Retention, the feed consumers' cursors, the store's identity and its commit signal.
+class StoreMaintenance {
+ public:
+  virtual ~StoreMaintenance() = default;
+
+  // ---- retention --------------------------------------------------------------------------
+
+  // Drops feed entries with timestamp_us < before_us (feed.retention); objects, indexes,
+  // cursors and sequence numbering are untouched. Returns how many were dropped.
+  virtual Status prune_feed(int64_t before_us, uint64_t* dropped = nullptr) = 0;
+
   // Drops the events logged before before_us, of every directory.
   virtual Status prune_webhook_events(int64_t before_us, size_t* dropped = nullptr) = 0;
 
@@ -386,61 +464,22 @@ class Store {
   // returns, the listener is never called again.
   virtual uint64_t add_commit_listener(std::function<void()> listener) = 0;
   virtual void remove_commit_listener(uint64_t id) = 0;
+};
 
-  // ---- queries ---------------------------------------------------------------------------
-  // Queries have no error channel: a record that cannot be read is treated as absent.
-
-  // Lookups of live (not deleted) objects. DN, NTLM identity (NETBIOS\sam) and
-  // userPrincipalName compare ASCII case-insensitively.
-  virtual std::optional<pb::DirectoryObject> object_by_guid(const std::string& guid) const = 0;
-  virtual std::optional<pb::DirectoryObject> object_by_dn(const std::string& dn) const = 0;
-  virtual std::optional<pb::DirectoryObject> object_by_ntlm(const std::string& identity) const = 0;
-  // The object whose user_principal_name is `upn` (when several share one, the last written).
-  virtual std::optional<pb::DirectoryObject> object_by_upn(const std::string& upn) const = 0;
-  virtual std::optional<pb::DirectoryObject> group_by_sid(const std::string& sid) const = 0;
-
-  // Live objects of one kind in `domain` (lower-case DNS name), or all domains when empty,
-  // in GUID order, starting after the GUID `after_guid` (empty: from the first). Resuming
-  // with the last GUID visited continues a listing in pieces (each piece its own snapshot).
-  virtual void objects_after(pb::ObjectKind kind, const std::string& domain,
-                             const std::string& after_guid,
-                             const Visitor<pb::DirectoryObject>& visit) const = 0;
-  void objects(pb::ObjectKind kind, const std::string& domain,
-               const Visitor<pb::DirectoryObject>& visit) const {
-    objects_after(kind, domain, "", visit);
-  }
-  // Live direct members through AD (users and groups, the primary group's users included) of
-  // a group: listed members in GUID order, then primary-group users not listed. Users the API
-  // put in the group are not members here (see api_members).
-  virtual void members(const std::string& group_guid,
-                       const Visitor<pb::DirectoryObject>& visit) const = 0;
-
-  // Live users the User ID API put in a live group (the group's GUID in their api_groups), in
-  // GUID order; nothing when group_guid is not a live group. Independent of members(): a user
-  // in the group through AD as well is visited by both. A deleted group's API members are kept
-  // in the users' api_groups, so a group that comes back with its GUID has them again.
-  virtual void api_members(const std::string& group_guid,
-                           const Visitor<pb::DirectoryObject>& visit) const = 0;
-
-  // Feed entries with sequence > after_sequence, oldest first.
-  virtual void changes_after_sequence(uint64_t after_sequence, const FeedQuery& query,
-                                      const Visitor<pb::Change>& visit) const = 0;
-  // Feed entries with timestamp_us > after_us, oldest first.
-  virtual void changes_after_time(int64_t after_us, const FeedQuery& query,
-                                  const Visitor<pb::Change>& visit) const = 0;
-  // Sequence number of the newest entry (0 for an empty feed).
-  virtual uint64_t last_sequence() const = 0;
-
-  // A consistent view of the store as it is now (see StoreView).
-  virtual std::unique_ptr<StoreView> view() const = 0;
-
-  // ---- rendered records (changefeed/renderer.hpp) -----------------------------------------
-
-  // Whether the store keeps rendered records: opened read-write with a renderer.
-  virtual bool has_rendered_records() const = 0;
-  // The record of the live object `guid` in `shape`; nullopt when it has none (or the store
-  // keeps none).
-  virtual std::optional<std::string> rendered(size_t shape, const std::string& guid) const = 0;
+class Store : public StoreReads,
+              public DirectoryWrites,
+              public ApiWrites,
+              public SyncState,
+              public StoreMaintenance {
+ public:
+  // Opens (creating when missing, with its missing parents, owner-only: 0700) the database at
+  // options.path. Read-write, a database of an older dirfeed gets the tables it lacks, the API
+  // group index (api_members) and the UPN index (object_by_upn) are built from its objects once
+  // (one read of all objects each) and the IP owner index (one user per IP) from its mappings
+  // once. On failure returns nullptr and sets *error to a message naming the path and the
+  // cause.
+  static std::unique_ptr<Store> open(const StoreOptions& options, const Clock& clock,
+                                     std::string* error);
 };
 
 }  // namespace dirfeed::changefeed
