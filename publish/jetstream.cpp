@@ -103,12 +103,15 @@ class JetStreamSink::Impl {
       duplicates_ = 0;
     }
     size_t sent = 0;
+    std::string previous_id;  // of the message published before this one in the batch
     for (const pb::Change& entry : entries) {
       if (aborted_) break;
-      if (std::string error = publish(entry); !error.empty()) {
+      std::string msg_id = store_id_ + "-" + std::to_string(entry.sequence());
+      if (std::string error = publish(entry, msg_id, previous_id); !error.empty()) {
         delivery.error = std::move(error);
         break;
       }
+      previous_id = std::move(msg_id);
       ++sent;
     }
     if (std::string error = await_acks(); delivery.error.empty()) delivery.error = error;
@@ -260,17 +263,25 @@ class JetStreamSink::Impl {
     connection_ = nullptr;
   }
 
-  // "" when the message is on its way (its PubAck comes to on_ack), else why not.
-  std::string publish(const pb::Change& entry) {
+  // Publishes the entry as message `msg_id`; "" when it is on its way (its PubAck comes to
+  // on_ack), else why not. With `previous_id` (the message published before it in this
+  // batch), the stream stores it only right after that one (Nats-Expected-Last-Msg-Id): when
+  // a message of the window fails, the stream refuses every later one instead of storing it
+  // ahead, so the stream's order stays the feed's. A message the stream has already (within
+  // its duplicate window) is acknowledged as a duplicate before that check, so a batch sent
+  // again after a failure goes through. The first message of a batch follows the last
+  // confirmed one: what came after that, if anything, reached the stream in order.
+  std::string publish(const pb::Change& entry, const std::string& msg_id,
+                      const std::string& previous_id) {
     const std::string subject = feed_subject(options_.subject_prefix, entry);
     const std::string body = render_(entry);
-    const std::string msg_id = store_id_ + "-" + std::to_string(entry.sequence());
     natsMsg* msg = nullptr;
     natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(),
                                   static_cast<int>(body.size()));
     jsPubOptions pub_options;
     jsPubOptions_Init(&pub_options);
     pub_options.MsgId = msg_id.c_str();
+    if (!previous_id.empty()) pub_options.ExpectLastMsgId = previous_id.c_str();
     if (s == NATS_OK) s = js_PublishMsgAsync(js_, &msg, &pub_options);
     natsMsg_Destroy(msg);  // nullptr when the library took it
     if (s != NATS_OK) return nats_error("nats: publishing sequence " + std::to_string(entry.sequence()), s);

@@ -153,6 +153,27 @@ TEST(JetStreamSink, AnExistingStreamIsUsedAsItIs) {
   jsStreamInfo_Destroy(info);
 }
 
+// A message the stream refuses (here: over its size limit) ends what the batch stores: each
+// message after the first expects the one before it as the stream's last, so the stream
+// refuses the rest too and never holds an entry ahead of one it lacks (a failed publish in
+// the middle of the window, as when a stream's leader goes, would otherwise be overtaken).
+TEST(JetStreamSink, AMessageTheStreamRefusesEndsTheBatchThere) {
+  TempDir dir;
+  NatsServer server(dir.path() + "/nats");
+  const auto third_too_big = [](const pb::Change& change) {
+    return change.sequence() == 3 ? std::string(4096, 'x') : body(change);
+  };
+  JetStreamSink sink(options({server.url()}), kStoreId, third_too_big);
+  ASSERT_EQ(sink.deliver(entries(1, 1)).confirmed_through, 1u);  // the stream is made
+  StreamReader reader({server.url()});
+  ASSERT_TRUE(reader.limit_message_size("DIRFEED", 1024));
+
+  const changefeed::Delivery delivery = sink.deliver(entries(2, 6));
+  EXPECT_EQ(delivery.confirmed_through, 2u);
+  EXPECT_NE(delivery.error.find("sequence 3 refused"), std::string::npos) << delivery.error;
+  EXPECT_EQ(sequences(reader.messages("DIRFEED")), range(1, 2));
+}
+
 TEST(JetStreamSink, AServerDownFailsTheBatchAndWhenItIsBackPublishingGoesOn) {
   TempDir dir;
   NatsServer server(dir.path() + "/nats");

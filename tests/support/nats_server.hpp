@@ -191,6 +191,19 @@ class StreamReader {
                                                                                   : nullptr;
   }
 
+  // Makes the stream refuse messages over `bytes` (its max_msg_size); false when it cannot.
+  bool limit_message_size(const std::string& stream, int32_t bytes) {
+    jsStreamInfo* si = info(stream);
+    if (si == nullptr) return false;
+    si->Config->MaxMsgSize = bytes;
+    jsStreamInfo* updated = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    const natsStatus s = js_UpdateStream(&updated, js_, si->Config, nullptr, &code);
+    jsStreamInfo_Destroy(si);
+    if (updated != nullptr) jsStreamInfo_Destroy(updated);
+    return s == NATS_OK;
+  }
+
   // How many messages the stream holds (nullopt: it cannot be read now).
   std::optional<uint64_t> count(const std::string& stream) {
     jsStreamInfo* si = info(stream);
