@@ -52,7 +52,7 @@ void record_failure(const std::string& log_name, const Clock& clock, const std::
 
 }  // namespace
 
-AttemptResult attempt_delivery(const Store& store, const Clock& clock, FeedSink& sink,
+AttemptResult attempt_delivery(const StoreReads& store, const Clock& clock, FeedSink& sink,
                                const std::string& log_name, size_t max_batch,
                                pb::FeedConsumerState& state) {
   AttemptResult result;

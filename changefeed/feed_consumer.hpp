@@ -86,7 +86,7 @@ struct AttemptResult {
   uint64_t lost = 0;       // entries pruned before the consumer got to them
   double lag_seconds = 0;  // age of the oldest entry read and not confirmed; 0 when none
 };
-AttemptResult attempt_delivery(const Store& store, const Clock& clock, FeedSink& sink,
+AttemptResult attempt_delivery(const StoreReads& store, const Clock& clock, FeedSink& sink,
                                const std::string& log_name, size_t max_batch,
                                pb::FeedConsumerState& state);
 

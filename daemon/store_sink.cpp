@@ -6,7 +6,7 @@
 #include "proto/names.hpp"
 
 namespace dirfeed::daemon {
-std::string describe(const pb::Change& change, const changefeed::Store& store) {
+std::string describe(const pb::Change& change, const changefeed::StoreReads& store) {
   auto name = [&](const std::string& guid) {
     auto object = store.object_by_guid(guid);
     return object ? object->dn() : guid_to_string(guid);

@@ -45,6 +45,6 @@ class StoreSink final : public ldap::PassSink {
 
 // One line describing a feed entry, e.g. "add user CN=Smith\, John,... (283b07d1-...)";
 // membership entries name the user and group by DN when the store still has them.
-std::string describe(const pb::Change& change, const changefeed::Store& store);
+std::string describe(const pb::Change& change, const changefeed::StoreReads& store);
 
 }  // namespace dirfeed::daemon

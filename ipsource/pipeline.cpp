@@ -18,7 +18,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-UserResolver::UserResolver(const changefeed::Store& store, std::vector<DomainName> domains)
+UserResolver::UserResolver(const changefeed::StoreReads& store, std::vector<DomainName> domains)
     : store_(store), domains_(std::move(domains)) {}
 
 std::string UserResolver::netbios_of(std::string_view name) const {
@@ -142,7 +142,7 @@ void Pipeline::add(std::string_view message, std::vector<changefeed::IpEvent>* e
   events->push_back(changefeed::IpEvent{kind, std::move(*guid), to_text(*address), lifetime_us_});
 }
 
-void Pipeline::write(changefeed::Store& store, std::vector<changefeed::IpEvent>* events) {
+void Pipeline::write(changefeed::ApiWrites& store, std::vector<changefeed::IpEvent>* events) {
   if (events->empty()) return;
   changefeed::IpEventStats stats;
   const changefeed::Status status = store.apply_ip_events(*events, &stats);

@@ -48,7 +48,7 @@ struct DomainName {
 // `domain`, else the only configured domain). Thread-safe.
 class UserResolver {
  public:
-  UserResolver(const changefeed::Store& store, std::vector<DomainName> domains);
+  UserResolver(const changefeed::StoreReads& store, std::vector<DomainName> domains);
   // The user's GUID, or nullopt. `account` is set to the bare account name (for
   // ignore_users) even when no user is found.
   std::optional<std::string> resolve(std::string_view user, std::string_view domain,
@@ -58,7 +58,7 @@ class UserResolver {
   // The NetBIOS name of the configured domain `name` (DNS or NetBIOS), or "" when unknown.
   std::string netbios_of(std::string_view name) const;
 
-  const changefeed::Store& store_;
+  const changefeed::StoreReads& store_;
   std::vector<DomainName> domains_;
 };
 
@@ -76,7 +76,7 @@ class Pipeline {
 
   // Writes `events` in one store write and counts the outcome; clears `events`. One thread
   // at a time.
-  void write(changefeed::Store& store, std::vector<changefeed::IpEvent>* events);
+  void write(changefeed::ApiWrites& store, std::vector<changefeed::IpEvent>* events);
 
   const SourceOptions& options() const { return options_; }
   SourceCounters& counters() { return counters_; }
