@@ -42,6 +42,14 @@ size_t delete_limit(const SyncOptions& sync, size_t objects, size_t allowed) {
   return std::max(limit, allowed);
 }
 
+std::string delete_limit_words(const SyncOptions& sync, size_t objects) {
+  if (sync.max_delete_percent > 0 && delete_limit(sync, objects, 0) < sync.max_deletes) {
+    return "sync.max_delete_percent (" + std::to_string(int(sync.max_delete_percent)) + "% of " +
+           std::to_string(objects) + " objects)";
+  }
+  return "sync.max_deletes (" + std::to_string(sync.max_deletes) + ")";
+}
+
 void record_hold(pb::Cursor& cursor, size_t deletes, std::vector<std::string> listed,
                  std::string reason, int64_t now_us) {
   if (cursor.held_deletes() == 0) cursor.set_held_since_us(now_us);

@@ -57,6 +57,10 @@ class DeleteGuard {
 // allowed.
 size_t delete_limit(const SyncOptions& sync, size_t objects, size_t allowed);
 
+// The setting that makes delete_limit(sync, objects, 0), for messages:
+// "sync.max_deletes (500)" or "sync.max_delete_percent (5% of 1000 objects)".
+std::string delete_limit_words(const SyncOptions& sync, size_t objects);
+
 // Writes into `cursor` that a pass would have deleted `deletes` objects (the first of them in
 // `listed`) and was held, why, since when (kept from an earlier hold).
 void record_hold(pb::Cursor& cursor, size_t deletes, std::vector<std::string> listed,

@@ -111,16 +111,6 @@ class Pass {
     return sink_.unseen_objects(options_.name, {}, 0, none);
   }
 
-  std::string limit_words(size_t objects) const {
-    const SyncOptions& sync = options_.sync;
-    std::string words = "sync.max_deletes (" + std::to_string(sync.max_deletes) + ")";
-    if (sync.max_delete_percent > 0 && delete_limit(sync, objects, 0) < sync.max_deletes) {
-      words = "sync.max_delete_percent (" + std::to_string(int(sync.max_delete_percent)) +
-              "% of " + std::to_string(objects) + " objects)";
-    }
-    return words;
-  }
-
   // Checks `deletes` against the limit. Over it: the pass is held (nothing of it committed;
   // the stored cursor gets the hold), `held` set. Within it only thanks to the admin's
   // allowance: uses_allowance_ (withdrawn once the pass committed).
@@ -141,7 +131,7 @@ class Pass {
                                                                  : clock_.now_us();
     std::string reason = what + " on " + connection_.uri() + " would delete " +
                          std::to_string(deletes) + " objects, more than " +
-                         limit_words(*objects) + " allows";
+                         delete_limit_words(options_.sync, *objects) + " allows";
     record_hold(hold, deletes, std::move(listed), reason, since);
     if (!sink_.commit_page(options_.name, {}, hold)) return sink_error();
     result_.held_back = deletes;

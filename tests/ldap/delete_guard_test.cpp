@@ -94,6 +94,15 @@ TEST(DeleteGuardTest, LimitIsTheCountOrThePercentWhicheverIsLowerRaisedByTheAllo
   EXPECT_EQ(delete_limit(sync, 1000, 700), 700u);
 }
 
+TEST(DeleteGuardTest, TheLimitsWordsNameTheSettingThatMadeIt) {
+  SyncOptions sync;
+  sync.max_deletes = 500;
+  EXPECT_EQ(delete_limit_words(sync, 1000), "sync.max_deletes (500)");
+  sync.max_delete_percent = 10;
+  EXPECT_EQ(delete_limit_words(sync, 1000), "sync.max_delete_percent (10% of 1000 objects)");
+  EXPECT_EQ(delete_limit_words(sync, 100'000), "sync.max_deletes (500)");
+}
+
 TEST(DeleteGuardTest, AHoldKeepsWhenItBegan) {
   pb::Cursor cursor;
   record_hold(cursor, 7, {std::string(16, 'a')}, "why", 100);
