@@ -10,17 +10,11 @@
 #include <thread>
 #include <utility>
 
+#include "core/backoff.hpp"
+
 namespace dirfeed::changefeed {
 
 using std::chrono::milliseconds;
-
-milliseconds retry_delay(uint32_t failures, milliseconds base, milliseconds cap, double jitter) {
-  milliseconds delay = base;
-  for (uint32_t i = 1; i < failures && delay < cap; ++i) delay *= 2;
-  delay = std::min(delay, cap);
-  const auto half = delay / 2;
-  return half + milliseconds(static_cast<int64_t>(static_cast<double>(half.count()) * jitter));
-}
 
 namespace {
 

@@ -25,16 +25,10 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
+#include "core/clock.hpp"
 #include "dirfeed.pb.h"
-#include "proto/clock.hpp"
 
 namespace dirfeed::changefeed {
-
-// Exponential backoff with jitter: the delay before attempt failures + 1, after `failures`
-// (>= 1) consecutive failed attempts. base * 2^(failures-1), capped at `cap`, of which a random
-// part is taken off: the result is in [d/2, d], `jitter` in [0, 1) choosing where.
-std::chrono::milliseconds retry_delay(uint32_t failures, std::chrono::milliseconds base,
-                                      std::chrono::milliseconds cap, double jitter);
 
 // What a sink confirmed of one batch.
 struct Delivery {

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/text.hpp"
+
 namespace dirfeed::changefeed {
 namespace {
 
@@ -34,29 +36,21 @@ const char* table_name(Table table) {
   return kNames[static_cast<size_t>(table)];
 }
 
-std::string lower_ascii(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
-
 namespace keys {
 
-std::string dn(std::string_view dn) { return lower_ascii(dn); }
+std::string dn(std::string_view dn) { return lower(dn); }
 
-std::string ntlm_identity(std::string_view identity) { return lower_ascii(identity); }
+std::string ntlm_identity(std::string_view identity) { return lower(identity); }
 
 std::optional<std::string> ntlm_of(const pb::DirectoryObject& object) {
   if (object.netbios_domain().empty() || object.sam_account_name().empty()) return std::nullopt;
   return ntlm_identity(object.netbios_domain() + "\\" + object.sam_account_name());
 }
 
-std::string upn(std::string_view upn) { return lower_ascii(upn); }
+std::string upn(std::string_view upn) { return lower(upn); }
 
 std::string source_name(std::string_view source, pb::ObjectKind kind, std::string_view name) {
-  return domain_kind_prefix(source, kind).append(lower_ascii(name));
+  return domain_kind_prefix(source, kind).append(lower(name));
 }
 
 std::optional<std::string> source_name_of(const pb::DirectoryObject& object) {
@@ -67,7 +61,7 @@ std::optional<std::string> source_name_of(const pb::DirectoryObject& object) {
 }
 
 std::string domain_prefix(std::string_view domain) {
-  std::string key = lower_ascii(domain);
+  std::string key = lower(domain);
   key.push_back('\0');
   return key;
 }
@@ -138,7 +132,7 @@ std::string ip_expiry(int64_t expires_us, std::string_view user_guid, std::strin
   return encode_time(expires_us).append(user_guid).append(ip);
 }
 
-std::string cursor(std::string_view domain) { return "cursor/" + lower_ascii(domain); }
+std::string cursor(std::string_view domain) { return "cursor/" + lower(domain); }
 
 std::string directory(std::string_view id) { return std::string(kDirectoryPrefix).append(id); }
 

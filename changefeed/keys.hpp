@@ -57,10 +57,6 @@ struct FeedPosition {
   int64_t timestamp_us = 0;
 };
 
-// Lower-cases ASCII letters only (Windows compares DNs and identities case-insensitively;
-// non-ASCII letters are left as AD returned them).
-std::string lower_ascii(std::string_view text);
-
 namespace keys {
 
 std::string dn(std::string_view dn);

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "changefeed/renderer.hpp"
+#include "core/clock.hpp"
 #include "dirfeed.pb.h"
-#include "proto/clock.hpp"
 
 namespace dirfeed::changefeed {
 

@@ -3,11 +3,12 @@
 #include <map>
 #include <stdexcept>
 
+#include "core/dn.hpp"
+#include "core/guid.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/cli_support.hpp"
 #include "daemon/delete_allowance.hpp"
 #include "ldap/values.hpp"
-#include "proto/guid.hpp"
 #include "rest/webhook_client.hpp"
 
 namespace dirfeed::daemon::cli {
@@ -197,7 +198,7 @@ int run_deletes_show(const po::variables_map& args, std::istream&, std::ostream&
     std::optional<pb::DirectoryObject> object = store->object_by_guid(guid);
     if (!object) continue;  // deleted since (by a later pass)
     out << "  " << object->dn() << " (" << guid_to_string(guid) << ")\n";
-    ++by_parent[ldap::parent_dn(object->dn())];
+    ++by_parent[parent_dn(object->dn())];
   }
   out << "by container:\n";
   for (const auto& [parent, count] : by_parent) out << "  " << count << "  " << parent << '\n';

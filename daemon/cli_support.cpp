@@ -3,7 +3,7 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "proto/clock.hpp"
+#include "core/clock.hpp"
 
 namespace dirfeed::daemon::cli {
 

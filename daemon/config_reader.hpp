@@ -17,16 +17,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/text.hpp"
 #include "daemon/config.hpp"
 
 namespace dirfeed::daemon::config_reader {
 
 // `text` in double quotes, with '"' and '\\' escaped.
 std::string quote(std::string_view text);
-// ASCII lower case.
-std::string lower(std::string_view text);
-// Whether `text` starts with `prefix` (lower case) ignoring ASCII case.
-bool starts_with_ci(std::string_view text, std::string_view prefix);
 // The 1-based line a node was written on; 0 when unknown.
 int line_of(const YAML::Node& node);
 // "a list", "a mapping", the quoted scalar, or "nothing".

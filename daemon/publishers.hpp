@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
+#include "core/clock.hpp"
 #include "daemon/config.hpp"
-#include "proto/clock.hpp"
 #include "rest/metrics.hpp"
 
 namespace dirfeed::daemon {

@@ -2,7 +2,7 @@
 
 #include <boost/log/trivial.hpp>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "proto/names.hpp"
 
 namespace dirfeed::daemon {

@@ -2,21 +2,10 @@
 
 #include <boost/log/trivial.hpp>
 
+#include "core/text.hpp"
 #include "ipsource/syslog.hpp"
 
 namespace dirfeed::ipsource {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 UserResolver::UserResolver(const changefeed::StoreReads& store, std::vector<DomainName> domains)
     : store_(store), domains_(std::move(domains)) {}

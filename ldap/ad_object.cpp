@@ -5,6 +5,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "core/dn.hpp"
+#include "core/text.hpp"
 #include "ldap/values.hpp"
 
 namespace dirfeed::ldap {
@@ -60,13 +62,6 @@ void set_unsigned(DirectoryObject& object, std::string_view field, uint32_t valu
   if (field == "user_account_control") object.set_user_account_control(value);
   else if (field == "primary_group_id") object.set_primary_group_id(value);
   else if (field == "group_type") object.set_group_type(value);
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 bool has_value(const Entry& entry, std::string_view name, std::string_view value) {
@@ -157,19 +152,6 @@ MemberRange take_members(const Entry& entry, pb::ObservedObject& observed) {
   return range;
 }
 
-bool dn_is_under(const std::string& dn, const std::string& base) {
-  if (base.empty()) return true;
-  if (dn.size() < base.size()) return false;
-  if (lower(std::string_view(dn).substr(dn.size() - base.size())) != lower(base)) return false;
-  if (dn.size() == base.size()) return true;
-  // The character before the suffix must be an unescaped RDN separator.
-  size_t comma = dn.size() - base.size() - 1;
-  if (dn[comma] != ',') return false;
-  size_t backslashes = 0;
-  for (size_t i = comma; i > 0 && dn[i - 1] == '\\'; --i) ++backslashes;
-  return backslashes % 2 == 0;
-}
-
 std::optional<pb::ObservedObject> decode_object(const Entry& entry, const DomainContext& context,
                                                 ReadMode mode, MemberRange* range) {
   bool partial = mode == ReadMode::kDirSyncIncremental;
@@ -197,7 +179,7 @@ std::optional<pb::ObservedObject> decode_object(const Entry& entry, const Domain
 
 
   bool in_scope = context.search_bases.empty();
-  for (const auto& base : context.search_bases) in_scope = in_scope || dn_is_under(extended.dn, base);
+  for (const auto& base : context.search_bases) in_scope = in_scope || dn_within(extended.dn, base);
   if (!in_scope) {
     observed.set_deleted(true);
     return observed;

@@ -55,7 +55,4 @@ enum class ReadMode {
 std::optional<pb::ObservedObject> decode_object(const Entry& entry, const DomainContext& context,
                                                 ReadMode mode, MemberRange* range = nullptr);
 
-// True when `dn` equals or lies under `base` (case-insensitive, on an RDN boundary).
-bool dn_is_under(const std::string& dn, const std::string& base);
-
 }  // namespace dirfeed::ldap

@@ -4,21 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 
+#include "core/secret_file.hpp"
+#include "core/text.hpp"
 #include "ldap/kerberos.hpp"
 #include "ldap/loop_guard.hpp"
 
 namespace dirfeed::ldap {
 namespace {
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 timeval to_timeval(std::chrono::milliseconds timeout) {
   timeval tv{};
@@ -96,7 +89,7 @@ Entry decode_entry(LDAP* handle, LDAPMessage* message) {
   for (char* name = ldap_first_attribute(handle, message, &ber); name != nullptr;
        name = ldap_next_attribute(handle, message, ber)) {
     Attribute attribute;
-    attribute.name = to_lower(name);
+    attribute.name = lower(name);
     if (berval** values = ldap_get_values_len(handle, message, name)) {
       for (berval** v = values; *v; ++v) attribute.values.emplace_back((*v)->bv_val, (*v)->bv_len);
       ldap_value_free_len(values);
@@ -162,19 +155,6 @@ void explain_tls_failure(LDAP* handle, const std::string& uri, const TlsOptions&
 }
 
 }  // namespace
-
-std::optional<std::string> read_secret_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read password file " + path;
-    return std::nullopt;
-  }
-  std::stringstream content;
-  content << in.rdbuf();
-  std::string secret = content.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  return secret;
-}
 
 std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOptions& tls,
                                              const BindOptions& bind,

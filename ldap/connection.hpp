@@ -90,8 +90,4 @@ std::unique_ptr<Directory> open_ldap_directory(const std::string& uri, const Tls
                                                std::chrono::milliseconds timeout, Error& error,
                                                KerberosCredentials* kerberos);
 
-// The password in `path` without trailing newline characters; nullopt when unreadable
-// (`error` then says why).
-std::optional<std::string> read_secret_file(const std::string& path, std::string& error);
-
 }  // namespace dirfeed::ldap

@@ -6,6 +6,9 @@
 #include <cctype>
 #include <functional>
 
+#include "core/backoff.hpp"
+#include "core/secret_file.hpp"
+#include "core/text.hpp"
 #include "ldap/kerberos.hpp"
 
 namespace dirfeed::ldap {
@@ -27,8 +30,7 @@ std::string ad_data_code(const std::string &message) {
   for (size_t i = at + 5; i < message.size() &&
                           std::isxdigit(static_cast<unsigned char>(message[i]));
        ++i) {
-    code +=
-        static_cast<char>(std::tolower(static_cast<unsigned char>(message[i])));
+    code += lower_char(message[i]);
   }
   return code;
 }
@@ -43,17 +45,12 @@ ControllerState fresh_state(std::string uri) {
 
 milliseconds network_backoff(int failures) {
   using namespace std::chrono;
-  milliseconds delay = seconds(5);
-  for (int i = 1; i < failures && delay < minutes(5); ++i)
-    delay *= 2;
-  return std::min<milliseconds>(delay, minutes(5));
+  return doubling_delay(static_cast<uint32_t>(std::max(failures, 0)), seconds(5), minutes(5));
 }
 
 milliseconds credential_backoff(int failures) {
-  milliseconds delay = kCredentialBackoff;
-  for (int i = 1; i < failures && delay < kCredentialBackoffMax; ++i)
-    delay *= 2;
-  return std::min<milliseconds>(delay, kCredentialBackoffMax);
+  return doubling_delay(static_cast<uint32_t>(std::max(failures, 0)), kCredentialBackoff,
+                        kCredentialBackoffMax);
 }
 
 std::string account_name(const std::string &bind_dn) {

@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "ldap/directory.hpp"
 #include "ldap/options.hpp"
-#include "proto/clock.hpp"
 
 namespace dirfeed::ldap {
 

@@ -15,8 +15,8 @@
 #include <mutex>
 #include <string>
 
+#include "core/clock.hpp"
 #include "ldap/connection.hpp"
-#include "proto/clock.hpp"
 
 typedef struct gss_cred_id_struct* gss_cred_id_t;
 

@@ -6,20 +6,11 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/dn.hpp"
+#include "core/text.hpp"
 #include "ldap/values.hpp"
 
 namespace dirfeed::ldap {
-namespace {
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::optional<std::string> controller_host(std::string_view uri) {
   const bool secure = starts_with_ci(uri, "ldaps://");

@@ -6,6 +6,7 @@
 #include <future>
 #include <sstream>
 
+#include "core/dn.hpp"
 #include "ldap/ad_object.hpp"
 #include "ldap/controller_info.hpp"
 #include "ldap/delete_guard.hpp"
@@ -157,7 +158,7 @@ class Pass {
             std::string guid(entry.first("objectguid"));
             bool in_scope = context_.search_bases.empty();
             for (const auto& base : context_.search_bases) {
-              in_scope = in_scope || dn_is_under(entry.dn, base);
+              in_scope = in_scope || dn_within(entry.dn, base);
             }
             if (guid.size() == 16 && in_scope) seen.insert(std::move(guid));
             return !stopped();

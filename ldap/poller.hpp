@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "ldap/connection.hpp"
 #include "ldap/controller_health.hpp"
 #include "ldap/options.hpp"
 #include "ldap/sink.hpp"
-#include "proto/clock.hpp"
 
 namespace dirfeed::ldap {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 
 namespace dirfeed::ldap {
 namespace {

@@ -3,21 +3,16 @@
 #include <charconv>
 #include <cstdint>
 
+#include "core/text.hpp"
+
 namespace dirfeed::ldap {
 namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string hex_to_bytes(std::string_view hex) {
   std::string out;
   if (hex.size() % 2 != 0) return out;
   for (size_t i = 0; i < hex.size(); i += 2) {
-    int high = hex_digit(hex[i]), low = hex_digit(hex[i + 1]);
+    int high = hex_value(hex[i]), low = hex_value(hex[i + 1]);
     if (high < 0 || low < 0) return {};
     out.push_back(static_cast<char>(high * 16 + low));
   }
@@ -73,37 +68,6 @@ std::string escape_filter_value(std::string_view value) {
     auto c = static_cast<unsigned char>(ch);
     if (c == '*' || c == '(' || c == ')' || c == '\\' || c == 0 || c >= 0x80) {
       append_hex_escape(out, c);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  return out;
-}
-
-std::string parent_dn(std::string_view dn) {
-  for (size_t i = 0; i < dn.size(); ++i) {
-    if (dn[i] == '\\') {
-      ++i;
-    } else if (dn[i] == ',') {
-      return std::string(dn.substr(i + 1));
-    }
-  }
-  return {};
-}
-
-std::string escape_dn_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (size_t i = 0; i < value.size(); ++i) {
-    char ch = value[i];
-    bool leading = i == 0 && (ch == ' ' || ch == '#');
-    bool trailing = i + 1 == value.size() && ch == ' ';
-    if (ch == 0) {
-      append_hex_escape(out, 0);
-    } else if (leading || trailing || ch == '"' || ch == '+' || ch == ',' || ch == ';' ||
-               ch == '<' || ch == '>' || ch == '\\' || ch == '=') {
-      out.push_back('\\');
-      out.push_back(ch);
     } else {
       out.push_back(ch);
     }

@@ -1,5 +1,6 @@
 #pragma once
-// Decoding of AD attribute values and escaping for filters and DNs (DESIGN.md section 4).
+// Decoding of AD attribute values and escaping for filters (DESIGN.md section 4; DNs are
+// core/dn.hpp).
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,13 +15,6 @@ std::optional<std::string> generalized_time_to_iso(std::string_view value);
 
 // RFC 4515 escaping of a value placed inside a search filter: * ( ) \ NUL and non-ASCII.
 std::string escape_filter_value(std::string_view value);
-
-// RFC 4514 escaping of an attribute value placed inside a DN.
-std::string escape_dn_value(std::string_view value);
-
-// The DN's parent ("OU=Sales,DC=example,DC=test" for "CN=Ann\, B,OU=Sales,..."): what follows
-// the first unescaped comma; "" for a DN of one RDN.
-std::string parent_dn(std::string_view dn);
 
 // A DN returned under the extended DN control (hex form):
 // "<GUID=d1073b28...>;<SID=0105...>;CN=x,DC=y" -> GUID bytes and the plain DN.

@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <fstream>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
+#include "core/secret_file.hpp"
 #include "proto/names.hpp"
 
 namespace dirfeed::publish {
@@ -45,19 +44,6 @@ uint64_t sequence_of(std::string_view msg_id) {
   const char* end = msg_id.data() + msg_id.size();
   const auto [last, ec] = std::from_chars(begin, end, sequence);
   return ec == std::errc() && last == end ? sequence : 0;
-}
-
-std::optional<std::string> read_secret(const std::string& path, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = "cannot read " + path;
-    return std::nullopt;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string secret = text.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  return secret;
 }
 
 }  // namespace
@@ -184,7 +170,7 @@ class JetStreamSink::Impl {
                                                   nullptr);
     }
     if (s == NATS_OK && !options_.user.empty()) {
-      std::optional<std::string> password = read_secret(options_.password_file, error);
+      std::optional<std::string> password = read_secret_file(options_.password_file, *error);
       if (!password) {
         natsOptions_Destroy(opts);
         *error = "nats: " + *error;

@@ -7,15 +7,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/dn.hpp"
+#include "core/text.hpp"
 #include "rest/auth.hpp"
 #include "rest/changes_api.hpp"
-#include "rest/dn_text.hpp"
 #include "rest/dsync_api.hpp"
 #include "rest/dsync_events.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
 #include "rest/scim_api.hpp"
-#include "rest/text.hpp"
 #include "rest/uid_api.hpp"
 #include "rest/uid_write.hpp"
 

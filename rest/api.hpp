@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
-#include "proto/clock.hpp"
+#include "core/clock.hpp"
 #include "rest/credentials.hpp"
 #include "rest/metrics.hpp"
 #include "rest/router.hpp"

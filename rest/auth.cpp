@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/base64.hpp"
+#include "core/text.hpp"
 #include "rest/response.hpp"
-#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {

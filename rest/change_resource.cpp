@@ -3,8 +3,8 @@
 #include <string_view>
 
 #include "changefeed/store.hpp"
+#include "core/guid.hpp"
 #include "proto/account.hpp"
-#include "proto/guid.hpp"
 #include "proto/names.hpp"
 #include "rest/iso_time.hpp"
 

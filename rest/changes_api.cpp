@@ -9,14 +9,14 @@
 #include <string_view>
 #include <utility>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "rest/auth.hpp"
 #include "rest/change_resource.hpp"
 #include "rest/iso_time.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
 #include "rest/stored_shapes.hpp"
-#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {

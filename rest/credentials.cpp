@@ -1,6 +1,4 @@
 #include "rest/credentials.hpp"
-#include "rest/router.hpp"  // percent_decode
-#include "rest/text.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,6 +18,10 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "core/base64.hpp"
+#include "core/text.hpp"
+#include "rest/router.hpp"  // percent_decode
 
 namespace dirfeed::rest {
 namespace {

@@ -42,7 +42,7 @@
 #include <utility>
 #include <vector>
 
-#include "proto/guid.hpp"  // base64_encode / base64_decode
+#include "core/base64.hpp"
 
 namespace dirfeed::rest {
 

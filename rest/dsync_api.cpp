@@ -12,11 +12,12 @@
 #include <utility>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/dn.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "rest/auth.hpp"
 #include "rest/body_fields.hpp"
 #include "rest/credentials.hpp"
-#include "rest/dn_text.hpp"
 #include "rest/dsync_common.hpp"
 #include "rest/dsync_model.hpp"
 #include "rest/json.hpp"
@@ -25,7 +26,6 @@
 #include "rest/scim_model.hpp"
 #include "rest/scim_secret.hpp"
 #include "rest/stored_shapes.hpp"
-#include "rest/text.hpp"
 #include "rest/webhook_client.hpp"
 
 namespace dirfeed::rest {

@@ -5,9 +5,11 @@
 #include <functional>
 #include <string_view>
 
+#include "core/base64.hpp"
+#include "core/dn.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "proto/account.hpp"
-#include "proto/guid.hpp"
-#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -19,20 +21,6 @@ constexpr std::string_view kAdUserSchema = "urn:dirfeed:params:scim:schemas:exte
 constexpr std::string_view kGroupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group";
 constexpr std::string_view kAdGroupSchema =
     "urn:dirfeed:params:scim:schemas:extension:ad:1.0:Group";
-
-// `dn` is `base` or an entry under it (case-insensitive). The ',' before the base must
-// separate RDNs: an escaped one ("OU=Old\,OU=Staff,...") is part of a value.
-bool dn_within(std::string_view dn, std::string_view base) {
-  const std::string object = lower(dn);
-  const std::string under = lower(base);
-  if (object == under) return true;
-  if (object.size() <= under.size() || !object.ends_with(under)) return false;
-  size_t comma = object.size() - under.size() - 1;
-  if (object[comma] != ',') return false;
-  size_t backslashes = 0;
-  while (comma > 0 && object[--comma] == '\\') ++backslashes;
-  return backslashes % 2 == 0;
-}
 
 // A member only when `text` is not empty (SCIM omits unset attributes).
 void optional_member(JsonWriter& json, std::string_view name, std::string_view text) {

@@ -1,10 +1,10 @@
 #include "rest/router.hpp"
-#include "rest/text.hpp"
 
 #include <boost/beast/http/field.hpp>
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "rest/response.hpp"
 
 namespace dirfeed::rest {

@@ -7,11 +7,11 @@
 #include <utility>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "rest/json.hpp"
 #include "rest/scim_model.hpp"
 #include "rest/scim_secret.hpp"
-#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {

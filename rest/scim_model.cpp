@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "rest/credentials.hpp"
-#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {

@@ -2,9 +2,10 @@
 
 #include <openssl/sha.h>
 
-#include "proto/guid.hpp"
+#include "core/base64.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "rest/credentials.hpp"
-#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 

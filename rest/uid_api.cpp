@@ -16,11 +16,11 @@
 #include <utility>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
 #include "rest/stored_shapes.hpp"
-#include "rest/text.hpp"
 #include "rest/uid_model.hpp"
 
 namespace dirfeed::rest {

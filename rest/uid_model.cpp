@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string_view>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 
 namespace dirfeed::rest {
 namespace {

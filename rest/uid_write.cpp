@@ -11,10 +11,10 @@
 #include <utility>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "rest/json.hpp"
 #include "rest/response.hpp"
-#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {

@@ -25,7 +25,7 @@
 #include <functional>
 #include <vector>
 
-#include "rest/text.hpp"
+#include "core/text.hpp"
 
 namespace dirfeed::rest {
 

@@ -17,11 +17,12 @@
 #include <utility>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/backoff.hpp"
+#include "core/guid.hpp"
+#include "core/text.hpp"
 #include "rest/credentials.hpp"
 #include "rest/dsync_model.hpp"
 #include "rest/json.hpp"
-#include "rest/text.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -378,7 +379,7 @@ class WebhookDispatcher::Impl {
     consumer->next_attempt =
         outcome == Outcome::kFailed
             ? SteadyClock::now() +
-                  changefeed::retry_delay(failures, options_.retry_base, options_.retry_cap, options_.jitter())
+                  retry_delay(failures, options_.retry_base, options_.retry_cap, options_.jitter())
             : SteadyClock::time_point{};
     if (outcome != Outcome::kStopped) set_failing(*consumer, outcome == Outcome::kFailed);
     woken_ = true;  // more to send (kMore), or a new look at the feed is due soon anyway

@@ -48,8 +48,8 @@
 
 #include "changefeed/feed_consumer.hpp"
 #include "changefeed/store.hpp"
+#include "core/clock.hpp"
 #include "dirfeed.pb.h"
-#include "proto/clock.hpp"
 #include "rest/metrics.hpp"
 #include "rest/webhook_client.hpp"
 

@@ -18,18 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::StoreTest;
 
-TEST(RetryDelay, DoublesFromTheBaseUpToTheCapWithJitterTakingUpToHalf) {
-  const auto base = 1000ms;
-  const auto cap = 300'000ms;
-  EXPECT_EQ(retry_delay(1, base, cap, 0.0), 500ms);
-  EXPECT_EQ(retry_delay(1, base, cap, 0.5), 750ms);
-  EXPECT_EQ(retry_delay(2, base, cap, 0.0), 1000ms);
-  EXPECT_EQ(retry_delay(3, base, cap, 0.999), 3998ms);
-  EXPECT_EQ(retry_delay(9, base, cap, 0.0), 128'000ms);
-  EXPECT_EQ(retry_delay(10, base, cap, 0.0), 150'000ms);  // 512 s capped at 300 s
-  EXPECT_EQ(retry_delay(4'000'000'000u, base, cap, 0.5), 225'000ms);
-}
-
 // A sink that records every batch it is given and answers as `answer` says (default: all
 // confirmed).
 class RecordingSink : public FeedSink {

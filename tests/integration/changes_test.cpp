@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "rest/iso_time.hpp"
 #include "rest/json.hpp"
 #include "tests/integration/daemon_client.hpp"

@@ -21,7 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/base64.hpp"
+#include "core/guid.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"

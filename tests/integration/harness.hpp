@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
+#include "core/base64.hpp"
+#include "core/guid.hpp"
 #include "daemon/store_sink.hpp"
 #include "ldap/poller.hpp"
-#include "proto/guid.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 

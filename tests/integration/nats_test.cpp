@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "changefeed/store.hpp"
-#include "proto/clock.hpp"
+#include "core/clock.hpp"
 #include "publish/jetstream.hpp"
 #include "tests/integration/daemon_client.hpp"
 #include "tests/support/nats_server.hpp"

@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include "core/base64.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace dirfeed::testing {

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "rest/json.hpp"
 #include "tests/integration/daemon_client.hpp"
-#include "tests/support/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
 

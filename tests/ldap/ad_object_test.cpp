@@ -142,13 +142,5 @@ TEST(DecodeObject, EntryWithoutGuidIsSkipped) {
   EXPECT_FALSE(decode_object(entry, context(), ReadMode::kComplete));
 }
 
-TEST(DnIsUnder, RespectsRdnBoundariesAndEscapes) {
-  EXPECT_TRUE(dn_is_under("CN=a,OU=x,DC=t", "OU=x,DC=t"));
-  EXPECT_TRUE(dn_is_under("OU=x,DC=t", "ou=X,dc=T"));
-  EXPECT_FALSE(dn_is_under("CN=a,OU=xx,DC=t", "OU=x,DC=t"));
-  EXPECT_FALSE(dn_is_under("CN=a\\,OU=x,DC=t", "OU=x,DC=t"));  // escaped comma is no boundary
-  EXPECT_TRUE(dn_is_under("CN=a\\\\,OU=x,DC=t", "OU=x,DC=t"));  // escaped backslash then comma
-}
-
 }  // namespace
 }  // namespace dirfeed::ldap

@@ -100,7 +100,7 @@ void FakeDc::remove(const std::string& guid) {
   if (!entry || is_deleted(*entry)) return;
   FakeEntry tombstone;
   const std::string& name = entry->first("name");
-  tombstone.dn = "CN=" + name + "\\0ADEL:" + hex(guid) + ",CN=Deleted Objects," + base_dn_;
+  tombstone.dn = "CN=" + name + "\\0ADEL:" + to_hex(guid) + ",CN=Deleted Objects," + base_dn_;
   for (const char* kept : {"objectguid", "objectsid", "objectclass", "samaccountname", "name"}) {
     if (auto it = entry->attributes.find(kept); it != entry->attributes.end()) {
       tombstone.attributes.insert(*it);

@@ -1,18 +1,12 @@
 #include "tests/ldap/fake_filter.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
+
+#include "core/text.hpp"
 
 namespace dirfeed::ldap::testing {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::optional<int64_t> integer(std::string_view text) {
   int64_t value = 0;

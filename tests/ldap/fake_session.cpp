@@ -58,7 +58,7 @@ class FakeDirectory final : public Directory {
       }
       // A cookie of this DC's database carries its USN; any other (empty, another DC's, an
       // older invocationId's) starts from the beginning.
-      const std::string own = kCookiePrefix + hex(dc_.invocation_id_) + ":";
+      const std::string own = kCookiePrefix + to_hex(dc_.invocation_id_) + ":";
       const bool from_start = cookie.rfind(own, 0) != 0;
       const int64_t since = from_start ? 0 : number(cookie.substr(own.size()));
       SearchRequest with_tombstones = request;
@@ -186,9 +186,7 @@ std::vector<FakeEntry> FakeDc::search(const SearchRequest& request, Error& error
   const std::string configuration = "CN=Configuration," + base_dn_;
   FakeEntry settings{ds_service_name(), {{"objectclass", {"nTDSDSA"}},
                                          {"invocationid", {invocation_id_}}}};
-  std::string netbios = domain_.substr(0, domain_.find('.'));
-  std::transform(netbios.begin(), netbios.end(), netbios.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  const std::string netbios = upper(domain_.substr(0, domain_.find('.')));
   FakeEntry cross_ref{"CN=" + netbios + ",CN=Partitions," + configuration,
                       {{"objectclass", {"top", "crossRef"}},
                        {"ncname", {base_dn_}},
@@ -199,11 +197,11 @@ std::vector<FakeEntry> FakeDc::search(const SearchRequest& request, Error& error
   for (const FakeEntry& entry : objects_) candidates.push_back(&entry);
   // The configuration NC is a naming context of its own: a search of the domain does not
   // descend into it.
-  const bool in_configuration = dn_is_under(request.base, configuration);
+  const bool in_configuration = dn_within(request.base, configuration);
   std::vector<FakeEntry> found;
   for (const FakeEntry* entry : candidates) {
     if (!in_scope(entry->dn, request.base, request.scope)) continue;
-    if (!in_configuration && dn_is_under(entry->dn, configuration)) continue;
+    if (!in_configuration && dn_within(entry->dn, configuration)) continue;
     if (is_deleted(*entry) && !request.show_deleted) continue;
     if (!matches(*filter, entry->attributes)) continue;
     found.push_back(*entry);
@@ -215,11 +213,12 @@ std::string FakeDc::dn_value(const std::string& guid, bool extended) const {
   for (const FakeEntry& entry : objects_) {
     if (entry.first("objectguid") != guid) continue;
     if (!extended) return entry.dn;
-    std::string value = "<GUID=" + hex(guid) + ">;";
-    if (!entry.first("objectsid").empty()) value += "<SID=" + hex(entry.first("objectsid")) + ">;";
+    std::string value = "<GUID=" + to_hex(guid) + ">;";
+    const std::string& sid = entry.first("objectsid");
+    if (!sid.empty()) value += "<SID=" + to_hex(sid) + ">;";
     return value + entry.dn;
   }
-  return "<GUID=" + hex(guid) + ">;CN=unknown," + base_dn_;
+  return "<GUID=" + to_hex(guid) + ">;CN=unknown," + base_dn_;
 }
 
 Entry FakeDc::render(const FakeEntry& entry, const SearchRequest& request,

@@ -2,13 +2,14 @@
 // Internal to the fake domain (fake_directory.cpp, fake_session.cpp): value helpers.
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/dn.hpp"
+#include "core/text.hpp"
 #include "ldap/ad_object.hpp"
 #include "ldap/directory.hpp"
 #include "ldap/values.hpp"
@@ -19,23 +20,6 @@ namespace dirfeed::ldap::testing::fake_detail {
 constexpr char kCookiePrefix[] = "fake-dirsync:";
 // LDAP_DIRSYNC_INCREMENTAL_VALUES: linked values as deltas (member;range=1-1 / 0-0).
 constexpr unsigned kIncrementalValues = 0x80000000u;
-
-inline std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-inline std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
 
 inline void put_le(std::string& out, uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
@@ -74,7 +58,7 @@ inline bool in_scope(const std::string& dn, const std::string& base, Scope scope
     case Scope::kOneLevel:
       return lower(parent_dn(dn)) == lower(base);
     case Scope::kSubtree:
-      return dn_is_under(dn, base);
+      return dn_within(dn, base);
   }
   return false;
 }

@@ -4,7 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "proto/guid.hpp"
+#include "core/base64.hpp"
+#include "core/guid.hpp"
 
 namespace dirfeed::ldap {
 namespace {

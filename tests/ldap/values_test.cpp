@@ -34,21 +34,6 @@ TEST(Escaping, FilterValuesPerRfc4515) {
   EXPECT_EQ(escape_filter_value("CN=Smith\\, John"), "CN=Smith\\5c, John");
 }
 
-TEST(Escaping, DnValuesPerRfc4514) {
-  EXPECT_EQ(escape_dn_value("Smith, John"), "Smith\\, John");
-  EXPECT_EQ(escape_dn_value("#lead"), "\\#lead");
-  EXPECT_EQ(escape_dn_value(" trail "), "\\ trail\\ ");
-  EXPECT_EQ(escape_dn_value("a+b=c<d>;\"e\\"), "a\\+b\\=c\\<d\\>\\;\\\"e\\\\");
-}
-
-TEST(Dn, ParentIsAfterTheFirstUnescapedComma) {
-  EXPECT_EQ(parent_dn("CN=Smith\\, John,OU=Sales,DC=example,DC=test"),
-            "OU=Sales,DC=example,DC=test");
-  EXPECT_EQ(parent_dn("CN=a\\\\,DC=test"), "DC=test") << "an escaped backslash ends before the comma";
-  EXPECT_EQ(parent_dn("DC=test"), "");
-  EXPECT_EQ(parent_dn(""), "");
-}
-
 TEST(ExtendedDn, SplitsGuidAndDn) {
   auto parsed = parse_extended_dn(
       "<GUID=d1073b284a5b6c7d8e9fa0b1c2d3e4f5>;<SID=0105>;CN=Smith\\, John,DC=x");

@@ -24,13 +24,14 @@
 #include <thread>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/base64.hpp"
+#include "core/guid.hpp"
 #include "rest/api.hpp"
 #include "rest/credentials.hpp"
 #include "rest/http_server.hpp"
 #include "rest/response.hpp"
-#include "tests/rest/http_exchange.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/http_exchange.hpp"
 
 namespace dirfeed::rest {
 namespace {

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "core/base64.hpp"
 #include "rest/api.hpp"
 #include "rest/auth.hpp"
 #include "tests/changefeed/store_fixture.hpp"

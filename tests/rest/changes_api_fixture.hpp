@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "rest/api.hpp"
 #include "rest/changes_api.hpp"
 #include "rest/credentials.hpp"

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "tests/rest/changes_api_fixture.hpp"
 
 namespace dirfeed::rest::testing {

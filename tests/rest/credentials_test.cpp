@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "rest/credentials.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/base64.hpp"
+#include "core/guid.hpp"
 #include "rest/api.hpp"
 #include "rest/credentials.hpp"
 #include "rest/dsync_api.hpp"

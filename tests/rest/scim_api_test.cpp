@@ -8,7 +8,7 @@
 #include <regex>
 #include <string>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "rest/api.hpp"
 #include "rest/credentials.hpp"
 #include "rest/json.hpp"

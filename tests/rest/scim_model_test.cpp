@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "rest/json.hpp"
 #include "rest/scim_model.hpp"
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "rest/api.hpp"
 #include "rest/credentials.hpp"
 #include "rest/stored_shapes.hpp"

@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/base64.hpp"
+#include "core/guid.hpp"
 #include "rest/api.hpp"
 #include "rest/json.hpp"
 #include "tests/changefeed/store_fixture.hpp"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "rest/uid_api.hpp"
 #include "rest/uid_write.hpp"
 #include "tests/changefeed/store_fixture.hpp"

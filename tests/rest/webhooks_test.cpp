@@ -14,14 +14,14 @@
 #include <thread>
 #include <vector>
 
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 #include "rest/json.hpp"
 #include "rest/metrics.hpp"
 #include "rest/webhook_client.hpp"
 #include "rest/webhooks.hpp"
 #include "tests/changefeed/store_fixture.hpp"
-#include "tests/support/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/self_signed_cert.hpp"
 
 namespace dirfeed::rest {

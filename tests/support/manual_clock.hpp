@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "proto/clock.hpp"
+#include "core/clock.hpp"
 
 namespace dirfeed::testing {
 

@@ -14,11 +14,4 @@ std::string guid_to_string(std::string_view bytes);
 // bytes (as in "0CjIDqJm10aFwiTUc0094w=="); returns the 16 wire bytes, or nullopt.
 std::optional<std::string> guid_from_text(std::string_view text);
 
-// Standard base64 with padding; `url`: the base64url alphabet without padding.
-std::string base64_encode(std::string_view bytes, bool url = false);
-// Standard base64, nullopt on malformed input. Padding is required unless
-// `padding_optional`, which accepts text with no '=' at all (as HTTP clients send); '=' in
-// the wrong place or number is malformed either way.
-std::optional<std::string> base64_decode(std::string_view text, bool padding_optional = false);
-
 }  // namespace dirfeed

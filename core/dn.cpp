@@ -1,11 +1,10 @@
-#include "rest/dn_text.hpp"
+#include "core/dn.hpp"
 
 #include <algorithm>
-#include <cctype>
 
-#include "rest/text.hpp"
+#include "core/text.hpp"
 
-namespace dirfeed::rest {
+namespace dirfeed {
 namespace {
 
 // Whether text[pos] is escaped: an odd number of backslashes before it.
@@ -15,15 +14,57 @@ bool escaped_at(std::string_view text, size_t pos) {
   return backslashes % 2 == 1;
 }
 
+constexpr bool is_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 // An attribute type: a name (letters, digits, '-') or a dotted OID.
 bool attribute_type(std::string_view type) {
-  return !type.empty() && std::isalnum(static_cast<unsigned char>(type.front())) &&
-         std::all_of(type.begin(), type.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-         });
+  return !type.empty() && is_alnum(type.front()) &&
+         std::all_of(type.begin(), type.end(),
+                     [](char c) { return is_alnum(c) || c == '-' || c == '.'; });
 }
 
 }  // namespace
+
+bool dn_within(std::string_view dn, std::string_view base) {
+  if (base.empty()) return true;
+  if (dn.size() < base.size() || !iequals(dn.substr(dn.size() - base.size()), base)) return false;
+  if (dn.size() == base.size()) return true;
+  const size_t comma = dn.size() - base.size() - 1;
+  return dn[comma] == ',' && !escaped_at(dn, comma);
+}
+
+std::string parent_dn(std::string_view dn) {
+  for (size_t i = 0; i < dn.size(); ++i) {
+    if (dn[i] == '\\') {
+      ++i;
+    } else if (dn[i] == ',') {
+      return std::string(dn.substr(i + 1));
+    }
+  }
+  return {};
+}
+
+std::string escape_dn_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char ch = value[i];
+    const bool leading = i == 0 && (ch == ' ' || ch == '#');
+    const bool trailing = i + 1 == value.size() && ch == ' ';
+    if (ch == 0) {
+      out += "\\00";
+    } else if (leading || trailing || ch == '"' || ch == '+' || ch == ',' || ch == ';' ||
+               ch == '<' || ch == '>' || ch == '\\' || ch == '=') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
 
 std::optional<std::vector<std::string>> dn_parts(std::string_view dn) {
   std::vector<std::string_view> rdns;
@@ -67,7 +108,7 @@ std::string join_dn(const std::vector<std::string>& parts) {
 bool ends_with_rdns(const std::vector<std::string>& dn, const std::vector<std::string>& base) {
   return base.size() <= dn.size() &&
          std::equal(base.rbegin(), base.rend(), dn.rbegin(),
-                    [](const std::string& a, const std::string& b) { return lower(a) == lower(b); });
+                    [](const std::string& a, const std::string& b) { return iequals(a, b); });
 }
 
-}  // namespace dirfeed::rest
+}  // namespace dirfeed

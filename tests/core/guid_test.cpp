@@ -1,6 +1,8 @@
-#include "proto/guid.hpp"
+#include "core/guid.hpp"
 
 #include <gtest/gtest.h>
+
+#include "core/base64.hpp"
 
 namespace dirfeed {
 namespace {
