@@ -1,6 +1,6 @@
 #pragma once
 // ISO 8601 date-times as the REST APIs exchange them: microseconds since the Unix epoch (the
-// feed's clock, proto/clock.hpp) to text and back.
+// feed's clock, core/clock.hpp) to text and back.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -28,6 +28,8 @@ mkdir -p "$OUT/artifacts"
 FLAGS=(-std=c++20 -g -O1 -DNDEBUG -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -I"$ROOT")
 REST=$ROOT/rest
+# core/ (std only): every module's shared helpers.
+CORE=$(echo "$ROOT"/core/*.cpp)
 # The router's own dependencies (rest/metrics.cpp: the request counter, when present).
 ROUTER="$REST/router.cpp $REST/response.cpp $REST/json.cpp"
 [ -f "$REST/metrics.cpp" ] && ROUTER="$ROUTER $REST/metrics.cpp"
@@ -43,8 +45,8 @@ build() {  # name, sources and libraries...
 
 declare -A SOURCES
 SOURCES[json]="$ROOT/tests/fuzz/json_fuzz.cpp $REST/json.cpp"
-SOURCES[request]="$ROOT/tests/fuzz/request_fuzz.cpp $ROUTER $REST/auth.cpp $REST/credentials.cpp $ROOT/proto/guid.cpp -lcrypto"
-SOURCES[uid_body]="$ROOT/tests/fuzz/uid_body_fuzz.cpp $ROUTER $REST/uid_write.cpp $ROOT/proto/guid.cpp -I$CMAKE_BUILD/proto
+SOURCES[request]="$ROOT/tests/fuzz/request_fuzz.cpp $ROUTER $REST/auth.cpp $REST/credentials.cpp $CORE -lcrypto"
+SOURCES[uid_body]="$ROOT/tests/fuzz/uid_body_fuzz.cpp $ROUTER $REST/uid_write.cpp $CORE -I$CMAKE_BUILD/proto
   $CMAKE_BUILD/changefeed/libdirfeed_changefeed.a $CMAKE_BUILD/proto/libdirfeed_proto.a
   -lrocksdb -lprotobuf"
 

@@ -1,5 +1,5 @@
 #pragma once
-// A Clock (proto/clock.hpp) that tests move by hand. Thread-safe; starts at kStartUs
+// A Clock (core/clock.hpp) that tests move by hand. Thread-safe; starts at kStartUs
 // (2023-11-14T22:13:20Z) so that times are far from 0 and from now.
 #include <atomic>
 #include <chrono>
