@@ -3,38 +3,13 @@
 #include <cctype>
 #include <cstdint>
 
+#include "core/text.hpp"
+#include "core/utf8.hpp"
+
 namespace dirfeed::ipsource {
 namespace {
 
 constexpr int kMaxDepth = 16;
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-void append_utf8(std::string& out, uint32_t code) {
-  if (code < 0x80) {
-    out.push_back(static_cast<char>(code));
-  } else if (code < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (code >> 6)));
-    out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
-  } else if (code < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (code >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (code >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (code & 0x3f)));
-  }
-}
 
 // Reads one JSON object into Fields. The dotted path of the member being read is kept in one
 // buffer (path_), extended and cut back as members nest.
@@ -162,12 +137,9 @@ class JsonReader {
   bool hex4(uint32_t& code) {
     if (pos_ + 4 > text_.size()) return false;
     for (int i = 0; i < 4; ++i) {
-      const char h = text_[pos_++];
-      code <<= 4;
-      if (h >= '0' && h <= '9') code |= static_cast<uint32_t>(h - '0');
-      else if (h >= 'a' && h <= 'f') code |= static_cast<uint32_t>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') code |= static_cast<uint32_t>(h - 'A' + 10);
-      else return false;
+      const int digit = hex_value(text_[pos_++]);
+      if (digit < 0) return false;
+      code = (code << 4) | static_cast<uint32_t>(digit);
     }
     return true;
   }
@@ -201,7 +173,7 @@ bool is_key_char(char c) {
 
 const std::string* Fields::find(std::string_view path) const {
   for (const auto& [key, value] : entries_) {
-    if (iequal(key, path)) return &value;
+    if (iequals(key, path)) return &value;
   }
   return nullptr;
 }

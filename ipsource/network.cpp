@@ -6,12 +6,9 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/text.hpp"
+
 namespace dirfeed::ipsource {
-namespace {
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
 
 std::optional<Address> parse_address(std::string_view text) {
   if (text.empty() || text.size() > 64) return std::nullopt;
@@ -73,7 +70,7 @@ bool wildcard_match(std::string_view pattern, std::string_view text) {
   // Iterative glob matching with one backtrack point (the last `*`): linear in practice.
   size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
   while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(text[t]))) {
+    if (p < pattern.size() && (pattern[p] == '?' || lower_char(pattern[p]) == lower_char(text[t]))) {
       ++p;
       ++t;
     } else if (p < pattern.size() && pattern[p] == '*') {

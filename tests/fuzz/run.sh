@@ -31,7 +31,7 @@ REST=$ROOT/rest
 # core/ (std only): every module's shared helpers.
 CORE=$(echo "$ROOT"/core/*.cpp)
 # The router's own dependencies (rest/metrics.cpp: the request counter, when present).
-ROUTER="$REST/router.cpp $REST/response.cpp $REST/json.cpp"
+ROUTER="$REST/router.cpp $REST/response.cpp $REST/json.cpp $CORE"
 [ -f "$REST/metrics.cpp" ] && ROUTER="$ROUTER $REST/metrics.cpp"
 
 build() {  # name, sources and libraries...
@@ -44,15 +44,15 @@ build() {  # name, sources and libraries...
 }
 
 declare -A SOURCES
-SOURCES[json]="$ROOT/tests/fuzz/json_fuzz.cpp $REST/json.cpp"
-SOURCES[request]="$ROOT/tests/fuzz/request_fuzz.cpp $ROUTER $REST/auth.cpp $REST/credentials.cpp $CORE -lcrypto"
-SOURCES[uid_body]="$ROOT/tests/fuzz/uid_body_fuzz.cpp $ROUTER $REST/uid_write.cpp $CORE -I$CMAKE_BUILD/proto
+SOURCES[json]="$ROOT/tests/fuzz/json_fuzz.cpp $REST/json.cpp $CORE"
+SOURCES[request]="$ROOT/tests/fuzz/request_fuzz.cpp $ROUTER $REST/auth.cpp $REST/credentials.cpp -lcrypto"
+SOURCES[uid_body]="$ROOT/tests/fuzz/uid_body_fuzz.cpp $ROUTER $REST/uid_write.cpp -I$CMAKE_BUILD/proto
   $CMAKE_BUILD/changefeed/libdirfeed_changefeed.a $CMAKE_BUILD/proto/libdirfeed_proto.a
   -lrocksdb -lprotobuf"
 
 IPS=$ROOT/ipsource
 SOURCES[ipsource]="$ROOT/tests/fuzz/ipsource_fuzz.cpp $IPS/syslog.cpp $IPS/fields.cpp $IPS/parsers.cpp
-  $IPS/windows_security.cpp $IPS/network.cpp $IPS/options.cpp -lboost_regex"
+  $IPS/windows_security.cpp $IPS/network.cpp $IPS/options.cpp $CORE -lboost_regex"
 
 started=$(date +%s)
 pids=()
