@@ -1,10 +1,6 @@
 #include "rest/dsync_api.hpp"
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,8 +10,6 @@
 
 #include "core/dn.hpp"
 #include "core/guid.hpp"
-#include "core/text.hpp"
-#include "rest/auth.hpp"
 #include "rest/body_fields.hpp"
 #include "rest/credentials.hpp"
 #include "rest/dsync_common.hpp"
@@ -25,7 +19,6 @@
 #include "rest/scim_api.hpp"
 #include "rest/scim_model.hpp"
 #include "rest/scim_secret.hpp"
-#include "rest/stored_shapes.hpp"
 #include "rest/webhook_client.hpp"
 
 namespace dirfeed::rest {
@@ -48,18 +41,30 @@ std::string domain_names(const ApiContext& context) {
 
 // ---- request bodies ------------------------------------------------------------------------
 
-// The request's JSON object body; nullopt and *problem when there is none.
-std::optional<JsonValue> body_object(const Call& call, std::string* problem) {
+// A create's or update's key (dsync_write_key) and its JSON object body.
+struct WriteRequest {
+  KeyEntry key;
+  JsonValue body;
+};
+
+// The write request `call` makes; nullopt and the 401/403/500, or the 400 naming what is wrong
+// with the body, in *refusal.
+std::optional<WriteRequest> write_request(const Call& call, const ApiContext& context,
+                                          Response* refusal) {
+  std::optional<KeyEntry> key = dsync_write_key(call, context, refusal);
+  if (!key) return std::nullopt;
   if (call.request.body().empty()) {
-    *problem = "a JSON object body is required";
+    *refusal = bad_request("a JSON object body is required");
     return std::nullopt;
   }
-  std::optional<JsonValue> value = parse_json(call.request.body(), problem);
-  if (value && !value->is_object()) {
-    *problem = "the JSON body must be an object";
+  std::string problem;
+  std::optional<JsonValue> value = parse_json(call.request.body(), &problem);
+  if (value && !value->is_object()) problem = "the JSON body must be an object";
+  if (!value || !problem.empty()) {
+    *refusal = bad_request(problem);
     return std::nullopt;
   }
-  return value;
+  return WriteRequest{std::move(*key), std::move(*value)};
 }
 
 // Applies the members POST and PATCH share (name, webhook_url, webhook_secret,
@@ -183,189 +188,16 @@ Response directory_response(http::status status, const pb::Directory& directory,
   return success(status, [&](JsonWriter& json) { write_directory(json, directory, shown); });
 }
 
-// The directories of `tenant` and `product`, oldest first (then by id).
-std::vector<pb::Directory> directories_of(const changefeed::Store& store, std::string_view tenant,
-                                          std::string_view product) {
-  std::vector<pb::Directory> found;
-  store.directories([&](const pb::Directory& directory) {
-    if (directory.tenant() == tenant && directory.product() == product) found.push_back(directory);
-    return true;
-  });
-  std::sort(found.begin(), found.end(), [](const pb::Directory& a, const pb::Directory& b) {
-    return std::pair(a.created_us(), a.id()) < std::pair(b.created_us(), b.id());
-  });
-  return found;
-}
-
-// The directory a users or groups request names (see dsync_api.hpp); nullopt and *refusal
-// when it names none.
-std::optional<pb::Directory> requested_directory(const Call& call, const ApiContext& context,
-                                                 const KeyEntry& key, Response* refusal) {
-  const std::optional<std::string_view> id = call.query_param("directoryId");
-  const std::optional<std::string_view> tenant = call.query_param("tenant");
-  const std::optional<std::string_view> product = call.query_param("product");
-  std::optional<pb::Directory> directory;
-  if (id) {
-    directory = visible_directory(context, key, std::string(*id));
-    if (directory && ((tenant && *tenant != directory->tenant()) ||
-                      (product && *product != directory->product()))) {
-      directory.reset();
-    }
-  } else if (tenant && product) {
-    if (!key.covers(*tenant, *product)) {
-      *refusal = outside_scope();
-      return std::nullopt;
-    }
-    std::vector<pb::Directory> found = directories_of(context.store, *tenant, *product);
-    if (!found.empty()) directory = std::move(found.front());
-  } else {
-    *refusal = bad_request("give directoryId, or tenant and product");
-    return std::nullopt;
-  }
-  if (!directory) *refusal = directory_not_found();
-  return directory;
-}
-
-// ---- users and groups ----------------------------------------------------------------------
-
-// A streamed list of the users or groups in a directory's view, between Stream calls:
-// where the reading stands and the text written since the last piece went out.
-// Immovable: json refers to text.
-struct ObjectList {
-  ObjectList(pb::Directory directory, pb::ObjectKind kind, Page page)
-      : directory(std::move(directory)), kind(kind), page(page) {}
-  ObjectList(const ObjectList&) = delete;
-  ObjectList& operator=(const ObjectList&) = delete;
-
-  const pb::Directory directory;
-  const pb::ObjectKind kind;
-  const Page page;
-  std::string after;     // GUID of the last object read
-  uint64_t matched = 0;  // objects in the view read so far (skipped ones included)
-  std::string text;
-  JsonWriter json{text};
-  // Users from their stored records (rest/stored_shapes.hpp): every piece from this view.
-  std::unique_ptr<changefeed::StoreView> stored;
-};
-
-// Writes the next users of a list from their stored records, up to a piece's bounds, and
-// returns whether the end was reached.
-bool next_stored_users(ObjectList& list) {
-  std::string directory_id;
-  append_json_string(directory_id, list.directory.id());
-  constexpr size_t kRecordsPerPiece = 4096;
-  size_t read = 0;
-  bool stopped = false;  // by the piece's bounds, or at the page's end
-  list.stored->rendered_after(
-      static_cast<size_t>(StoredShape::kDsyncUser), list.after,
-      [&](std::string_view guid, std::string_view record) {
-        list.after.assign(guid);
-        const std::optional<StoredUser> user = read_stored_user(StoredShape::kDsyncUser, record);
-        if (user && in_directory(list.directory, guid, user->from_directory, user->domain,
-                                 user->dn, user->member_of)) {
-          if (list.matched >= list.page.offset) {
-            // write_dsync_user with the directory's id: its text goes after "active".
-            list.json.raw(user->json.substr(0, user->directory_id_at));
-            list.text.append(R"(,"directoryId":)").append(directory_id);
-            list.text.append(user->json.substr(user->directory_id_at));
-          }
-          ++list.matched;
-        }
-        stopped = list.matched >= list.page.end || ++read == kRecordsPerPiece ||
-                  list.text.size() >= kStoredPieceBytes;
-        return !stopped;
-      });
-  return !stopped || list.matched >= list.page.end;
-}
-
-Response object_list(const Call& call, const ApiContext& context, pb::ObjectKind kind) {
-  Response refusal;
-  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
-  if (!key) return refusal;
-  std::string problem;
-  const std::optional<Page> page = requested_page(call, &problem);
-  if (!page) return bad_request(problem);
-  std::optional<pb::Directory> directory = requested_directory(call, context, *key, &refusal);
-  if (!directory) return refusal;
-
-  auto list = std::make_shared<ObjectList>(std::move(*directory), kind, *page);
-  if (kind == pb::USER && context.store.has_rendered_records()) list->stored = context.store.view();
-  list->json.begin_object();
-  list->json.key("data");
-  list->json.begin_array();
-  // The stream runs after this returns; the context outlives the server, so it may refer to it.
-  return streamed_response(
-      http::status::ok, "application/json", [list, &context](std::string& out) {
-        bool last = list->matched >= list->page.end;
-        if (!last && list->stored) {
-          last = next_stored_users(*list);
-        } else if (!last) {
-          size_t read = 0;
-          context.store.objects_after(
-              list->kind, list->directory.domain(), list->after,
-              [&](const pb::DirectoryObject& object) {
-                list->after = object.guid();
-                ++read;
-                if (in_directory(list->directory, object)) {
-                  if (list->matched >= list->page.offset) {
-                    if (list->kind == pb::USER) {
-                      write_dsync_user(list->json, object, list->directory.id());
-                    } else {
-                      write_dsync_group(list->json, object, list->directory.id(), &context.store,
-                                        &list->directory);
-                    }
-                  }
-                  ++list->matched;
-                }
-                return list->matched < list->page.end && read < kDsyncObjectsPerPiece;
-              });
-          last = list->matched >= list->page.end || read < kDsyncObjectsPerPiece;
-        }
-        if (last) {
-          list->json.end_array();
-          list->json.key("error");
-          list->json.null();
-          list->json.end_object();
-        }
-        out.swap(list->text);
-        return !last;
-      });
-}
-
-// The stored object `kind` GET .../users/{id} or .../groups/{id} names, when it is in the
-// view of the request's directory; else nullopt and the 400/401/404 in *refusal.
-std::optional<pb::DirectoryObject> requested_object(const Call& call, const ApiContext& context,
-                                                    pb::ObjectKind kind,
-                                                    std::optional<pb::Directory>* directory,
-                                                    Response* refusal) {
-  const std::optional<KeyEntry> key = dsync_key(call, context, refusal);
-  if (!key) return std::nullopt;
-  *directory = requested_directory(call, context, *key, refusal);
-  if (!*directory) return std::nullopt;
-  std::optional<pb::DirectoryObject> object;
-  if (std::optional<std::string> guid = guid_from_text(call.path_param("id"))) {
-    object = context.store.object_by_guid(*guid);
-  }
-  if (!object || object->kind() != kind || !in_directory(**directory, *object)) {
-    *refusal = failure(http::status::not_found,
-                       kind == pb::USER ? "user not found" : "group not found");
-    return std::nullopt;
-  }
-  return object;
-}
-
 }  // namespace
 
 Response dsync_create_directory(const Call& call, const ApiContext& context) {
   Response refusal;
-  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
-  if (!key) return refusal;
-  if (context.writable_store == nullptr) return read_only();
-  std::string problem;
-  const std::optional<JsonValue> body = body_object(call, &problem);
-  if (!body) return bad_request(problem);
+  const std::optional<WriteRequest> request = write_request(call, context, &refusal);
+  if (!request) return refusal;
+  const KeyEntry& key = request->key;
+  const JsonValue& body = request->body;
 
-  BodyFields fields(*body);
+  BodyFields fields(body);
   const std::optional<std::string> tenant = fields.string("tenant");
   const std::optional<std::string> product = fields.string("product");
   const std::optional<std::string> type = fields.string("type");
@@ -379,7 +211,7 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
   if (tenant->find(':') != std::string::npos || product->find(':') != std::string::npos) {
     return bad_request("tenant and product must not contain ':'");
   }
-  if (!key->covers(*tenant, *product)) return outside_scope();
+  if (!key.covers(*tenant, *product)) return outside_scope();
   const bool scim = type && is_scim_directory_type(*type);
   if (type && *type != kType && !scim) {
     return bad_request("unsupported type \"" + *type + "\": the accepted types are \"" +
@@ -443,8 +275,8 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
     }
     directory.set_group_guid(found->guid());
   }
-  problem = webhook_target_problem(*body, context);
-  if (problem.empty()) problem = apply_settings(*body, directory);
+  std::string problem = webhook_target_problem(body, context);
+  if (problem.empty()) problem = apply_settings(body, directory);
   if (!problem.empty()) return bad_request(problem);
   if (directory.name().empty()) directory.set_name(*tenant + "-" + *product);
   static const SystemClock kSystemClock;
@@ -500,13 +332,11 @@ Response dsync_get_directory(const Call& call, const ApiContext& context) {
 
 Response dsync_update_directory(const Call& call, const ApiContext& context) {
   Response refusal;
-  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
-  if (!key) return refusal;
-  if (context.writable_store == nullptr) return read_only();
-  std::string problem;
-  const std::optional<JsonValue> body = body_object(call, &problem);
-  if (!body) return bad_request(problem);
-  problem = webhook_target_problem(*body, context);
+  const std::optional<WriteRequest> request = write_request(call, context, &refusal);
+  if (!request) return refusal;
+  const KeyEntry& key = request->key;
+  const JsonValue& body = request->body;
+  std::string problem = webhook_target_problem(body, context);
   if (!problem.empty()) {
     return context.store.directory(call.path_param("id")) ? bad_request(problem)
                                                           : directory_not_found();
@@ -519,11 +349,11 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
   const changefeed::Status status = context.writable_store->update_directory(
       call.path_param("id"),
       [&](pb::Directory& directory) {
-        if (!key->covers(directory.tenant(), directory.product())) {
+        if (!key.covers(directory.tenant(), directory.product())) {
           hidden = true;  // as absent: see visible_directory
           return false;
         }
-        problem = apply_settings(*body, directory);
+        problem = apply_settings(body, directory);
         updated = directory;
         return problem.empty();
       },
@@ -536,9 +366,8 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
 
 Response dsync_delete_directory(const Call& call, const ApiContext& context) {
   Response refusal;
-  const std::optional<KeyEntry> key = dsync_key(call, context, &refusal);
+  const std::optional<KeyEntry> key = dsync_write_key(call, context, &refusal);
   if (!key) return refusal;
-  if (context.writable_store == nullptr) return read_only();
   // Tenant and product never change, so the check before the delete stays true.
   if (!visible_directory(context, *key, call.path_param("id"))) return directory_not_found();
   bool existed = false;
@@ -549,60 +378,6 @@ Response dsync_delete_directory(const Call& call, const ApiContext& context) {
   return success(http::status::ok, [](JsonWriter& json) {
     json.begin_object();
     json.end_object();
-  });
-}
-
-Response dsync_users(const Call& call, const ApiContext& context) {
-  return object_list(call, context, pb::USER);
-}
-
-Response dsync_groups(const Call& call, const ApiContext& context) {
-  return object_list(call, context, pb::GROUP);
-}
-
-Response dsync_user(const Call& call, const ApiContext& context) {
-  std::optional<pb::Directory> directory;
-  Response refusal;
-  const std::optional<pb::DirectoryObject> user =
-      requested_object(call, context, pb::USER, &directory, &refusal);
-  if (!user) return refusal;
-  return success(http::status::ok, [&](JsonWriter& json) { write_dsync_user(json, *user, directory->id()); });
-}
-
-Response dsync_group(const Call& call, const ApiContext& context) {
-  std::optional<pb::Directory> directory;
-  Response refusal;
-  const std::optional<pb::DirectoryObject> group =
-      requested_object(call, context, pb::GROUP, &directory, &refusal);
-  if (!group) return refusal;
-  return success(http::status::ok, [&](JsonWriter& json) {
-    write_dsync_group(json, *group, directory->id(), &context.store, &*directory,
-                      /*member_pairs=*/true);
-  });
-}
-
-Response dsync_group_members(const Call& call, const ApiContext& context) {
-  std::string problem;
-  const std::optional<Page> page = requested_page(call, &problem);
-  if (!page) return bad_request(problem);
-  std::optional<pb::Directory> directory;
-  Response refusal;
-  const std::optional<pb::DirectoryObject> group =
-      requested_object(call, context, pb::GROUP, &directory, &refusal);
-  if (!group) return refusal;
-  return success(http::status::ok, [&](JsonWriter& json) {
-    json.begin_array();
-    uint64_t index = 0;
-    context.store.members(group->guid(), [&](const pb::DirectoryObject& member) {
-      if (member.kind() != pb::USER || !in_directory(*directory, member)) return true;
-      if (index >= page->offset) {
-        json.begin_object();
-        json.member("user_id", guid_to_string(member.guid()));
-        json.end_object();
-      }
-      return ++index < page->end;
-    });
-    json.end_array();
   });
 }
 

@@ -1,6 +1,9 @@
 #include "rest/dsync_common.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <utility>
+#include <vector>
 
 #include "rest/auth.hpp"
 
@@ -46,6 +49,16 @@ std::optional<KeyEntry> dsync_key(const Call& call, const ApiContext& context,
   return key;
 }
 
+std::optional<KeyEntry> dsync_write_key(const Call& call, const ApiContext& context,
+                                        Response* refusal) {
+  std::optional<KeyEntry> key = dsync_key(call, context, refusal);
+  if (key && context.writable_store == nullptr) {
+    *refusal = read_only();
+    key.reset();
+  }
+  return key;
+}
+
 Response outside_scope() {
   return failure(http::status::forbidden, "this API key does not cover that tenant and product");
 }
@@ -84,6 +97,46 @@ std::optional<Page> requested_page(const Call& call, std::string* problem) {
   const std::optional<uint64_t> limit = number("pageLimit", UINT64_MAX);
   if (!limit) return std::nullopt;
   return Page{*offset, *limit > UINT64_MAX - *offset ? UINT64_MAX : *offset + *limit};
+}
+
+std::vector<pb::Directory> directories_of(const changefeed::Store& store, std::string_view tenant,
+                                          std::string_view product) {
+  std::vector<pb::Directory> found;
+  store.directories([&](const pb::Directory& directory) {
+    if (directory.tenant() == tenant && directory.product() == product) found.push_back(directory);
+    return true;
+  });
+  std::sort(found.begin(), found.end(), [](const pb::Directory& a, const pb::Directory& b) {
+    return std::pair(a.created_us(), a.id()) < std::pair(b.created_us(), b.id());
+  });
+  return found;
+}
+
+std::optional<pb::Directory> requested_directory(const Call& call, const ApiContext& context,
+                                                 const KeyEntry& key, Response* refusal) {
+  const std::optional<std::string_view> id = call.query_param("directoryId");
+  const std::optional<std::string_view> tenant = call.query_param("tenant");
+  const std::optional<std::string_view> product = call.query_param("product");
+  std::optional<pb::Directory> directory;
+  if (id) {
+    directory = visible_directory(context, key, std::string(*id));
+    if (directory && ((tenant && *tenant != directory->tenant()) ||
+                      (product && *product != directory->product()))) {
+      directory.reset();
+    }
+  } else if (tenant && product) {
+    if (!key.covers(*tenant, *product)) {
+      *refusal = outside_scope();
+      return std::nullopt;
+    }
+    std::vector<pb::Directory> found = directories_of(context.store, *tenant, *product);
+    if (!found.empty()) directory = std::move(found.front());
+  } else {
+    *refusal = bad_request("give directoryId, or tenant and product");
+    return std::nullopt;
+  }
+  if (!directory) *refusal = directory_not_found();
+  return directory;
 }
 
 }  // namespace dirfeed::rest

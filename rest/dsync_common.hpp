@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rest/api.hpp"
 #include "rest/credentials.hpp"
@@ -45,6 +46,11 @@ Response success(boost::beast::http::status status, const WriteData& write_data)
 // and the 401 (no key, unknown key) or 403 (a Directory Changes key) in *refusal.
 std::optional<KeyEntry> dsync_key(const Call& call, const ApiContext& context, Response* refusal);
 
+// The prelude of every Directory Sync write: dsync_key, then a store that takes writes (else
+// nullopt and read_only() in *refusal).
+std::optional<KeyEntry> dsync_write_key(const Call& call, const ApiContext& context,
+                                        Response* refusal);
+
 // The directory of `id` when it exists and `key` covers it: outside its scope a directory is
 // absent, so a key learns nothing of other tenants' directories.
 std::optional<pb::Directory> visible_directory(const ApiContext& context, const KeyEntry& key,
@@ -58,5 +64,14 @@ struct Page {
 
 // nullopt and *problem when pageOffset or pageLimit is given but not a non-negative integer.
 std::optional<Page> requested_page(const Call& call, std::string* problem);
+
+// The directories of `tenant` and `product`, oldest first (then by id).
+std::vector<pb::Directory> directories_of(const changefeed::Store& store, std::string_view tenant,
+                                          std::string_view product);
+
+// The directory a users or groups request names (directoryId, or tenant and product;
+// see dsync_api.hpp) when `key` sees it; nullopt and the 400/403/404 in *refusal otherwise.
+std::optional<pb::Directory> requested_directory(const Call& call, const ApiContext& context,
+                                                 const KeyEntry& key, Response* refusal);
 
 }  // namespace dirfeed::rest
