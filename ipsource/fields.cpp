@@ -107,41 +107,9 @@ class JsonReader {
       const char c = text_[pos_++];
       if (c == '"') return true;
       if (c != '\\') return false;  // a control character
-      if (pos_ >= text_.size()) return false;
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"': case '\\': case '/': out.push_back(e); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'u': {
-          uint32_t code = 0;
-          if (!hex4(code)) return false;
-          if (code >= 0xd800 && code < 0xdc00 && text_.substr(pos_, 2) == "\\u") {
-            pos_ += 2;
-            uint32_t low = 0;
-            if (!hex4(low) || low < 0xdc00 || low > 0xdfff) return false;
-            code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-          }
-          append_utf8(out, code);
-          break;
-        }
-        default: return false;
-      }
+      if (!read_json_escape(text_, pos_, out).empty()) return false;
     }
     return false;
-  }
-
-  bool hex4(uint32_t& code) {
-    if (pos_ + 4 > text_.size()) return false;
-    for (int i = 0; i < 4; ++i) {
-      const int digit = hex_value(text_[pos_++]);
-      if (digit < 0) return false;
-      code = (code << 4) | static_cast<uint32_t>(digit);
-    }
-    return true;
   }
 
   void space() {

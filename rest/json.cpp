@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <set>
 
-#include "core/text.hpp"
 #include "core/utf8.hpp"
 
 namespace dirfeed::rest {
@@ -382,17 +381,6 @@ class Parser {
     return true;
   }
 
-  bool hex4(uint32_t& out) {
-    if (text_.size() - pos_ < 4) return fail("incomplete \\u escape");
-    out = 0;
-    for (int i = 0; i < 4; ++i) {
-      const int digit = hex_value(text_[pos_++]);
-      if (digit < 0) return fail("invalid hex digit in a \\u escape");
-      out = (out << 4) | static_cast<uint32_t>(digit);
-    }
-    return true;
-  }
-
   bool string(std::string& out) {
     ++pos_;  // '"'
     while (true) {
@@ -416,34 +404,8 @@ class Parser {
         continue;
       }
       ++pos_;
-      if (done()) return fail("unterminated escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'u': {
-          uint32_t cp = 0;
-          if (!hex4(cp)) return false;
-          if (cp >= 0xDC00 && cp <= 0xDFFF) return fail("unpaired low surrogate in a \\u escape");
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (text_.substr(pos_, 2) != "\\u") return fail("unpaired high surrogate in a \\u escape");
-            pos_ += 2;
-            uint32_t low = 0;
-            if (!hex4(low)) return false;
-            if (low < 0xDC00 || low > 0xDFFF) return fail("high surrogate not followed by a low one");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default:
-          return fail("invalid escape in a string");
+      if (const std::string_view problem = read_json_escape(text_, pos_, out); !problem.empty()) {
+        return fail(problem);
       }
     }
   }

@@ -29,5 +29,35 @@ TEST(Utf8, AppendEncodesEachLength) {
   }
 }
 
+// `escape` (the text after a backslash) read: what it appends, or "error: " and the problem.
+std::string escape(std::string_view text) {
+  size_t pos = 0;
+  std::string out;
+  const std::string_view problem = read_json_escape(text, pos, out);
+  if (!problem.empty()) return "error: " + std::string(problem);
+  EXPECT_EQ(pos, text.size()) << text;
+  return out;
+}
+
+TEST(JsonEscape, ReadsEveryEscapeOfRfc8259) {
+  EXPECT_EQ(escape("\""), "\"");
+  EXPECT_EQ(escape("\\"), "\\");
+  EXPECT_EQ(escape("/"), "/");
+  EXPECT_EQ(escape("n"), "\n");
+  EXPECT_EQ(escape("t"), "\t");
+  EXPECT_EQ(escape("u00dC"), "\xC3\x9C");
+  EXPECT_EQ(escape("ud83d\\ude00"), "\xF0\x9F\x98\x80") << "a surrogate pair is one code point";
+}
+
+TEST(JsonEscape, NamesWhatIsWrong) {
+  EXPECT_EQ(escape(""), "error: unterminated escape");
+  EXPECT_EQ(escape("x"), "error: invalid escape in a string");
+  EXPECT_EQ(escape("u12"), "error: incomplete \\u escape");
+  EXPECT_EQ(escape("u12g4"), "error: invalid hex digit in a \\u escape");
+  EXPECT_EQ(escape("ude00"), "error: unpaired low surrogate in a \\u escape");
+  EXPECT_EQ(escape("ud83dx"), "error: unpaired high surrogate in a \\u escape");
+  EXPECT_EQ(escape("ud83d\\u0041"), "error: high surrogate not followed by a low one");
+}
+
 }  // namespace
 }  // namespace dirfeed
