@@ -67,15 +67,23 @@ class StoreTest : public ::testing::Test {
   }
   uint32_t rid(const std::string& name) { return 1000 + static_cast<uint32_t>(guid(name)[0]); }
 
-  pb::ObservedObject user(const std::string& name, const std::string& primary_group = "") {
+  // An object of the fixture's domain: `name` as its CN and account name, its GUID and SID.
+  pb::ObservedObject observed_object(const std::string& name, pb::ObjectKind kind,
+                                     const std::string& ou) {
     pb::ObservedObject observed;
     pb::DirectoryObject& object = *observed.mutable_object();
     object.set_guid(guid(name));
-    object.set_kind(pb::USER);
-    object.set_dn("CN=" + name + ",OU=People,DC=example,DC=test");
+    object.set_kind(kind);
+    object.set_dn("CN=" + name + "," + ou);
     object.set_sam_account_name(name);
     object.set_netbios_domain(kNetbios);
     object.set_sid(sid(name));
+    return observed;
+  }
+
+  pb::ObservedObject user(const std::string& name, const std::string& primary_group = "") {
+    pb::ObservedObject observed = observed_object(name, pb::USER, "OU=People,DC=example,DC=test");
+    pb::DirectoryObject& object = *observed.mutable_object();
     object.set_display_name(name + " Display");
     object.set_mail(name + "@example.test");
     if (!primary_group.empty()) {
@@ -87,14 +95,8 @@ class StoreTest : public ::testing::Test {
 
   pb::ObservedObject group(const std::string& name, const std::vector<std::string>& members,
                            bool members_known = true) {
-    pb::ObservedObject observed;
+    pb::ObservedObject observed = observed_object(name, pb::GROUP, "OU=Groups,DC=example,DC=test");
     pb::DirectoryObject& object = *observed.mutable_object();
-    object.set_guid(guid(name));
-    object.set_kind(pb::GROUP);
-    object.set_dn("CN=" + name + ",OU=Groups,DC=example,DC=test");
-    object.set_sam_account_name(name);
-    object.set_netbios_domain(kNetbios);
-    object.set_sid(sid(name));
     object.set_description(name + " group");
     observed.set_members_known(members_known);
     for (const std::string& member : members) observed.add_members(guid(member));
