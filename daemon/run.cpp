@@ -97,7 +97,8 @@ class Scheduler {
                      .domains = api_domains(config),
                      .credentials = &credentials_,
                      .anonymous_read = config.api.anonymous_read,
-                     .writable_store = &store,
+                     .api_writes = &store,
+                     .sync_writes = &store,
                      .ip_mapping_timeout_us =
                          std::chrono::duration_cast<std::chrono::microseconds>(
                              config.api.ip_mapping_timeout)

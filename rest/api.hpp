@@ -31,8 +31,11 @@ struct ApiContext {
   // Users and keys (rest/auth.hpp); nullptr: none, so routes needing credentials answer 401.
   CredentialStore* credentials = nullptr;
   bool anonymous_read = true;  // api.anonymous_read: GET routes without credentials
-  // POST/PUT/DELETE /user write here (the same store as `store`); nullptr: they answer 500.
-  changefeed::Store* writable_store = nullptr;
+  // Where the writes go (the store `store` reads); nullptr: those requests answer 500.
+  // User ID Service writes (POST/PUT/DELETE /user):
+  changefeed::ApiWrites* api_writes = nullptr;
+  // Directory Sync directories, their webhook event log, and SCIM intake:
+  changefeed::SyncState* sync_writes = nullptr;
   int64_t ip_mapping_timeout_us = int64_t{6} * 3600 * 1'000'000;  // api.ip_mapping_timeout
   // Served by GET /metrics, and where the router counts requests; nullptr: /metrics shows only
   // what it reads from the store. Read by make_router: set it before.

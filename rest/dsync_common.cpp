@@ -52,7 +52,7 @@ std::optional<KeyEntry> dsync_key(const Call& call, const ApiContext& context,
 std::optional<KeyEntry> dsync_write_key(const Call& call, const ApiContext& context,
                                         Response* refusal) {
   std::optional<KeyEntry> key = dsync_key(call, context, refusal);
-  if (key && context.writable_store == nullptr) {
+  if (key && context.sync_writes == nullptr) {
     *refusal = read_only();
     key.reset();
   }

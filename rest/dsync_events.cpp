@@ -76,10 +76,10 @@ Response dsync_delete_events(const Call& call, const ApiContext& context) {
   Response refusal;
   const std::optional<pb::Directory> directory = named_directory(call, context, &refusal);
   if (!directory) return refusal;
-  if (context.writable_store == nullptr) return read_only();
+  if (context.sync_writes == nullptr) return read_only();
   size_t deleted = 0;
   const changefeed::Status status =
-      context.writable_store->delete_webhook_events(directory->id(), &deleted);
+      context.sync_writes->delete_webhook_events(directory->id(), &deleted);
   if (!status.is_ok()) return store_failure(status);
   return success(http::status::ok, [](JsonWriter& json) { json.null(); });
 }

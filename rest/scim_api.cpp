@@ -83,7 +83,7 @@ std::optional<Target> target(const Call& call, const ApiContext& context, Respon
     *refusal = scim_response(http::status::ok, "{}");
     return std::nullopt;
   }
-  if (context.writable_store == nullptr && call.request.method() != http::verb::get) {
+  if (context.sync_writes == nullptr && call.request.method() != http::verb::get) {
     *refusal = scim_error(http::status::internal_server_error, "the store is read-only");
     return std::nullopt;
   }
@@ -184,7 +184,7 @@ std::optional<Response> write(const ApiContext& context, const Target& target,
                               changefeed::SourceChange change) {
   changefeed::SourceOutcome outcome = changefeed::SourceOutcome::kDone;
   const changefeed::Status status =
-      context.writable_store->write_source(target.source, {std::move(change)}, &outcome);
+      context.sync_writes->write_source(target.source, {std::move(change)}, &outcome);
   if (!status.is_ok()) return store_failure(status);
   if (outcome == changefeed::SourceOutcome::kNotFound) return not_found(target);
   if (outcome == changefeed::SourceOutcome::kDuplicate) {

@@ -203,7 +203,7 @@ std::optional<std::string> target_user(const Call& call, const ApiContext& conte
 }  // namespace
 
 Response uid_create_user(const Call& call, const ApiContext& context) {
-  if (context.writable_store == nullptr) {
+  if (context.api_writes == nullptr) {
     return error_response(http::status::internal_server_error, "the store is read-only");
   }
   Refusal refusal{http::status::ok, ""};
@@ -299,7 +299,7 @@ Response uid_create_user(const Call& call, const ApiContext& context) {
 
   ApiOutcome outcome{};
   changefeed::Status status =
-      context.writable_store->create_user(user, context.ip_mapping_timeout_us, &outcome);
+      context.api_writes->create_user(user, context.ip_mapping_timeout_us, &outcome);
   if (!status.is_ok()) return storage_failure(status);
   if (outcome == ApiOutcome::kDuplicate) {
     return error_response(http::status::conflict,
@@ -309,7 +309,7 @@ Response uid_create_user(const Call& call, const ApiContext& context) {
 }
 
 Response uid_change_user(const Call& call, const ApiContext& context) {
-  if (context.writable_store == nullptr) {
+  if (context.api_writes == nullptr) {
     return error_response(http::status::internal_server_error, "the store is read-only");
   }
   Refusal refusal{http::status::ok, ""};
@@ -349,21 +349,21 @@ Response uid_change_user(const Call& call, const ApiContext& context) {
   }
   change.default_lifetime_us = context.ip_mapping_timeout_us;
   ApiOutcome outcome{};
-  changefeed::Status status = context.writable_store->change_user(*guid, change, &outcome);
+  changefeed::Status status = context.api_writes->change_user(*guid, change, &outcome);
   if (!status.is_ok()) return storage_failure(status);
   if (outcome == ApiOutcome::kNotFound) return error_response(http::status::not_found, "no such user");
   return guid_response(*guid);
 }
 
 Response uid_delete_user(const Call& call, const ApiContext& context) {
-  if (context.writable_store == nullptr) {
+  if (context.api_writes == nullptr) {
     return error_response(http::status::internal_server_error, "the store is read-only");
   }
   Refusal refusal{http::status::ok, ""};
   std::optional<std::string> guid = target_user(call, context, &refusal);
   if (!guid) return refuse(refusal);
   ApiOutcome outcome{};
-  changefeed::Status status = context.writable_store->delete_user(*guid, &outcome);
+  changefeed::Status status = context.api_writes->delete_user(*guid, &outcome);
   if (!status.is_ok()) return storage_failure(status);
   if (outcome == ApiOutcome::kNotFound) return error_response(http::status::not_found, "no such user");
   return guid_response(*guid);

@@ -51,7 +51,7 @@ struct Fixture {
     if (!store) fail("cannot open the store", error);
     context = std::make_unique<ApiContext>(
         ApiContext{*store, {{"example.test", "DC=example,DC=test", "EXAMPLE"}}});
-    context->writable_store = store.get();
+    context->api_writes = store.get();
     // One API user, so PUTs also reach an existing user.
     Request request(http::verb::post, "/", 11);
     request.body() = std::string(R"({"NTLMIdentity": "US1\\jdoe", "dn": "CN=jdoe,DC=example,DC=test"})");

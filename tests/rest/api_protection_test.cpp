@@ -196,7 +196,8 @@ class ProtectedApiTest : public changefeed::testing::StoreTest {
         .store = *store_,
         .domains = {{changefeed::testing::kDomain, "DC=example,DC=test", "EXAMPLE"}},
         .credentials = credentials_.get(),
-        .writable_store = store_.get(),
+        .api_writes = store_.get(),
+        .sync_writes = store_.get(),
         .clock = &clock_,
     });
     router_ = std::make_unique<Router>(make_router(*context_));

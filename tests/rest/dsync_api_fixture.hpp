@@ -79,7 +79,8 @@ class DsyncApiTest : public StoreTest {
         .store = *store_,
         .domains = domains_,
         .credentials = credentials_.get(),
-        .writable_store = store_.get(),
+        .api_writes = store_.get(),
+        .sync_writes = store_.get(),
         .clock = &clock_,
     });
     router_ = std::make_unique<Router>(make_router(*context_));

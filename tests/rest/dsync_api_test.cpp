@@ -251,7 +251,7 @@ TEST_F(DsyncApiTest, DirectoriesSurviveAStoreReopen) {
 
 TEST_F(DsyncApiTest, WritesNeedAWritableStore) {
   const std::string id = create(R"({"tenant": "acme", "product": "crm"})");
-  context_->writable_store = nullptr;
+  context_->sync_writes = nullptr;
   const std::string target = std::string(kBase) + "/" + id;
   for (const auto& [method, path] : {std::pair(http::verb::post, std::string(kBase)),
                                      std::pair(http::verb::patch, target),

@@ -47,7 +47,8 @@ class KeyScopeTest : public StoreTest {
         .store = *store_,
         .domains = {{kDomain, "DC=example,DC=test", "EXAMPLE"}},
         .credentials = credentials_.get(),
-        .writable_store = store_.get(),
+        .api_writes = store_.get(),
+        .sync_writes = store_.get(),
         .clock = &clock_,
     });
     router_ = std::make_unique<Router>(make_router(*context_));

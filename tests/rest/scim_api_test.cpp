@@ -36,7 +36,8 @@ class ScimApiTest : public StoreTest {
         .store = *store_,
         .domains = {{"example.test", "DC=example,DC=test", "EXAMPLE"}},
         .credentials = credentials_.get(),
-        .writable_store = store_.get(),
+        .api_writes = store_.get(),
+        .sync_writes = store_.get(),
         .clock = &clock_,
     });
     router_ = std::make_unique<Router>(make_router(*context_));

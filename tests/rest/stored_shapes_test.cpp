@@ -56,7 +56,8 @@ class StoredShapesTest : public StoreTest {
     context_ = std::make_unique<ApiContext>(ApiContext{.store = *store_,
                                                        .domains = domains_,
                                                        .credentials = credentials_.get(),
-                                                       .writable_store = store_.get(),
+                                                       .api_writes = store_.get(),
+                                                       .sync_writes = store_.get(),
                                                        .clock = &clock_});
     router_ = std::make_unique<Router>(make_router(*context_));
   }

@@ -25,7 +25,7 @@ class UidWriteTest : public StoreTest {
  protected:
   UidWriteTest() {
     apply({group("staff", {"alice"}), group("devs", {}), user("alice")});
-    context_.writable_store = store_.get();
+    context_.api_writes = store_.get();
   }
 
   using Handler = Response (*)(const Call&, const ApiContext&);
