@@ -147,6 +147,24 @@ std::optional<pb::DirectoryObject> requested_object(const Call& call, const ApiC
   return object;
 }
 
+// GET .../users/{id} or .../groups/{id}: the object in the document's shape (a group with its
+// members as {"group_id", "user_id"} pairs).
+Response one_object(const Call& call, const ApiContext& context, pb::ObjectKind kind) {
+  std::optional<pb::Directory> directory;
+  Response refusal;
+  const std::optional<pb::DirectoryObject> object =
+      requested_object(call, context, kind, &directory, &refusal);
+  if (!object) return refusal;
+  return success(http::status::ok, [&](JsonWriter& json) {
+    if (kind == pb::USER) {
+      write_dsync_user(json, *object, directory->id());
+    } else {
+      write_dsync_group(json, *object, directory->id(), &context.store, &*directory,
+                        /*member_pairs=*/true);
+    }
+  });
+}
+
 }  // namespace
 
 Response dsync_users(const Call& call, const ApiContext& context) {
@@ -158,25 +176,11 @@ Response dsync_groups(const Call& call, const ApiContext& context) {
 }
 
 Response dsync_user(const Call& call, const ApiContext& context) {
-  std::optional<pb::Directory> directory;
-  Response refusal;
-  const std::optional<pb::DirectoryObject> user =
-      requested_object(call, context, pb::USER, &directory, &refusal);
-  if (!user) return refusal;
-  return success(http::status::ok,
-                 [&](JsonWriter& json) { write_dsync_user(json, *user, directory->id()); });
+  return one_object(call, context, pb::USER);
 }
 
 Response dsync_group(const Call& call, const ApiContext& context) {
-  std::optional<pb::Directory> directory;
-  Response refusal;
-  const std::optional<pb::DirectoryObject> group =
-      requested_object(call, context, pb::GROUP, &directory, &refusal);
-  if (!group) return refusal;
-  return success(http::status::ok, [&](JsonWriter& json) {
-    write_dsync_group(json, *group, directory->id(), &context.store, &*directory,
-                      /*member_pairs=*/true);
-  });
+  return one_object(call, context, pb::GROUP);
 }
 
 Response dsync_group_members(const Call& call, const ApiContext& context) {

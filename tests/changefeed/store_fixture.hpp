@@ -25,6 +25,18 @@ inline constexpr char kDomain[] = "example.test";
 inline constexpr char kNetbios[] = "EXAMPLE";
 inline constexpr char kDomainSid[] = "S-1-5-21-100-200-300";
 
+// Gives `user` Alice Liddell's profile: every optional attribute the APIs show of a user.
+inline void set_alice_profile(pb::DirectoryObject& user) {
+  user.set_given_name("Alice");
+  user.set_surname("Liddell");
+  user.set_user_principal_name("alice@example.test");
+  user.set_title("Engineer");
+  user.set_department("R&D");
+  user.set_telephone_number("+1 555 0100");
+  user.add_other_telephones("+1 555 0199");
+  user.set_when_created("2026-01-02T03:04:05Z");
+}
+
 using dirfeed::testing::TempDir;
 
 class StoreTest : public ::testing::Test {

@@ -45,15 +45,7 @@ class DsyncApiTest : public StoreTest {
       guid(name);
     }
     pb::ObservedObject alice = person("alice", kPeople);
-    pb::DirectoryObject& a = *alice.mutable_object();
-    a.set_given_name("Alice");
-    a.set_surname("Liddell");
-    a.set_user_principal_name("alice@example.test");
-    a.set_title("Engineer");
-    a.set_department("R&D");
-    a.set_telephone_number("+1 555 0100");
-    a.add_other_telephones("+1 555 0199");
-    a.set_when_created("2026-01-02T03:04:05Z");
+    changefeed::testing::set_alice_profile(*alice.mutable_object());
     pb::ObservedObject bob = person("bob", kPeople);
     bob.mutable_object()->clear_mail();
     bob.mutable_object()->set_user_account_control(0x202);  // disabled

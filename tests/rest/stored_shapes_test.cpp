@@ -171,14 +171,7 @@ TEST_F(StoredShapesTest, ListsFromRecordsEqualListsFromObjects) {
   pb::ObservedObject alice = user("alice", "Domain Users");
   pb::DirectoryObject& a = *alice.mutable_object();
   a.set_display_name("Alice \"Ally\" Liddell \xC3\xA9");
-  a.set_given_name("Alice");
-  a.set_surname("Liddell");
-  a.set_user_principal_name("alice@example.test");
-  a.set_title("Engineer");
-  a.set_department("R&D");
-  a.set_telephone_number("+1 555 0100");
-  a.add_other_telephones("+1 555 0199");
-  a.set_when_created("2026-01-02T03:04:05Z");
+  changefeed::testing::set_alice_profile(a);
   a.set_user_account_control(0x200);
   pb::ObservedObject bob = user("bob", "Domain Users");
   bob.mutable_object()->clear_mail();
