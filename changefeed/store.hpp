@@ -21,23 +21,10 @@
 
 #include "changefeed/renderer.hpp"
 #include "core/clock.hpp"
+#include "core/status.hpp"
 #include "dirfeed.pb.h"
 
 namespace dirfeed::changefeed {
-
-// Result of a store operation: ok, or a message saying what failed.
-class [[nodiscard]] Status {
- public:
-  static Status ok() { return Status(); }
-  static Status error(std::string message) { return Status(std::move(message)); }
-  bool is_ok() const { return message_.empty(); }
-  const std::string& message() const { return message_; }
-
- private:
-  Status() = default;
-  explicit Status(std::string message) : message_(std::move(message)) {}
-  std::string message_;
-};
 
 struct StoreOptions {
   std::string path;  // directory of the RocksDB database; created when missing

@@ -5,12 +5,9 @@
 
 namespace dirfeed {
 
-std::optional<std::string> read_secret_file(const std::string& path, std::string& error) {
+Result<std::string> read_secret_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read password file " + path;
-    return std::nullopt;
-  }
+  if (!in) return Status::error("cannot read password file " + path, StatusCode::kUnavailable);
   std::stringstream content;
   content << in.rdbuf();
   std::string secret = content.str();

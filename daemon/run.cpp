@@ -412,7 +412,7 @@ class Scheduler {
     uint64_t dropped = 0;
     int64_t before_us = clock_.now_us() -
         std::chrono::duration_cast<std::chrono::microseconds>(retention_).count();
-    changefeed::Status status = store_.prune_feed(before_us, &dropped);
+    Status status = store_.prune_feed(before_us, &dropped);
     if (!status.is_ok()) {
       BOOST_LOG_TRIVIAL(error) << "feed retention: " << status.message();
     } else if (dropped > 0) {
@@ -452,7 +452,7 @@ class Scheduler {
       state.set_dropped(source.dropped);
       state.set_started_us(started_us_);
       state.set_updated_us(clock_.now_us());
-      changefeed::Status stored = store_.put_ip_source_state(state);
+      Status stored = store_.put_ip_source_state(state);
       if (!stored.is_ok()) BOOST_LOG_TRIVIAL(warning) << stored.message();
       for (auto [what, value] : {std::pair{"received", source.received},
                                  std::pair{"parsed", source.parsed},
@@ -486,7 +486,7 @@ class Scheduler {
   void expire_ip_mappings() {
     publish_ip_source_metrics();
     size_t expired = 0;
-    changefeed::Status status = store_.expire_ip_mappings(clock_.now_us(), 10000, &expired);
+    Status status = store_.expire_ip_mappings(clock_.now_us(), 10000, &expired);
     if (!status.is_ok()) {
       BOOST_LOG_TRIVIAL(error) << "ip mapping expiry: " << status.message();
     } else if (expired > 0) {

@@ -37,7 +37,7 @@ bool StoreSink::commit_page(const std::string& domain,
                             const pb::Cursor& cursor) {
   uint64_t before = log_changes_ ? store_.last_sequence() : 0;
   changefeed::CommitStats stats;
-  changefeed::Status status = store_.apply_page(domain, objects, cursor, &stats);
+  Status status = store_.apply_page(domain, objects, cursor, &stats);
   if (!status.is_ok()) {
     BOOST_LOG_TRIVIAL(error) << "domain " << domain << ": storing a page of " << objects.size()
                              << " objects failed: " << status.message();
@@ -53,7 +53,7 @@ bool StoreSink::finish_full_sync(const std::string& domain, const ldap::GuidSet&
                                  ldap::ReconcileResult& result) {
   uint64_t before = log_changes_ ? store_.last_sequence() : 0;
   changefeed::CommitStats stats;
-  changefeed::Status status = store_.finish_full_sync(
+  Status status = store_.finish_full_sync(
       domain, seen, cursor, {how.max_deletes, how.deletes_confirmed}, &stats);
   if (!status.is_ok()) {
     BOOST_LOG_TRIVIAL(error) << "domain " << domain << ": finishing the full sync failed: "
@@ -89,7 +89,7 @@ std::optional<size_t> StoreSink::unseen_objects(const std::string& domain,
                                                 const ldap::GuidSet& seen, size_t keep,
                                                 std::vector<std::string>& kept) {
   size_t count = 0;
-  changefeed::Status status = store_.unseen_objects(domain, seen, keep, &kept, &count);
+  Status status = store_.unseen_objects(domain, seen, keep, &kept, &count);
   if (!status.is_ok()) {
     BOOST_LOG_TRIVIAL(error) << "domain " << domain << ": reading the store failed: "
                              << status.message();

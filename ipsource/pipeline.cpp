@@ -134,7 +134,7 @@ void Pipeline::add(std::string_view message, std::vector<changefeed::IpEvent>* e
 void Pipeline::write(changefeed::ApiWrites& store, std::vector<changefeed::IpEvent>* events) {
   if (events->empty()) return;
   changefeed::IpEventStats stats;
-  const changefeed::Status status = store.apply_ip_events(*events, &stats);
+  const Status status = store.apply_ip_events(*events, &stats);
   if (!status.is_ok()) {
     counters_.dropped.fetch_add(events->size(), std::memory_order_relaxed);
     BOOST_LOG_TRIVIAL(error) << "ip source " << options_.name << ": " << events->size()

@@ -172,7 +172,7 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
   }
   // The secret first: a simple bind's password, or a Kerberos ticket (from the KDC, before the
   // DC is contacted).
-  std::optional<std::string> password;
+  std::string password;
   std::shared_ptr<const KerberosTicket> ticket;
   if (bind.method == BindMethod::kGssapi) {
     if (!kerberos) {
@@ -184,12 +184,12 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
       return nullptr;
     }
   } else {
-    std::string read_error;
-    password = read_secret_file(bind.password_file, read_error);
-    if (!password) {
-      error = {LDAP_PARAM_ERROR, uri + ": " + read_error};
+    Result<std::string> secret = read_secret_file(bind.password_file);
+    if (!secret.is_ok()) {
+      error = {LDAP_PARAM_ERROR, uri + ": " + secret.status().message()};
       return nullptr;
     }
+    password = std::move(*secret);
   }
 
   LDAP* handle = nullptr;
@@ -237,7 +237,7 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const TlsOp
   if (ticket) {
     rc = gssapi_bind(handle, transport != Transport::kPlain, *ticket);
   } else {
-    berval credentials{static_cast<ber_len_t>(password->size()), password->data()};
+    berval credentials{static_cast<ber_len_t>(password.size()), password.data()};
     rc = ldap_sasl_bind_s(handle, bind.dn.c_str(), LDAP_SASL_SIMPLE, &credentials, nullptr,
                           nullptr, nullptr);
   }

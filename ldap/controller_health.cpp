@@ -183,10 +183,8 @@ milliseconds ControllerHealth::failed(const std::string &uri,
 }
 
 std::optional<size_t> ControllerHealth::secret_hash() const {
-  std::string ignored;
-  std::optional<std::string> secret =
-      read_secret_file(secret_file(bind_), ignored);
-  if (!secret)
+  const Result<std::string> secret = read_secret_file(secret_file(bind_));
+  if (!secret.is_ok())
     return std::nullopt;
   return std::hash<std::string>()(*secret);
 }

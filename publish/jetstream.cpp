@@ -170,10 +170,10 @@ class JetStreamSink::Impl {
                                                   nullptr);
     }
     if (s == NATS_OK && !options_.user.empty()) {
-      std::optional<std::string> password = read_secret_file(options_.password_file, *error);
-      if (!password) {
+      const Result<std::string> password = read_secret_file(options_.password_file);
+      if (!password.is_ok()) {
         natsOptions_Destroy(opts);
-        *error = "nats: " + *error;
+        *error = "nats: " + password.status().message();
         return false;
       }
       s = natsOptions_SetUserInfo(opts, options_.user.c_str(), password->c_str());

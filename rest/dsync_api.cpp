@@ -296,7 +296,7 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
                    "there are already " + std::to_string(count) +
                        " directories, the most api.max_directories allows: delete one first");
   }
-  const changefeed::Status status = context.sync_writes->put_directory(directory);
+  const Status status = context.sync_writes->put_directory(directory);
   if (!status.is_ok()) return store_failure(status);
   return directory_response(http::status::created, directory, scim_shown(call, context, secret));
 }
@@ -346,7 +346,7 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
   pb::Directory updated;
   bool found = false;
   bool hidden = false;
-  const changefeed::Status status = context.sync_writes->update_directory(
+  const Status status = context.sync_writes->update_directory(
       call.path_param("id"),
       [&](pb::Directory& directory) {
         if (!key.covers(directory.tenant(), directory.product())) {
@@ -371,7 +371,7 @@ Response dsync_delete_directory(const Call& call, const ApiContext& context) {
   // Tenant and product never change, so the check before the delete stays true.
   if (!visible_directory(context, *key, call.path_param("id"))) return directory_not_found();
   bool existed = false;
-  const changefeed::Status status =
+  const Status status =
       context.sync_writes->delete_directory(call.path_param("id"), &existed);
   if (!status.is_ok()) return store_failure(status);
   if (!existed) return directory_not_found();

@@ -76,7 +76,7 @@ Response read_only() {
   return failure(http::status::internal_server_error, "the store is read-only");
 }
 
-Response store_failure(const changefeed::Status& status) {
+Response store_failure(const Status& status) {
   return failure(http::status::internal_server_error, "store write failed: " + status.message());
 }
 

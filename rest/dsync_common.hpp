@@ -23,7 +23,7 @@ Response failure(boost::beast::http::status status, std::string_view message);
 Response bad_request(std::string_view message);
 Response directory_not_found();
 Response read_only();  // 500: no writable store
-Response store_failure(const changefeed::Status& status);
+Response store_failure(const Status& status);
 // 403 for a create or list naming a tenant/product the key does not cover.
 Response outside_scope();
 

@@ -49,7 +49,7 @@ Response invalid(std::string_view detail, std::string_view scim_type = "invalidV
   return scim_error(http::status::bad_request, detail, scim_type);
 }
 
-Response store_failure(const changefeed::Status& status) {
+Response store_failure(const Status& status) {
   return scim_error(http::status::internal_server_error, "store write failed: " + status.message());
 }
 
@@ -183,7 +183,7 @@ std::string read_resource(JsonValue body, const Target& target, const std::strin
 std::optional<Response> write(const ApiContext& context, const Target& target,
                               changefeed::SourceChange change) {
   changefeed::SourceOutcome outcome = changefeed::SourceOutcome::kDone;
-  const changefeed::Status status =
+  const Status status =
       context.sync_writes->write_source(target.source, {std::move(change)}, &outcome);
   if (!status.is_ok()) return store_failure(status);
   if (outcome == changefeed::SourceOutcome::kNotFound) return not_found(target);

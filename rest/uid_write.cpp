@@ -41,7 +41,7 @@ Response guid_response(const std::string& guid) {
   return json_response(http::status::ok, std::move(body));
 }
 
-Response storage_failure(const changefeed::Status& status) {
+Response storage_failure(const Status& status) {
   return error_response(http::status::internal_server_error, "store write failed: " + status.message());
 }
 
@@ -298,7 +298,7 @@ Response uid_create_user(const Call& call, const ApiContext& context) {
   }
 
   ApiOutcome outcome{};
-  changefeed::Status status =
+  Status status =
       context.api_writes->create_user(user, context.ip_mapping_timeout_us, &outcome);
   if (!status.is_ok()) return storage_failure(status);
   if (outcome == ApiOutcome::kDuplicate) {
@@ -349,7 +349,7 @@ Response uid_change_user(const Call& call, const ApiContext& context) {
   }
   change.default_lifetime_us = context.ip_mapping_timeout_us;
   ApiOutcome outcome{};
-  changefeed::Status status = context.api_writes->change_user(*guid, change, &outcome);
+  Status status = context.api_writes->change_user(*guid, change, &outcome);
   if (!status.is_ok()) return storage_failure(status);
   if (outcome == ApiOutcome::kNotFound) return error_response(http::status::not_found, "no such user");
   return guid_response(*guid);
@@ -363,7 +363,7 @@ Response uid_delete_user(const Call& call, const ApiContext& context) {
   std::optional<std::string> guid = target_user(call, context, &refusal);
   if (!guid) return refuse(refusal);
   ApiOutcome outcome{};
-  changefeed::Status status = context.api_writes->delete_user(*guid, &outcome);
+  Status status = context.api_writes->delete_user(*guid, &outcome);
   if (!status.is_ok()) return storage_failure(status);
   if (outcome == ApiOutcome::kNotFound) return error_response(http::status::not_found, "no such user");
   return guid_response(*guid);

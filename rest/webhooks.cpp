@@ -396,7 +396,7 @@ class WebhookDispatcher::Impl {
     event.set_created_us(clock_.now_us());
     event.set_status_code(result.status);
     event.set_delivered(result.ok());
-    if (changefeed::Status status = store_.log_webhook_event(event, options_.max_logged_events);
+    if (Status status = store_.log_webhook_event(event, options_.max_logged_events);
         !status.is_ok()) {
       BOOST_LOG_TRIVIAL(error) << "webhook " << directory.id() << ": " << status.message();
     }
@@ -520,7 +520,7 @@ class WebhookDispatcher::Impl {
         store_, clock_, sink, log_name, options_.max_entries_per_read, state);
     if (result.outcome == changefeed::Attempt::kStopped) return Outcome::kStopped;
     if (result.read == 0) return Outcome::kCaughtUp;
-    if (changefeed::Status status = store_.put_webhook_state(webhook_state(state));
+    if (Status status = store_.put_webhook_state(webhook_state(state));
         !status.is_ok()) {
       // What went out goes again after a restart (at least once).
       BOOST_LOG_TRIVIAL(error) << "webhook " << consumer.id << ": " << status.message();

@@ -103,7 +103,7 @@ void write_feed(const std::string& path, int users, int versions) {
     for (int first = 0; first < users; first += kPage) {
       std::vector<pb::ObservedObject> page;
       for (int n = first; n < std::min(users, first + kPage); ++n) page.push_back(user(n, version));
-      const changefeed::Status status = store->apply_page(kDomain, page, cursor);
+      const Status status = store->apply_page(kDomain, page, cursor);
       if (!status.is_ok()) {
         std::fprintf(stderr, "%s\n", status.message().c_str());
         std::exit(1);

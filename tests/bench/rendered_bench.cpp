@@ -66,7 +66,7 @@ double median(std::vector<double> values) {
 void apply(changefeed::Store& store, const std::vector<pb::ObservedObject>& page) {
   pb::Cursor cursor;
   cursor.set_domain(kBenchDomain);
-  const changefeed::Status status = store.apply_page(kBenchDomain, page, cursor);
+  const Status status = store.apply_page(kBenchDomain, page, cursor);
   if (!status.is_ok()) {
     std::fprintf(stderr, "apply_page failed: %s\n", status.message().c_str());
     std::exit(1);
