@@ -99,8 +99,8 @@ std::optional<Page> requested_page(const Call& call, std::string* problem) {
   return Page{*offset, *limit > UINT64_MAX - *offset ? UINT64_MAX : *offset + *limit};
 }
 
-std::vector<pb::Directory> directories_of(const changefeed::Store& store, std::string_view tenant,
-                                          std::string_view product) {
+std::vector<pb::Directory> directories_of(const changefeed::SyncState& store,
+                                          std::string_view tenant, std::string_view product) {
   std::vector<pb::Directory> found;
   store.directories([&](const pb::Directory& directory) {
     if (directory.tenant() == tenant && directory.product() == product) found.push_back(directory);

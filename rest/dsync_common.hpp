@@ -66,8 +66,8 @@ struct Page {
 std::optional<Page> requested_page(const Call& call, std::string* problem);
 
 // The directories of `tenant` and `product`, oldest first (then by id).
-std::vector<pb::Directory> directories_of(const changefeed::Store& store, std::string_view tenant,
-                                          std::string_view product);
+std::vector<pb::Directory> directories_of(const changefeed::SyncState& store,
+                                          std::string_view tenant, std::string_view product);
 
 // The directory a users or groups request names (directoryId, or tenant and product;
 // see dsync_api.hpp) when `key` sees it; nullopt and the 400/403/404 in *refusal otherwise.
