@@ -2,9 +2,6 @@
 
 #include <ldap.h>
 
-#include <algorithm>
-#include <cctype>
-
 #include "core/secret_file.hpp"
 #include "core/text.hpp"
 #include "ldap/kerberos.hpp"
