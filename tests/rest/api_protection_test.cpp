@@ -31,6 +31,7 @@
 #include "rest/http_server.hpp"
 #include "rest/response.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/api_context.hpp"
 #include "tests/rest/http_exchange.hpp"
 
 namespace dirfeed::rest {
@@ -192,14 +193,7 @@ class ProtectedApiTest : public changefeed::testing::StoreTest {
     credentials_ = std::make_unique<CredentialStore>(
         users, temp_.path() + "/api-keys", std::chrono::seconds(1),
         [] { return Clock::time_point{}; });
-    context_ = std::make_unique<ApiContext>(ApiContext{
-        .store = *store_,
-        .domains = {{changefeed::testing::kDomain, "DC=example,DC=test", "EXAMPLE"}},
-        .credentials = credentials_.get(),
-        .api_writes = store_.get(),
-        .sync_writes = store_.get(),
-        .clock = &clock_,
-    });
+    context_ = testing::test_context(*store_, credentials_.get(), &clock_);
     router_ = std::make_unique<Router>(make_router(*context_));
     server_ = std::make_unique<RunningServer>(
         ServerOptions{},

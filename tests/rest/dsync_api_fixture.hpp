@@ -19,6 +19,7 @@
 #include "rest/dsync_api.hpp"
 #include "rest/json.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/api_context.hpp"
 #include "tests/rest/response_text.hpp"
 
 namespace dirfeed::rest::testing {
@@ -67,14 +68,7 @@ class DsyncApiTest : public StoreTest {
   // (Re)builds the context and router over store_ (after reopen()).
   void connect() {
     router_.reset();
-    context_ = std::make_unique<ApiContext>(ApiContext{
-        .store = *store_,
-        .domains = domains_,
-        .credentials = credentials_.get(),
-        .api_writes = store_.get(),
-        .sync_writes = store_.get(),
-        .clock = &clock_,
-    });
+    context_ = testing::test_context(*store_, credentials_.get(), &clock_, domains_);
     router_ = std::make_unique<Router>(make_router(*context_));
   }
 

@@ -18,13 +18,13 @@
 #include "rest/credentials.hpp"
 #include "rest/webhook_target.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/api_context.hpp"
 #include "tests/rest/response_text.hpp"
 
 namespace dirfeed::rest {
 namespace {
 
 namespace http = boost::beast::http;
-using changefeed::testing::kDomain;
 
 constexpr char kBase[] = "/api/v1/directory-sync";
 constexpr char kNotSent[] =
@@ -47,16 +47,9 @@ class DsyncLimitsTest : public changefeed::testing::StoreTest {
   // (Re)builds the context and router with targets_ and max_directories_.
   void connect() {
     router_.reset();
-    context_ = std::make_unique<ApiContext>(ApiContext{
-        .store = *store_,
-        .domains = {{kDomain, "DC=example,DC=test", "EXAMPLE"}},
-        .credentials = credentials_.get(),
-        .api_writes = store_.get(),
-        .sync_writes = store_.get(),
-        .clock = &clock_,
-        .webhook_targets = targets_,
-        .max_directories = max_directories_,
-    });
+    context_ = testing::test_context(*store_, credentials_.get(), &clock_);
+    context_->webhook_targets = targets_;
+    context_->max_directories = max_directories_;
     router_ = std::make_unique<Router>(make_router(*context_));
   }
 

@@ -13,13 +13,13 @@
 #include "rest/api.hpp"
 #include "rest/credentials.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/api_context.hpp"
 #include "tests/rest/response_text.hpp"
 
 namespace dirfeed::rest {
 namespace {
 
 namespace http = boost::beast::http;
-using changefeed::testing::kDomain;
 using changefeed::testing::StoreTest;
 
 constexpr char kBase[] = "/api/v1/directory-sync";
@@ -43,14 +43,7 @@ class KeyScopeTest : public StoreTest {
     const std::string file = temp_.write("api-keys", format_keys(keys));
     credentials_ = std::make_unique<CredentialStore>(temp_.path() + "/api-users", file,
                                                      std::chrono::milliseconds(0));
-    context_ = std::make_unique<ApiContext>(ApiContext{
-        .store = *store_,
-        .domains = {{kDomain, "DC=example,DC=test", "EXAMPLE"}},
-        .credentials = credentials_.get(),
-        .api_writes = store_.get(),
-        .sync_writes = store_.get(),
-        .clock = &clock_,
-    });
+    context_ = testing::test_context(*store_, credentials_.get(), &clock_);
     router_ = std::make_unique<Router>(make_router(*context_));
     acme_crm_dir_ = create(admin_, "acme", "crm");
     acme_hr_dir_ = create(admin_, "acme", "hr");

@@ -13,6 +13,7 @@
 #include "rest/credentials.hpp"
 #include "rest/json.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/api_context.hpp"
 #include "tests/rest/response_text.hpp"
 
 namespace dirfeed::rest {
@@ -32,14 +33,7 @@ class ScimApiTest : public StoreTest {
   ScimApiTest() {
     const std::string key_file = temp_.write("api-keys", format_keys({{"app", api_key_hash(key_)}}));
     credentials_ = std::make_unique<CredentialStore>(temp_.path() + "/api-users", key_file);
-    context_ = std::make_unique<ApiContext>(ApiContext{
-        .store = *store_,
-        .domains = {{"example.test", "DC=example,DC=test", "EXAMPLE"}},
-        .credentials = credentials_.get(),
-        .api_writes = store_.get(),
-        .sync_writes = store_.get(),
-        .clock = &clock_,
-    });
+    context_ = testing::test_context(*store_, credentials_.get(), &clock_);
     router_ = std::make_unique<Router>(make_router(*context_));
     const Reply created = dsync(http::verb::post, "",
                                 R"({"tenant":"acme","product":"crm","type":"okta-scim-v2"})");

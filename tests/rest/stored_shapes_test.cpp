@@ -18,6 +18,7 @@
 #include "rest/credentials.hpp"
 #include "rest/stored_shapes.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/api_context.hpp"
 #include "tests/rest/response_text.hpp"
 
 namespace dirfeed::rest {
@@ -53,12 +54,7 @@ class StoredShapesTest : public StoreTest {
 
   void connect() {
     router_.reset();
-    context_ = std::make_unique<ApiContext>(ApiContext{.store = *store_,
-                                                       .domains = domains_,
-                                                       .credentials = credentials_.get(),
-                                                       .api_writes = store_.get(),
-                                                       .sync_writes = store_.get(),
-                                                       .clock = &clock_});
+    context_ = testing::test_context(*store_, credentials_.get(), &clock_, domains_);
     router_ = std::make_unique<Router>(make_router(*context_));
   }
 

@@ -17,6 +17,7 @@
 #include "rest/webhook_target.hpp"
 #include "rest/webhooks.hpp"
 #include "tests/changefeed/store_fixture.hpp"
+#include "tests/rest/api_context.hpp"
 #include "tests/support/process.hpp"
 #include "tests/rest/webhook_receiver.hpp"
 
@@ -37,16 +38,9 @@ class WebhookMetricsTest : public changefeed::testing::StoreTest {
     credentials_ = std::make_unique<CredentialStore>(temp_.path() + "/api-users", key_file);
     std::string error;
     loopback_ = WebhookTargetPolicy({*IpNetwork::parse("127.0.0.0/8", &error)});
-    context_ = std::make_unique<ApiContext>(ApiContext{
-        .store = *store_,
-        .domains = {{changefeed::testing::kDomain, "DC=example,DC=test", "EXAMPLE"}},
-        .credentials = credentials_.get(),
-        .api_writes = store_.get(),
-        .sync_writes = store_.get(),
-        .metrics = &metrics_,
-        .clock = &clock_,
-        .webhook_targets = loopback_,
-    });
+    context_ = testing::test_context(*store_, credentials_.get(), &clock_);
+    context_->metrics = &metrics_;
+    context_->webhook_targets = loopback_;
     router_ = std::make_unique<Router>(make_router(*context_));
   }
 
