@@ -78,22 +78,35 @@ std::string summarize(const std::string& body, const std::string& directory_id,
   return line;
 }
 
-TEST(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
+// Each test's daemon: kConfig for the shared DC in a temp dir, a Directory Sync key "hooks",
+// and `dirfeed run` serving on port_ once start_daemon() returns without a failure.
+class WebhooksIntegrationTest : public ::testing::Test {
+ protected:
+  void start_daemon(const SambaDc& dc) {
+    config_ = write_config(dir_, dc, kConfig);
+    key_ = add_key(config_, "hooks", log_path_);
+    ASSERT_FALSE(key_.empty()) << read_text(log_path_);
+    port_ = start(daemon_, config_, log_path_);
+    ASSERT_NE(port_, 0) << read_text(log_path_);
+  }
+
+  TempDir dir_;
+  const std::string log_path_ = dir_.path() + "/run.log";
+  std::string config_;
+  std::string key_;
+  std::optional<Process> daemon_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
   SambaDc& dc = shared_dc();
   dc.reset();
   dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
           "dn: " + kEngineers + "\nchangetype: add\nobjectClass: group\n"
           "sAMAccountName: engineers\n");
-  TempDir dir;
-  const std::string config = write_config(dir, dc, kConfig);
-  const std::string log_path = dir.path() + "/run.log";
-  const std::string key = add_key(config, "hooks", log_path);
-  ASSERT_FALSE(key.empty()) << read_text(log_path);
-  std::optional<Process> daemon;
-  const uint16_t port = start(daemon, config, log_path);
-  ASSERT_NE(port, 0) << read_text(log_path);
+  ASSERT_NO_FATAL_FAILURE(start_daemon(dc));
   WebhookReceiver receiver;
-  const std::string id = create_directory(port, key, receiver.url());
+  const std::string id = create_directory(port_, key_, receiver.url());
   ASSERT_FALSE(id.empty());
 
   // Each AD change, then the events it must bring (all of them so far, in order).
@@ -106,7 +119,7 @@ TEST(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
     for (const ReceivedRequest& request : receiver.received()) {
       got.push_back(summarize(request.body, id));
     }
-    EXPECT_TRUE(arrived) << what << "\n" << read_text(log_path);
+    EXPECT_TRUE(arrived) << what << "\n" << read_text(log_path_);
     EXPECT_EQ(got, expected) << what;
   };
   step("add a user",
@@ -138,7 +151,7 @@ TEST(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
 
   // `dirfeed status` next to the running daemon.
   const std::string status_command =
-      std::string(DIRFEED_BINARY) + " status --config " + config + " 2>&1";
+      std::string(DIRFEED_BINARY) + " status --config " + config_ + " 2>&1";
   FILE* pipe = ::popen(status_command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string status;
@@ -151,22 +164,15 @@ TEST(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
   EXPECT_NE(status.find("  last error:       none\n"), std::string::npos) << status;
   EXPECT_NE(status.find("  full sync done:   yes\n"), std::string::npos) << status;
 
-  daemon->signal(SIGTERM);
-  EXPECT_EQ(daemon->wait_for(30s), 0) << read_text(log_path);
+  daemon_->signal(SIGTERM);
+  EXPECT_EQ(daemon_->wait_for(30s), 0) << read_text(log_path_);
 }
 
-TEST(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
+TEST_F(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
   SambaDc& dc = shared_dc();
   dc.reset();
   dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n");
-  TempDir dir;
-  const std::string config = write_config(dir, dc, kConfig);
-  const std::string log_path = dir.path() + "/run.log";
-  const std::string key = add_key(config, "hooks", log_path);
-  ASSERT_FALSE(key.empty()) << read_text(log_path);
-  std::optional<Process> daemon;
-  const uint16_t port = start(daemon, config, log_path);
-  ASSERT_NE(port, 0) << read_text(log_path);
+  ASSERT_NO_FATAL_FAILURE(start_daemon(dc));
 
   // The third request is held without an answer until the daemon is gone.
   std::atomic<bool> hold{true};
@@ -176,23 +182,23 @@ TEST(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
     return 200u;
   });
   self = &receiver;
-  const std::string id = create_directory(port, key, receiver.url());
+  const std::string id = create_directory(port_, key_, receiver.url());
   ASSERT_FALSE(id.empty());
   dc.add_users(kStaff, "kuser", 4);  // 8 events: each user created, then in Domain Users
-  ASSERT_TRUE(receiver.wait_for_count(3, 20s)) << read_text(log_path);
-  daemon->signal(SIGKILL);
-  ASSERT_EQ(daemon->wait_for(10s), 128 + SIGKILL);
+  ASSERT_TRUE(receiver.wait_for_count(3, 20s)) << read_text(log_path_);
+  daemon_->signal(SIGKILL);
+  ASSERT_EQ(daemon_->wait_for(10s), 128 + SIGKILL);
   hold = false;
   receiver.release();
 
-  ASSERT_NE(start(daemon, config, log_path), 0) << read_text(log_path);
+  ASSERT_NE(start(daemon_, config_, log_path_), 0) << read_text(log_path_);
   ASSERT_TRUE(wait_until(
       [&] {
         const std::vector<ReceivedRequest> requests = receiver.received();
         return requests.size() >= 9 && requests.back().answered == 200;
       },
       20s))
-      << read_text(log_path);
+      << read_text(log_path_);
   const std::vector<ReceivedRequest> requests = receiver.received();
   ASSERT_EQ(requests.size(), 9u) << "one redelivery only";
   // The request in flight at the kill (its answer came after the daemon was gone) comes again
@@ -217,8 +223,8 @@ TEST(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
   std::sort(users.begin(), users.end());
   EXPECT_EQ(users, (Strings{"kuser0001", "kuser0002", "kuser0003", "kuser0004"}));
 
-  daemon->signal(SIGTERM);
-  EXPECT_EQ(daemon->wait_for(30s), 0) << read_text(log_path);
+  daemon_->signal(SIGTERM);
+  EXPECT_EQ(daemon_->wait_for(30s), 0) << read_text(log_path_);
 }
 
 }  // namespace
