@@ -194,10 +194,8 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
   Response refusal;
   const std::optional<WriteRequest> request = write_request(call, context, &refusal);
   if (!request) return refusal;
-  const KeyEntry& key = request->key;
-  const JsonValue& body = request->body;
 
-  BodyFields fields(body);
+  BodyFields fields(request->body);
   const std::optional<std::string> tenant = fields.string("tenant");
   const std::optional<std::string> product = fields.string("product");
   const std::optional<std::string> type = fields.string("type");
@@ -211,7 +209,7 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
   if (tenant->find(':') != std::string::npos || product->find(':') != std::string::npos) {
     return bad_request("tenant and product must not contain ':'");
   }
-  if (!key.covers(*tenant, *product)) return outside_scope();
+  if (!request->key.covers(*tenant, *product)) return outside_scope();
   const bool scim = type && is_scim_directory_type(*type);
   if (type && *type != kType && !scim) {
     return bad_request("unsupported type \"" + *type + "\": the accepted types are \"" +
@@ -275,8 +273,8 @@ Response dsync_create_directory(const Call& call, const ApiContext& context) {
     }
     directory.set_group_guid(found->guid());
   }
-  std::string problem = webhook_target_problem(body, context);
-  if (problem.empty()) problem = apply_settings(body, directory);
+  std::string problem = webhook_target_problem(request->body, context);
+  if (problem.empty()) problem = apply_settings(request->body, directory);
   if (!problem.empty()) return bad_request(problem);
   if (directory.name().empty()) directory.set_name(*tenant + "-" + *product);
   static const SystemClock kSystemClock;
@@ -334,9 +332,7 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
   Response refusal;
   const std::optional<WriteRequest> request = write_request(call, context, &refusal);
   if (!request) return refusal;
-  const KeyEntry& key = request->key;
-  const JsonValue& body = request->body;
-  std::string problem = webhook_target_problem(body, context);
+  std::string problem = webhook_target_problem(request->body, context);
   if (!problem.empty()) {
     return context.store.directory(call.path_param("id")) ? bad_request(problem)
                                                           : directory_not_found();
@@ -349,11 +345,11 @@ Response dsync_update_directory(const Call& call, const ApiContext& context) {
   const Status status = context.sync_writes->update_directory(
       call.path_param("id"),
       [&](pb::Directory& directory) {
-        if (!key.covers(directory.tenant(), directory.product())) {
+        if (!request->key.covers(directory.tenant(), directory.product())) {
           hidden = true;  // as absent: see visible_directory
           return false;
         }
-        problem = apply_settings(body, directory);
+        problem = apply_settings(request->body, directory);
         updated = directory;
         return problem.empty();
       },
