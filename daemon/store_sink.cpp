@@ -53,8 +53,8 @@ bool StoreSink::finish_full_sync(const std::string& domain, const ldap::GuidSet&
                                  ldap::ReconcileResult& result) {
   uint64_t before = log_changes_ ? store_.last_sequence() : 0;
   changefeed::CommitStats stats;
-  Status status = store_.finish_full_sync(
-      domain, seen, cursor, {how.max_deletes, how.deletes_confirmed}, &stats);
+  Status status = store_.finish_full_sync(domain, seen, cursor,
+                                          {how.max_deletes, how.deletes_confirmed}, &stats);
   if (!status.is_ok()) {
     BOOST_LOG_TRIVIAL(error) << "domain " << domain << ": finishing the full sync failed: "
                              << status.message();

@@ -70,7 +70,8 @@ bool wildcard_match(std::string_view pattern, std::string_view text) {
   // Iterative glob matching with one backtrack point (the last `*`): linear in practice.
   size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
   while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || lower_char(pattern[p]) == lower_char(text[t]))) {
+    if (p < pattern.size() &&
+        (pattern[p] == '?' || lower_char(pattern[p]) == lower_char(text[t]))) {
       ++p;
       ++t;
     } else if (p < pattern.size() && pattern[p] == '*') {

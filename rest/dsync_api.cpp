@@ -367,8 +367,7 @@ Response dsync_delete_directory(const Call& call, const ApiContext& context) {
   // Tenant and product never change, so the check before the delete stays true.
   if (!visible_directory(context, *key, call.path_param("id"))) return directory_not_found();
   bool existed = false;
-  const Status status =
-      context.sync_writes->delete_directory(call.path_param("id"), &existed);
+  const Status status = context.sync_writes->delete_directory(call.path_param("id"), &existed);
   if (!status.is_ok()) return store_failure(status);
   if (!existed) return directory_not_found();
   return success(http::status::ok, [](JsonWriter& json) {

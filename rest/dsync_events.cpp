@@ -78,8 +78,7 @@ Response dsync_delete_events(const Call& call, const ApiContext& context) {
   if (!directory) return refusal;
   if (context.sync_writes == nullptr) return read_only();
   size_t deleted = 0;
-  const Status status =
-      context.sync_writes->delete_webhook_events(directory->id(), &deleted);
+  const Status status = context.sync_writes->delete_webhook_events(directory->id(), &deleted);
   if (!status.is_ok()) return store_failure(status);
   return success(http::status::ok, [](JsonWriter& json) { json.null(); });
 }

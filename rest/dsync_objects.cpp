@@ -54,8 +54,8 @@ bool next_stored_users(ObjectList& list) {
       [&](std::string_view guid, std::string_view record) {
         list.after.assign(guid);
         const std::optional<StoredUser> user = read_stored_user(StoredShape::kDsyncUser, record);
-        if (user && in_directory(list.directory, guid, user->from_directory, user->domain,
-                                 user->dn, user->member_of)) {
+        if (user && in_directory(list.directory, guid, user->from_directory, user->domain, user->dn,
+                                 user->member_of)) {
           if (list.matched >= list.page.offset) {
             // write_dsync_user with the directory's id: its text goes after "active".
             list.json.raw(user->json.substr(0, user->directory_id_at));
@@ -140,8 +140,8 @@ std::optional<pb::DirectoryObject> requested_object(const Call& call, const ApiC
     object = context.store.object_by_guid(*guid);
   }
   if (!object || object->kind() != kind || !in_directory(**directory, *object)) {
-    *refusal = failure(http::status::not_found,
-                       kind == pb::USER ? "user not found" : "group not found");
+    *refusal =
+        failure(http::status::not_found, kind == pb::USER ? "user not found" : "group not found");
     return std::nullopt;
   }
   return object;

@@ -298,8 +298,7 @@ Response uid_create_user(const Call& call, const ApiContext& context) {
   }
 
   ApiOutcome outcome{};
-  Status status =
-      context.api_writes->create_user(user, context.ip_mapping_timeout_us, &outcome);
+  Status status = context.api_writes->create_user(user, context.ip_mapping_timeout_us, &outcome);
   if (!status.is_ok()) return storage_failure(status);
   if (outcome == ApiOutcome::kDuplicate) {
     return error_response(http::status::conflict,

@@ -520,8 +520,7 @@ class WebhookDispatcher::Impl {
         store_, clock_, sink, log_name, options_.max_entries_per_read, state);
     if (result.outcome == changefeed::Attempt::kStopped) return Outcome::kStopped;
     if (result.read == 0) return Outcome::kCaughtUp;
-    if (Status status = store_.put_webhook_state(webhook_state(state));
-        !status.is_ok()) {
+    if (Status status = store_.put_webhook_state(webhook_state(state)); !status.is_ok()) {
       // What went out goes again after a restart (at least once).
       BOOST_LOG_TRIVIAL(error) << "webhook " << consumer.id << ": " << status.message();
       failures = std::max<uint32_t>(1, state.failures());
