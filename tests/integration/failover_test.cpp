@@ -20,6 +20,7 @@
 #include "daemon/delete_allowance.hpp"
 #include "daemon/store_sink.hpp"
 #include "ldap/poller.hpp"
+#include "tests/integration/harness.hpp"
 #include "tests/support/samba_pair.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -41,18 +42,15 @@ class FailoverTest : public ::testing::TestWithParam<ldap::Strategy> {
   }
 
   void SetUp() override {
-    options_.name = pair_->domain();
-    options_.controllers = {pair_->uri(1), pair_->uri(2)};
-    options_.tls.ca_file = pair_->ca_file();
-    options_.bind.dn = pair_->admin_dn();
-    options_.bind.password_file = pair_->password_file();
-    options_.sync.strategy = GetParam();
-    options_.sync.page_size = 200;
-    std::string error;
-    store_ = changefeed::Store::open({dir_.path() + "/feed"}, clock_, &error);
-    ASSERT_TRUE(store_) << error;
-    sink_ = std::make_unique<daemon::StoreSink>(*store_, false, allowance());
-    poller_ = std::make_unique<ldap::DomainPoller>(options_, *sink_, clock_);
+    ldap::DomainOptions options;
+    options.name = pair_->domain();
+    options.controllers = {pair_->uri(1), pair_->uri(2)};
+    options.tls.ca_file = pair_->ca_file();
+    options.bind.dn = pair_->admin_dn();
+    options.bind.password_file = pair_->password_file();
+    options.sync.strategy = GetParam();
+    options.sync.page_size = 200;
+    harness_.emplace(std::move(options));
   }
 
   void TearDown() override {
@@ -63,14 +61,9 @@ class FailoverTest : public ::testing::TestWithParam<ldap::Strategy> {
     pair_->replicate(1, 2);
   }
 
-  daemon::DeleteAllowance allowance() const { return daemon::DeleteAllowance(dir_.path()); }
+  daemon::DeleteAllowance allowance() { return daemon::DeleteAllowance(harness_->state_dir()); }
 
-  ldap::PassResult pass() {
-    std::atomic<bool> stop{false};
-    ldap::PassResult result = poller_->run_pass(stop);
-    EXPECT_TRUE(result.ok) << result.error;
-    return result;
-  }
+  ldap::PassResult pass() { return harness_->run_pass(); }
 
   // Passes until `done` holds (or 90 s pass), one a second: DC1 is preferred again only once
   // its backoff ends.
@@ -80,7 +73,7 @@ class FailoverTest : public ::testing::TestWithParam<ldap::Strategy> {
     while (!done()) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "timed out waiting: " << what;
       std::atomic<bool> stop{false};
-      poller_->run_pass(stop);
+      harness_->poller().run_pass(stop);
       std::this_thread::sleep_for(1s);
     }
   }
@@ -100,9 +93,9 @@ class FailoverTest : public ::testing::TestWithParam<ldap::Strategy> {
   }
 
   // "add user NAME" / "delete user NAME" for every feed entry about a user named PREFIX-*.
-  std::map<std::string, std::vector<std::string>> user_history(const std::string& prefix) const {
+  std::map<std::string, std::vector<std::string>> user_history(const std::string& prefix) {
     std::map<std::string, std::vector<std::string>> history;
-    store_->changes_after_sequence(0, {}, [&](const pb::Change& change) {
+    harness_->store().changes_after_sequence(0, {}, [&](const pb::Change& change) {
       if (change.kind() != pb::USER) return true;
       const std::string& dn = change.object().dn();
       if (dn.rfind("CN=" + prefix + "-", 0) != 0) return true;
@@ -115,7 +108,8 @@ class FailoverTest : public ::testing::TestWithParam<ldap::Strategy> {
     return history;
   }
 
-  pb::Cursor cursor() const { return store_->cursor(options_.name).value_or(pb::Cursor()); }
+  pb::Cursor cursor() { return harness_->store().cursor(name()).value_or(pb::Cursor()); }
+  const std::string& name() { return harness_->options().name; }
 
   static std::string prefix() {
     return GetParam() == ldap::Strategy::kUsn ? "usn" : "dirsync";
@@ -123,12 +117,7 @@ class FailoverTest : public ::testing::TestWithParam<ldap::Strategy> {
 
   static inline TempDir pair_dir_;
   static inline std::unique_ptr<SambaPair> pair_;  // destroyed before pair_dir_
-  TempDir dir_;
-  SystemClock clock_;
-  ldap::DomainOptions options_;
-  std::unique_ptr<changefeed::Store> store_;
-  std::unique_ptr<daemon::StoreSink> sink_;
-  std::unique_ptr<ldap::DomainPoller> poller_;
+  std::optional<SyncHarness> harness_;
 };
 
 // DC1 dies before it replicated 20 new users; dirfeed fails over to DC2 (which lacks them),
@@ -229,8 +218,8 @@ TEST_P(FailoverTest, Dc1KilledInTheMiddleOfAPassEveryChangeOnEitherDcIsRecordedO
                     back = prefix() + "-back";
   add_users(1, mid, 600);  // the first sync reads them in 3 pages of 200 (usn) or 2 streams
   pair_->replicate(2, 1);
-  CuttingSink cutter(*sink_, 1, [&] { pair_->stop(1); });
-  poller_ = std::make_unique<ldap::DomainPoller>(options_, cutter, clock_);
+  CuttingSink cutter(harness_->sink(), 1, [&] { pair_->stop(1); });
+  harness_->set_sink(cutter);
   ldap::PassResult cut = pass();
   EXPECT_GT(cutter.commits(), 1) << "DC1 was killed after the first commit, the pass went on";
   EXPECT_EQ(cut.controller, pair_->uri(2)) << "the same pass went on on DC2";
@@ -261,7 +250,7 @@ TEST_P(FailoverTest, Dc1KilledInTheMiddleOfAPassEveryChangeOnEitherDcIsRecordedO
   each_added_once(down, 5);
   each_added_once(back, 5);
   EXPECT_EQ(cursor().controller_problems_size(), 0) << "DC1 serves, DC2 is fine";
-  poller_.reset();  // it refers to `cutter`
+  harness_.reset();  // its poller refers to `cutter`
 }
 
 // DC1 is gone for good: the users it did not replicate stay unconfirmed (reported, never
@@ -301,11 +290,11 @@ TEST_P(UnconfirmedTest, UnconfirmedObjectsWaitUntilTheDcCatchesUpOrAnAdminAllows
   pass_until([&] { return user_history("lost").size() == 2; }, "DC1 serving the lost users");
   pair_->stop(1);
   EXPECT_EQ(pass().unconfirmed, 2u);
-  allowance().allow(options_.name, 2);
+  allowance().allow(name(), 2);
   ldap::PassResult allowed = pass();
   EXPECT_TRUE(allowed.full_sync);
   EXPECT_EQ(cursor().unconfirmed_size(), 0);
-  EXPECT_EQ(allowance().allowed(options_.name), 0u) << "the allowance is used up";
+  EXPECT_EQ(allowance().allowed(name()), 0u) << "the allowance is used up";
   for (const auto& [name, history] : user_history("lost")) {
     EXPECT_EQ(history, (std::vector<std::string>{"add", "delete"})) << name;
   }

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "changefeed/store.hpp"
@@ -46,13 +47,13 @@ inline ldap::DomainOptions domain_options(const SambaDc& dc, ldap::Strategy stra
   return options;
 }
 
-// A store in a temp dir and a poller for the DC; reopen() simulates a restart.
+// A store in a temp dir and a poller for the domain, wired as the daemon wires them
+// (daemon::StoreSink); reopen() simulates a restart.
 class SyncHarness {
  public:
   SyncHarness(const SambaDc& dc, ldap::Strategy strategy)
-      : options_(domain_options(dc, strategy)) {
-    reopen();
-  }
+      : SyncHarness(domain_options(dc, strategy)) {}
+  explicit SyncHarness(ldap::DomainOptions options) : options_(std::move(options)) { reopen(); }
 
   void reopen() {
     poller_.reset();
@@ -66,12 +67,24 @@ class SyncHarness {
     poller_ = std::make_unique<ldap::DomainPoller>(options_, *sink_, clock_);
   }
 
-  // Runs one pass and fails the test unless it succeeded; returns the changes it recorded.
-  std::vector<pb::Change> pass() {
-    uint64_t before = store_->last_sequence();
+  // The poller writes through `sink` from now on (a wrapper of sink(), say); it must outlive
+  // the harness or the next set_sink / reopen.
+  void set_sink(ldap::PassSink& sink) {
+    poller_ = std::make_unique<ldap::DomainPoller>(options_, sink, clock_);
+  }
+
+  // Runs one pass and fails the test unless it succeeded.
+  ldap::PassResult run_pass() {
     std::atomic<bool> stop{false};
     ldap::PassResult result = poller_->run_pass(stop);
     EXPECT_TRUE(result.ok) << result.error;
+    return result;
+  }
+
+  // run_pass(), returning the changes it recorded.
+  std::vector<pb::Change> pass() {
+    const uint64_t before = store_->last_sequence();
+    (void)run_pass();
     return changes_after(before);
   }
 
@@ -85,6 +98,7 @@ class SyncHarness {
   }
 
   changefeed::Store& store() { return *store_; }
+  daemon::StoreSink& sink() { return *sink_; }
   ldap::DomainPoller& poller() { return *poller_; }
   ldap::DomainOptions& options() { return options_; }
   const std::string& state_dir() const { return dir_.path(); }
