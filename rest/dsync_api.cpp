@@ -59,9 +59,12 @@ std::optional<WriteRequest> write_request(const Call& call, const ApiContext& co
   }
   std::string problem;
   std::optional<JsonValue> value = parse_json(call.request.body(), &problem);
-  if (value && !value->is_object()) problem = "the JSON body must be an object";
-  if (!value || !problem.empty()) {
+  if (!value) {
     *refusal = bad_request(problem);
+    return std::nullopt;
+  }
+  if (!value->is_object()) {
+    *refusal = bad_request("the JSON body must be an object");
     return std::nullopt;
   }
   return WriteRequest{std::move(*key), std::move(*value)};

@@ -1,14 +1,11 @@
 #include "core/status.hpp"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "core/secret_file.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace dirfeed {
 namespace {
@@ -38,17 +35,15 @@ TEST(Result, HoldsAValueOrTheStatusOfWhyNot) {
 }
 
 TEST(SecretFile, DropsTrailingNewlinesAndNamesAFileItCannotRead) {
-  const std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("dirfeed-secret-" + std::to_string(getpid()));
-  std::ofstream(path) << "pa ss\r\n\n";
-  const Result<std::string> secret = read_secret_file(path.string());
-  std::filesystem::remove(path);
+  const testing::TempDir dir;
+  const Result<std::string> secret = read_secret_file(dir.write("pw", "pa ss\r\n\n"));
   ASSERT_TRUE(secret.is_ok()) << secret.status().message();
   EXPECT_EQ(*secret, "pa ss");
-  const Result<std::string> missing = read_secret_file(path.string());
+  const std::string absent = dir.path() + "/absent";
+  const Result<std::string> missing = read_secret_file(absent);
   ASSERT_FALSE(missing.is_ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(missing.status().message(), "cannot read password file " + path.string());
+  EXPECT_EQ(missing.status().message(), "cannot read password file " + absent);
 }
 
 }  // namespace
