@@ -10,7 +10,6 @@ namespace {
 
 // Byte order of the string form: Data1 (4 bytes LE), Data2 (2 LE), Data3 (2 LE), then 8 as is.
 constexpr std::array<int, 16> kStringOrder = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-constexpr char kHex[] = "0123456789abcdef";
 
 std::optional<std::string> guid_from_string_form(std::string_view text) {
   if (text.size() == 38 && text.front() == '{' && text.back() == '}') text = text.substr(1, 36);
@@ -39,9 +38,7 @@ std::string guid_to_string(std::string_view bytes) {
   out.reserve(36);
   for (size_t i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    auto byte = static_cast<unsigned char>(bytes[kStringOrder[i]]);
-    out.push_back(kHex[byte >> 4]);
-    out.push_back(kHex[byte & 0xf]);
+    append_hex(out, static_cast<unsigned char>(bytes[kStringOrder[i]]));
   }
   return out;
 }

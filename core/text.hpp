@@ -70,16 +70,18 @@ constexpr int hex_value(char c) {
   return -1;
 }
 
+// Appends `byte` as two lower-case hex digits.
+inline void append_hex(std::string& out, unsigned char byte) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  out.push_back(kDigits[byte >> 4]);
+  out.push_back(kDigits[byte & 15]);
+}
+
 // `bytes` as lower-case hex digits, two per byte.
 inline std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (const char byte : bytes) {
-    const auto bits = static_cast<unsigned char>(byte);
-    out.push_back(kDigits[bits >> 4]);
-    out.push_back(kDigits[bits & 15]);
-  }
+  for (const char byte : bytes) append_hex(out, static_cast<unsigned char>(byte));
   return out;
 }
 

@@ -20,10 +20,8 @@ std::string hex_to_bytes(std::string_view hex) {
 }
 
 void append_hex_escape(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('\\');
-  out.push_back(kHex[c >> 4]);
-  out.push_back(kHex[c & 0xf]);
+  append_hex(out, c);
 }
 
 }  // namespace

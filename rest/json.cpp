@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "core/text.hpp"
 #include "core/utf8.hpp"
 
 namespace dirfeed::rest {
@@ -13,7 +14,6 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   // Characters that need no escaping are appended in runs, not one by one.
   size_t run = 0;  // start of the run not yet appended
@@ -43,8 +43,7 @@ void append_json_string(std::string& out, std::string_view text) {
           out.append(kReplacement);
         } else {
           out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
+          append_hex(out, c);
         }
     }
     run = ++i;
