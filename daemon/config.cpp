@@ -9,16 +9,15 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <limits>
-#include <sstream>
 #include <utility>
 
 #include <yaml-cpp/yaml.h>
 
-#include "daemon/config_sections.hpp"
+#include "core/file.hpp"
 #include "daemon/config_reader.hpp"
+#include "daemon/config_sections.hpp"
 #include "ldap/kerberos.hpp"
 
 namespace dirfeed::daemon {
@@ -41,12 +40,40 @@ bool leading_tab(std::string_view text, int line) {
   return false;
 }
 
-
+// api.webhook_proxy ("none", or a proxy URL) with api.webhook_no_proxy (rest/webhook_proxy.hpp).
+void read_webhook_proxy(Parser& p, MapReader& m, ApiOptions& api) {
+  std::optional<Entry> proxy = m.take("webhook_proxy");
+  std::optional<Entry> no_proxy = m.take("webhook_no_proxy");
+  std::vector<std::string> hosts;
+  if (no_proxy) {
+    if (!proxy) p.error(*no_proxy, "needs webhook_proxy (without it, NO_PROXY is read)");
+    if (auto items = p.list(*no_proxy)) {
+      for (const Entry& item : *items) {
+        if (auto s = p.non_empty_string(item)) hosts.push_back(*s);
+      }
+    }
+  }
+  if (!proxy) return;
+  const std::optional<std::string> url = p.non_empty_string(*proxy);
+  if (!url) return;
+  if (*url == "none") {
+    if (no_proxy) p.error(*no_proxy, "means nothing with webhook_proxy: none");
+    api.webhook_proxy = rest::WebhookProxy();
+    return;
+  }
+  Result<rest::WebhookProxy> configured = rest::WebhookProxy::configured(*url, hosts);
+  if (configured.is_ok()) {
+    api.webhook_proxy = std::move(*configured);
+  } else {
+    p.error(*proxy, quote(*url) + ": " + configured.status().message());
+  }
+}
 
 void read_api(Parser& p, const Entry& e, ApiOptions& api) {
-  auto m = p.map(e, {"listen", "tls", "anonymous_read", "users_file", "keys_file",
-                     "ip_mapping_timeout", "webhook_allowed_networks", "max_directories",
-                     "metrics_detail", "webhook_event_retention", "max_webhook_events"});
+  auto m =
+      p.map(e, {"listen", "tls", "anonymous_read", "users_file", "keys_file", "ip_mapping_timeout",
+                "webhook_allowed_networks", "webhook_proxy", "webhook_no_proxy", "max_directories",
+                "metrics_detail", "webhook_event_retention", "max_webhook_events"});
   if (!m) return;
   if (auto v = m->take("listen")) {
     if (auto s = p.string_value(*v)) {
@@ -90,6 +117,7 @@ void read_api(Parser& p, const Entry& e, ApiOptions& api) {
       }
     }
   }
+  read_webhook_proxy(p, *m, api);
   if (auto v = m->take("max_directories")) {
     if (auto n = p.int_value(*v, 1, std::numeric_limits<long long>::max())) {
       api.max_directories = static_cast<size_t>(*n);
@@ -315,19 +343,15 @@ ConfigResult load_config(const std::string& path) {
   if (fs::is_directory(path, ec)) {
     return ConfigResult{std::nullopt, {ConfigError{path, 0, "", "is a directory, not a file"}}};
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int saved = errno;
+  Result<std::string> text = read_file(path);
+  if (!text.is_ok()) {
+    // "cannot read PATH: REASON" without the path, which the error names already.
+    const std::string& message = text.status().message();
     return ConfigResult{
         std::nullopt,
-        {ConfigError{path, 0, "", std::string("cannot read: ") + std::strerror(saved)}}};
+        {ConfigError{path, 0, "", "cannot read: " + message.substr(message.rfind(": ") + 2)}}};
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    return ConfigResult{std::nullopt, {ConfigError{path, 0, "", "cannot read: I/O error"}}};
-  }
-  return parse_config(text.str(), path);
+  return parse_config(*text, path);
 }
 
 std::vector<std::string> config_warnings(const Config& config) {

@@ -47,6 +47,9 @@ struct ApiOptions {
   // Networks webhooks may be sent to although refused by default (loopback, link-local, ...:
   // rest/webhook_target.hpp).
   std::vector<rest::IpNetwork> webhook_allowed_networks;
+  // The proxy webhooks go through (api.webhook_proxy, "none" being no proxy, with
+  // api.webhook_no_proxy); nullopt: the environment's HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+  std::optional<rest::WebhookProxy> webhook_proxy;
   size_t max_directories = rest::kDefaultMaxDirectories;  // Directory Sync API directories
   // The webhook event log of directories with log_webhook_events: kept this long, at most
   // this many per directory.

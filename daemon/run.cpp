@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,9 +35,10 @@ namespace {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
-rest::DispatcherOptions dispatcher_options(const Config& config) {
+rest::DispatcherOptions dispatcher_options(const Config& config, rest::WebhookProxy proxy) {
   rest::DispatcherOptions options;
   options.client.targets = rest::WebhookTargetPolicy(config.api.webhook_allowed_networks);
+  options.client.proxy = std::move(proxy);
   options.metrics_detail = config.api.metrics_detail;
   options.max_logged_events = config.api.max_webhook_events;
   return options;
@@ -79,7 +81,9 @@ struct DomainSlot {
 // and the REST APIs are served by threads of their own (see api_io_).
 class Scheduler {
  public:
-  Scheduler(const Config& config, RunMode mode, changefeed::Store& store, const Clock& clock)
+  // `proxy`: what webhooks go through (webhook_proxy()).
+  Scheduler(const Config& config, RunMode mode, changefeed::Store& store, const Clock& clock,
+            rest::WebhookProxy proxy)
       : mode_(mode),
         store_(store),
         clock_(clock),
@@ -89,27 +93,25 @@ class Scheduler {
         signals_(io_, SIGINT, SIGTERM),
         prune_timer_(io_),
         api_options_(config.api),
-        credentials_(config.api.users_file, config.api.keys_file, std::chrono::seconds(1), {},
-                     [](const std::string& problem) {
-                       BOOST_LOG_TRIVIAL(warning) << "api: " << problem;
-                     }),
-        api_context_{.store = store,
-                     .domains = api_domains(config),
-                     .credentials = &credentials_,
-                     .anonymous_read = config.api.anonymous_read,
-                     .api_writes = &store,
-                     .sync_writes = &store,
-                     .ip_mapping_timeout_us =
-                         std::chrono::duration_cast<std::chrono::microseconds>(
-                             config.api.ip_mapping_timeout)
-                             .count(),
-                     .metrics = &metrics_,
-                     .webhook_targets =
-                         rest::WebhookTargetPolicy(config.api.webhook_allowed_networks),
-                     .max_directories = config.api.max_directories,
-                     .scheme = config.api.tls ? "https" : "http"},
+        credentials_(
+            config.api.users_file, config.api.keys_file, std::chrono::seconds(1), {},
+            [](const std::string& problem) { BOOST_LOG_TRIVIAL(warning) << "api: " << problem; }),
+        api_context_{
+            .store = store,
+            .domains = api_domains(config),
+            .credentials = &credentials_,
+            .anonymous_read = config.api.anonymous_read,
+            .api_writes = &store,
+            .sync_writes = &store,
+            .ip_mapping_timeout_us =
+                std::chrono::duration_cast<std::chrono::microseconds>(config.api.ip_mapping_timeout)
+                    .count(),
+            .metrics = &metrics_,
+            .webhook_targets = rest::WebhookTargetPolicy(config.api.webhook_allowed_networks),
+            .max_directories = config.api.max_directories,
+            .scheme = config.api.tls ? "https" : "http"},
         api_router_(rest::make_router(api_context_)),
-        webhooks_(store, clock, &metrics_, dispatcher_options(config)),
+        webhooks_(store, clock, &metrics_, dispatcher_options(config, std::move(proxy))),
         publishers_(config, store, clock, metrics_) {
     describe_pass_metrics(metrics_);
     describe_ip_source_metrics(metrics_);
@@ -539,6 +541,17 @@ class Scheduler {
   std::atomic<bool> stop_{false};
 };
 
+// The proxy webhooks go through: api.webhook_proxy, else the environment's (the service's
+// Environment= lines).
+Result<rest::WebhookProxy> webhook_proxy(const Config& config) {
+  if (config.api.webhook_proxy) return *config.api.webhook_proxy;
+  Result<rest::WebhookProxy> proxy = rest::WebhookProxy::from_environment(
+      [](const char* name) -> const char* { return std::getenv(name); });
+  if (proxy.is_ok()) return proxy;
+  return Status::error("webhooks: the environment's " + proxy.status().message(),
+                       StatusCode::kInvalid);
+}
+
 }  // namespace
 
 int run_daemon(const Config& config, RunMode mode) {
@@ -546,6 +559,14 @@ int run_daemon(const Config& config, RunMode mode) {
   // timeout) that must fail with EPIPE and be handled, not kill the daemon with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   SystemClock clock;
+  Result<rest::WebhookProxy> proxy = webhook_proxy(config);
+  if (!proxy.is_ok()) {
+    BOOST_LOG_TRIVIAL(error) << proxy.status().message();
+    return 1;
+  }
+  if (const std::string proxies = proxy->describe(); proxies != "none") {
+    BOOST_LOG_TRIVIAL(info) << "webhooks: through the proxy " << proxies;
+  }
   std::string error;
   // The records the APIs' big lists copy (rest/stored_shapes.hpp), over the API's domains.
   const rest::StoredShapes shapes(api_domains(config));
@@ -561,7 +582,7 @@ int run_daemon(const Config& config, RunMode mode) {
   for (const std::string& warning : config_warnings(config)) {
     BOOST_LOG_TRIVIAL(warning) << warning;
   }
-  Scheduler scheduler(config, mode, *store, clock);
+  Scheduler scheduler(config, mode, *store, clock, std::move(*proxy));
   bool ok = scheduler.run();
   BOOST_LOG_TRIVIAL(info) << "dirfeed stopped";
   return ok ? 0 : 1;

@@ -15,11 +15,10 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "core/base64.hpp"
+#include "core/file.hpp"
 #include "core/text.hpp"
 #include "rest/router.hpp"  // percent_decode
 
@@ -277,15 +276,10 @@ std::string format_keys(const std::vector<KeyEntry>& keys) {
 }
 
 std::optional<std::string> read_credentials_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return std::nullopt;
-    throw std::runtime_error("cannot read " + path + ": " + errno_text());
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) throw std::runtime_error("cannot read " + path);
-  return out.str();
+  Result<std::string> content = read_file(path);
+  if (content.is_ok()) return std::move(*content);
+  if (content.status().code() == StatusCode::kNotFound) return std::nullopt;
+  throw std::runtime_error(content.status().message());
 }
 
 void write_file_atomically(const std::string& path, std::string_view content, mode_t mode) {

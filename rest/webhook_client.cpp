@@ -1,46 +1,55 @@
 #include "rest/webhook_client.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
+#include <curl/curl.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <charconv>
-#include <functional>
-#include <vector>
+#include <mutex>
 
+#include "core/file.hpp"
 #include "core/text.hpp"
 
 namespace dirfeed::rest {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-
 namespace {
 
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code error;
-  asio::ip::make_address(host, error);
-  return !error;
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct UrlDeleter {
+  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+};
+struct CurlTextDeleter {
+  void operator()(char* text) const { curl_free(text); }
+};
+
+// A part of a parsed URL; nullopt when the URL has none.
+std::optional<std::string> url_part(CURLU* url, CURLUPart part, unsigned flags = 0) {
+  char* text = nullptr;
+  if (curl_url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) return std::nullopt;
+  const std::unique_ptr<char, CurlTextDeleter> owned(text);
+  return std::string(text);
+}
+
+// The number of PEM certificates in `pem`.
+size_t certificate_count(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return 0;
+  STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (infos == nullptr) return 0;
+  size_t count = 0;
+  for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
+    if (sk_X509_INFO_value(infos, i)->x509 != nullptr) ++count;
+  }
+  sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  return count;
 }
 
 }  // namespace
@@ -56,54 +65,45 @@ std::optional<WebhookUrl> WebhookUrl::parse(std::string_view url, std::string* e
   }
   const size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return fail("not an http:// or https:// URL");
-  WebhookUrl parsed;
   const std::string scheme = lower(url.substr(0, scheme_end));
-  if (scheme == "https") {
-    parsed.tls = true;
-  } else if (scheme != "http") {
+  if (scheme != "https" && scheme != "http") {
     return fail("scheme " + scheme + " is not http or https");
   }
-  std::string_view rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find('#'));
-  const size_t authority_end = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, authority_end);
-  std::string_view target =
-      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
-  if (authority.find('@') != std::string_view::npos) {
+  // libcurl reads "http:///path" as host "path"; here an authority must come first.
+  const std::string_view after_scheme = url.substr(scheme_end + 3);
+  if (after_scheme.empty() || after_scheme.find_first_of("/?#") == 0) return fail("no host");
+  const std::unique_ptr<CURLU, UrlDeleter> handle(curl_url());
+  if (!handle) return fail("out of memory");
+  const CURLUcode code = curl_url_set(handle.get(), CURLUPART_URL, std::string(url).c_str(), 0);
+  switch (code) {
+    case CURLUE_OK:
+      break;
+    case CURLUE_NO_HOST:
+      return fail("no host");
+    case CURLUE_BAD_PORT_NUMBER:
+      return fail("bad port");
+    default:
+      return fail(curl_url_strerror(code));
+  }
+  if (url_part(handle.get(), CURLUPART_USER) || url_part(handle.get(), CURLUPART_PASSWORD)) {
     return fail("credentials in the URL are not supported");
   }
-  std::string_view port;
-  if (authority.starts_with('[')) {  // [IPv6]
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unclosed [ in the host");
-    parsed.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return fail("bad text after the host");
-      port = after.substr(1);
-    }
-  } else {
-    const size_t colon = authority.rfind(':');
-    parsed.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  WebhookUrl parsed;
+  parsed.tls = scheme == "https";
+  std::string host = url_part(handle.get(), CURLUPART_HOST).value_or("");
+  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+  if (host.empty()) return fail("no host");
+  parsed.host = std::move(host);
+  parsed.port = url_part(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT).value_or("");
+  if (parsed.port == "0") return fail("bad port 0");
+  parsed.target = url_part(handle.get(), CURLUPART_PATH).value_or("/");
+  if (parsed.target.empty()) parsed.target = "/";
+  if (std::optional<std::string> query = url_part(handle.get(), CURLUPART_QUERY)) {
+    parsed.target += "?" + *query;
   }
-  if (parsed.host.empty()) return fail("no host");
-  const std::string default_port = parsed.tls ? "443" : "80";
-  if (port.empty()) {
-    parsed.port = default_port;
-  } else {
-    unsigned number = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-    if (ec != std::errc() || end != port.data() + port.size() || number == 0 || number > 65535) {
-      return fail("bad port " + std::string(port));
-    }
-    parsed.port = std::to_string(number);
-  }
-  parsed.target = target.empty() || target.front() == '?' ? "/" + std::string(target)
-                                                          : std::string(target);
-  const bool ipv6 = parsed.host.find(':') != std::string::npos;
-  parsed.host_header = ipv6 ? "[" + parsed.host + "]" : parsed.host;
-  if (parsed.port != default_port) parsed.host_header += ":" + parsed.port;
+  curl_url_set(handle.get(), CURLUPART_FRAGMENT, nullptr, 0);
+  parsed.text = url_part(handle.get(), CURLUPART_URL).value_or("");
+  if (parsed.text.empty()) return fail("not a URL libcurl can send to");
   return parsed;
 }
 
@@ -122,254 +122,224 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
-struct ClientContext::Tls {
-  // Mutable: streams take it by non-const reference, though making an SSL from it (all they
-  // do) changes nothing and is thread-safe.
-  mutable ssl::context context{ssl::context::tls_client};
-  std::string setup_error;  // https:// posts fail with this when set
-};
-
-ClientContext::ClientContext(ClientOptions options)
-    : options_(std::move(options)), tls_(std::make_unique<Tls>()) {
-  ssl::context& context = tls_->context;
-  context.set_verify_mode(ssl::verify_peer);
-  SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
-  boost::system::error_code error;
-  if (options_.ca_file.empty()) {
-    context.set_default_verify_paths(error);
-    if (error) tls_->setup_error = "cannot load the system CA store: " + error.message();
+ClientContext::ClientContext(ClientOptions options) : options_(std::move(options)) {
+  init_curl_once();
+  if (options_.ca_file.empty()) return;
+  Result<std::string> pem = read_file(options_.ca_file);
+  if (!pem.is_ok()) {
+    setup_error_ = "cannot load CA file: " + pem.status().message();
+  } else if (certificate_count(*pem) == 0) {
+    setup_error_ = "cannot load CA file " + options_.ca_file + ": no PEM certificate in it";
   } else {
-    context.load_verify_file(options_.ca_file, error);
-    if (error) {
-      tls_->setup_error = "cannot load CA file " + options_.ca_file + ": " + error.message();
-    }
+    ca_pem_ = std::move(*pem);
   }
-  ERR_clear_error();
 }
 
-ClientContext::~ClientContext() = default;
-
-// One connection at a time (plain or TLS), driven by a private io_context that post() runs
-// until each step completes. A deadline timer, armed per post, closes the socket when it
-// fires, which ends the pending step with an error reported as a timeout.
+// One libcurl easy handle driven by a multi handle of its own, which keeps the connection (to
+// the receiver, or to the proxy) between posts, and lets abort() wake the post in flight
+// (curl_multi_wakeup is the one call that may come from another thread).
 class WebhookClient::Impl {
  public:
-  Impl(std::shared_ptr<const ClientContext> context, const ClientContext::Tls& tls)
+  explicit Impl(std::shared_ptr<const ClientContext> context)
       : context_(std::move(context)),
         options_(context_->options()),
-        tls_context_(tls.context),
-        tls_setup_error_(tls.setup_error),
-        resolver_(io_),
-        deadline_(io_) {}
+        multi_(curl_multi_init()),
+        easy_(curl_easy_init()) {
+    if (multi_ == nullptr || easy_ == nullptr) return;
+    // What every post shares. Certificate and host verification are libcurl's defaults, set
+    // here all the same so that they are visibly on.
+    curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy_, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(easy_, CURLOPT_USERAGENT, "dirfeed");
+    curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    curl_easy_setopt(easy_, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(easy_, CURLOPT_PROXY_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    curl_easy_setopt(easy_, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy_, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+    if (!context_->ca_pem().empty()) {
+      // Only these CAs: no CA directory besides the blob (libcurl would add its default one).
+      curl_blob blob{const_cast<char*>(context_->ca_pem().data()), context_->ca_pem().size(),
+                     CURL_BLOB_NOCOPY};
+      curl_easy_setopt(easy_, CURLOPT_CAINFO_BLOB, &blob);
+      curl_easy_setopt(easy_, CURLOPT_CAPATH, nullptr);
+      curl_easy_setopt(easy_, CURLOPT_PROXY_CAINFO_BLOB, &blob);
+      curl_easy_setopt(easy_, CURLOPT_PROXY_CAPATH, nullptr);
+    }
+    // The proxy is chosen per post (options_.proxy); libcurl must not read the environment.
+    curl_easy_setopt(easy_, CURLOPT_NOPROXY, "");
+    curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_buffer_);
+    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &Impl::on_body);
+    curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, &Impl::open_socket);
+    curl_easy_setopt(easy_, CURLOPT_OPENSOCKETDATA, this);
+  }
+
+  ~Impl() {
+    if (easy_ != nullptr) curl_easy_cleanup(easy_);
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  }
 
   PostResult post(const WebhookUrl& url, const std::string& body, const std::string& signature) {
     if (aborted_) return aborted();
-    if (url.tls && !tls_setup_error_.empty()) return {.error = tls_setup_error_};
-    http::request<http::string_body> request(http::verb::post, url.target, 11);
-    request.set(http::field::host, url.host_header);
-    request.set(http::field::user_agent, "dirfeed");
-    request.set(http::field::content_type, "application/json");
-    if (!signature.empty()) {
-      // Both names the reference signs with (Ory Polis is its new name).
-      request.set("BoxyHQ-Signature", signature);
-      request.set("Ory-Polis-Signature", signature);
+    if (multi_ == nullptr || easy_ == nullptr) return {.error = "libcurl: cannot start"};
+    if (url.tls && !context_->setup_error().empty()) return {.error = context_->setup_error()};
+    const std::string& proxy = options_.proxy.proxy_for(url.tls, url.host);
+    if (!proxy.empty()) {
+      if (std::string refusal = webhook_host_refusal(url.host, options_.targets);
+          !refusal.empty()) {
+        return {.error = "refused: " + refusal};
+      }
     }
-    request.keep_alive(true);
-    request.body() = body;
-    request.prepare_payload();
+    transfer_ = Transfer();
+    transfer_.url = &url;
+    transfer_.proxied = !proxy.empty();
+    error_buffer_[0] = '\0';
+    const std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
+        request_headers(signature), curl_slist_free_all);
+    curl_easy_setopt(easy_, CURLOPT_URL, url.text.c_str());
+    curl_easy_setopt(easy_, CURLOPT_PROXY, proxy.c_str());
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
 
-    timed_out_ = false;
-    deadline_.expires_after(options_.timeout);
-    deadline_.async_wait([this](const boost::system::error_code& error) {
-      if (error) return;
-      timed_out_ = true;
-      resolver_.cancel();
-      close();
-    });
-    PostResult result = attempt(url, request);
+    const CURLcode code = perform();
     if (aborted_) return aborted();
-    const bool timed_out = timed_out_;
-    deadline_.cancel();
-    io_.restart();
-    io_.poll();  // the timer's handler: cancelled, or expiring just now (closes the connection)
-    if (timed_out) {
-      close();
-      return {.error = "timeout after " + std::to_string(options_.timeout.count()) + " ms"};
-    }
-    return result;
+    return result_of(code, url);
   }
 
   void abort() {
     aborted_ = true;
-    io_.stop();
+    if (multi_ != nullptr) curl_multi_wakeup(multi_);
   }
 
  private:
-  using Done = std::function<void(const boost::system::error_code&)>;
+  // What one post's callbacks see and leave.
+  struct Transfer {
+    const WebhookUrl* url = nullptr;
+    bool proxied = false;    // connections go to the proxy
+    size_t body_bytes = 0;   // of the response
+    bool too_large = false;  // the response body passed options_.response_limit
+    size_t connections = 0;  // sockets opened (to allowed addresses)
+    std::string refusal;     // the first address refused, as refusal_message words it
+  };
 
   static PostResult aborted() { return {.error = "aborted", .aborted = true}; }
 
-  // Starts an operation with `start` (which must call the Done it gets once) and runs the
-  // io_context until it completes. After abort() the operation stays pending and the
-  // io_context is never run again (its handlers are destroyed with it, not called).
-  boost::system::error_code run(const std::function<void(Done)>& start) {
-    bool done = false;
-    boost::system::error_code result;
-    start([&](const boost::system::error_code& error) {
-      result = error;
-      done = true;
-    });
-    io_.restart();
-    while (!done && !aborted_ && io_.run_one() > 0) {
+  static curl_slist* request_headers(const std::string& signature) {
+    curl_slist* list = nullptr;
+    list = curl_slist_append(list, "Content-Type: application/json");
+    list = curl_slist_append(list, "Accept:");  // none, as before libcurl
+    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip for large bodies
+    if (!signature.empty()) {
+      // Both names the reference signs with (Ory Polis is its new name).
+      list = curl_slist_append(list, ("BoxyHQ-Signature: " + signature).c_str());
+      list = curl_slist_append(list, ("Ory-Polis-Signature: " + signature).c_str());
     }
-    if (!done) return asio::error::operation_aborted;
-    return result;
+    return list;
   }
 
-  PostResult attempt(const WebhookUrl& url, http::request<http::string_body>& request) {
-    const std::string origin = (url.tls ? "https://" : "http://") + url.host + ":" + url.port;
-    const bool reused = origin_ == origin;
-    if (!reused) {
-      close();
-      if (std::string error = connect(url); !error.empty()) {
-        close();
-        return {.error = std::move(error)};
+  // Runs the transfer until it ends or abort(); the libcurl result (CURLE_ABORTED_BY_CALLBACK
+  // after abort()).
+  CURLcode perform() {
+    if (curl_multi_add_handle(multi_, easy_) != CURLM_OK) return CURLE_FAILED_INIT;
+    CURLcode code = CURLE_ABORTED_BY_CALLBACK;
+    int running = 1;
+    while (!aborted_) {
+      if (curl_multi_perform(multi_, &running) != CURLM_OK) break;
+      int queued = 0;
+      if (CURLMsg* message = curl_multi_info_read(multi_, &queued);
+          message != nullptr && message->msg == CURLMSG_DONE) {
+        code = message->data.result;
+        break;
       }
-      origin_ = origin;
+      if (aborted_ || curl_multi_poll(multi_, nullptr, 0, 1000, nullptr) != CURLM_OK) break;
     }
-    bool got_some = false;
-    PostResult result = exchange(request, got_some);
-    if (result.status == 0 && reused && !got_some && !timed_out_ && !aborted_) {
-      // The receiver closed the idle connection (or it broke) before reading this request.
-      close();
-      if (std::string error = connect(url); !error.empty()) {
-        close();
-        return {.error = std::move(error)};
+    curl_multi_remove_handle(multi_, easy_);
+    return code;
+  }
+
+  PostResult result_of(CURLcode code, const WebhookUrl& url) const {
+    const std::string detail = error_buffer_[0] != '\0' ? error_buffer_ : curl_easy_strerror(code);
+    switch (code) {
+      case CURLE_OK: {
+        long status = 0;
+        curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+        PostResult result;
+        result.status = static_cast<unsigned>(status);
+        if (!result.ok()) result.error = "HTTP " + std::to_string(result.status);
+        return result;
       }
-      origin_ = origin;
-      result = exchange(request, got_some);
+      case CURLE_OPERATION_TIMEDOUT:
+        return {.error = "timeout after " + std::to_string(options_.timeout.count()) + " ms"};
+      case CURLE_COULDNT_RESOLVE_HOST:
+        return {.error = "resolve " + url.host + ": " + detail};
+      case CURLE_COULDNT_RESOLVE_PROXY:
+        return {.error = "resolve proxy: " + detail};
+      case CURLE_COULDNT_CONNECT:
+        if (transfer_.connections == 0 && !transfer_.refusal.empty()) {
+          return {.error = "refused: " + transfer_.refusal};
+        }
+        return {.error = "connect: " + detail};
+      case CURLE_PEER_FAILED_VERIFICATION:
+        return {.error = "TLS handshake: certificate verify failed (" + detail + ")"};
+      case CURLE_SSL_CONNECT_ERROR:
+        return {.error = "TLS handshake: " + detail};
+      case CURLE_WRITE_ERROR:
+        if (transfer_.too_large) {
+          return {.error = "read: response body over " + std::to_string(options_.response_limit) +
+                           " bytes"};
+        }
+        return {.error = "read: " + detail};
+      default:
+        return {.error = detail};
     }
-    return result;
   }
 
-  // Resolves, connects and, for https, handshakes; "" or what failed. No operation is pending
-  // on the old streams (run() only returns once its operation completed).
-  std::string connect(const WebhookUrl& url) {
-    tcp::resolver::results_type endpoints;
-    boost::system::error_code error = run([&](Done done) {
-      resolver_.async_resolve(url.host, url.port,
-                              [&endpoints, done](const boost::system::error_code& e,
-                                                 tcp::resolver::results_type results) {
-                                endpoints = std::move(results);
-                                done(e);
-                              });
-    });
-    if (error) return "resolve " + url.host + ": " + error.message();
-    // Only to the addresses the policy allows: checked on what was resolved, just before the
-    // connection, so no byte goes to a refused one.
-    std::vector<tcp::endpoint> allowed;
-    std::string refused;
-    for (const auto& entry : endpoints) {
-      const asio::ip::address address = entry.endpoint().address();
-      const IpAddress ip = address.is_v4() ? IpAddress::v4(address.to_v4().to_bytes())
-                                           : IpAddress::v6(address.to_v6().to_bytes());
-      if (std::optional<std::string> reason = options_.targets.refusal(ip)) {
-        if (refused.empty()) refused = "refused: " + refusal_message(url.host, ip, *reason);
-      } else {
-        allowed.push_back(entry.endpoint());
+  // CURLOPT_WRITEFUNCTION: counts the response body (dropped) against the limit.
+  static size_t on_body(char*, size_t size, size_t count, void* data) {
+    Impl& self = *static_cast<Impl*>(data);
+    self.transfer_.body_bytes += size * count;
+    if (self.transfer_.body_bytes > self.options_.response_limit) {
+      self.transfer_.too_large = true;
+      return 0;  // fails the transfer (CURLE_WRITE_ERROR)
+    }
+    return size * count;
+  }
+
+  // CURLOPT_OPENSOCKETFUNCTION: opens the socket for each address libcurl tries, unless the
+  // address policy refuses it (a connection straight to the receiver), so that no byte goes to
+  // a refused address; libcurl then tries the receiver's next address.
+  static curl_socket_t open_socket(void* data, curlsocktype, curl_sockaddr* address) {
+    Impl& self = *static_cast<Impl*>(data);
+    if (!self.transfer_.proxied) {
+      const std::optional<IpAddress> ip = IpAddress::from_sockaddr(&address->addr);
+      if (!ip) return CURL_SOCKET_BAD;
+      if (std::optional<std::string> reason = self.options_.targets.refusal(*ip)) {
+        if (self.transfer_.refusal.empty()) {
+          self.transfer_.refusal = refusal_message(self.transfer_.url->host, *ip, *reason);
+        }
+        return CURL_SOCKET_BAD;
       }
     }
-    if (allowed.empty()) return refused.empty() ? "resolve " + url.host + ": no address" : refused;
-    plain_.reset();
-    tls_.reset();
-    beast::tcp_stream* tcp_layer = nullptr;
-    if (url.tls) {
-      tls_.emplace(io_, tls_context_);
-      tcp_layer = &beast::get_lowest_layer(*tls_);
-    } else {
-      plain_.emplace(io_);
-      tcp_layer = &*plain_;
-    }
-    error = run([&](Done done) {
-      tcp_layer->async_connect(
-          allowed, [done](const boost::system::error_code& e, const tcp::endpoint&) { done(e); });
-    });
-    if (error) return "connect: " + error.message();
-    if (!url.tls) return "";
-    if (!is_ip_literal(url.host) &&
-        SSL_set_tlsext_host_name(tls_->native_handle(), url.host.c_str()) != 1) {
-      ERR_clear_error();
-      return "TLS: cannot set the server name";
-    }
-    tls_->set_verify_callback(ssl::host_name_verification(url.host));
-    error = run([&](Done done) {
-      tls_->async_handshake(ssl::stream_base::client,
-                            [done](const boost::system::error_code& e) { done(e); });
-    });
-    ERR_clear_error();
-    if (error) return "TLS handshake: " + error.message();
-    return "";
+    ++self.transfer_.connections;
+    return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   }
 
-  // Writes the request and reads the response on the open connection. `got_some`: whether any
-  // byte of a response came. Closes the connection unless it may be used again.
-  PostResult exchange(http::request<http::string_body>& request, bool& got_some) {
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(options_.response_limit);
-    buffer_.clear();
-    auto io = [&](auto& stream) {
-      boost::system::error_code error = run([&](Done done) {
-        http::async_write(stream, request,
-                          [done](const boost::system::error_code& e, size_t) { done(e); });
-      });
-      if (error) return "write: " + error.message();
-      error = run([&](Done done) {
-        http::async_read(stream, buffer_, parser,
-                         [done](const boost::system::error_code& e, size_t) { done(e); });
-      });
-      if (error) return "read: " + error.message();
-      return std::string();
-    };
-    std::string error = tls_ ? io(*tls_) : io(*plain_);
-    got_some = parser.got_some();
-    if (!error.empty()) {
-      close();
-      return {.error = std::move(error)};
-    }
-    const auto& response = parser.get();
-    if (!response.keep_alive()) close();
-    PostResult result;
-    result.status = response.result_int();
-    if (!result.ok()) result.error = "HTTP " + std::to_string(result.status);
-    return result;
-  }
-
-  void close() {
-    boost::system::error_code ignored;
-    if (plain_) plain_->socket().close(ignored);
-    if (tls_) beast::get_lowest_layer(*tls_).socket().close(ignored);
-    // The stream objects stay: an operation may be pending on them (the deadline closes the
-    // socket mid-operation). connect() replaces them.
-    origin_.clear();
-  }
-
-  const std::shared_ptr<const ClientContext> context_;  // keeps the references below valid
+  const std::shared_ptr<const ClientContext> context_;  // keeps options_ valid
   const ClientOptions& options_;
-  asio::io_context io_;
-  ssl::context& tls_context_;
-  const std::string& tls_setup_error_;  // https:// posts fail with this when set
-  tcp::resolver resolver_;
-  asio::steady_timer deadline_;
-  bool timed_out_ = false;
-  std::optional<beast::tcp_stream> plain_;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
-  beast::flat_buffer buffer_;
-  std::string origin_;  // "scheme://host:port" of the open connection; empty: none
+  CURLM* const multi_;
+  CURL* const easy_;
+  char error_buffer_[CURL_ERROR_SIZE] = {};
+  Transfer transfer_;
   std::atomic<bool> aborted_{false};
 };
 
 WebhookClient::WebhookClient(std::shared_ptr<const ClientContext> context)
-    : impl_(std::make_unique<Impl>(context, *context->tls_)) {}
+    : impl_(std::make_unique<Impl>(std::move(context))) {}
 
 WebhookClient::WebhookClient(ClientOptions options)
     : WebhookClient(std::make_shared<const ClientContext>(std::move(options))) {}

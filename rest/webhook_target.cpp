@@ -92,6 +92,22 @@ IpAddress IpAddress::v6(const std::array<uint8_t, 16>& bytes) {
   return address;
 }
 
+std::optional<IpAddress> IpAddress::from_sockaddr(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    std::array<uint8_t, 4> bytes{};
+    std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in*>(address)->sin_addr,
+                bytes.size());
+    return v4(bytes);
+  }
+  if (address->sa_family == AF_INET6) {
+    std::array<uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr,
+                bytes.size());
+    return v6(bytes);
+  }
+  return std::nullopt;
+}
+
 std::string IpAddress::to_string() const {
   char text[INET6_ADDRSTRLEN] = {};
   inet_ntop(v4_ ? AF_INET : AF_INET6, bytes_.data(), text, sizeof text);
@@ -199,20 +215,8 @@ std::string webhook_host_refusal(const std::string& host, const WebhookTargetPol
   const std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> results(found, freeaddrinfo);
   std::string first_refusal;
   for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
-    std::optional<IpAddress> address;
-    if (entry->ai_family == AF_INET) {
-      std::array<uint8_t, 4> bytes{};
-      std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in*>(entry->ai_addr)->sin_addr,
-                  bytes.size());
-      address = IpAddress::v4(bytes);
-    } else if (entry->ai_family == AF_INET6) {
-      std::array<uint8_t, 16> bytes{};
-      std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in6*>(entry->ai_addr)->sin6_addr,
-                  bytes.size());
-      address = IpAddress::v6(bytes);
-    } else {
-      continue;
-    }
+    const std::optional<IpAddress> address = IpAddress::from_sockaddr(entry->ai_addr);
+    if (!address) continue;
     const std::optional<std::string> reason = policy.refusal(*address);
     if (!reason) return "";  // one usable address: connections go there only
     if (first_refusal.empty()) first_refusal = refusal_message(host, *address, *reason);

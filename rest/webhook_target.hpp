@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+struct sockaddr;
+
 namespace dirfeed::rest {
 
 // An IPv4 or IPv6 address. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is held as the IPv4
@@ -32,6 +34,8 @@ class IpAddress {
   static std::optional<IpAddress> parse(std::string_view text);
   static IpAddress v4(const std::array<uint8_t, 4>& bytes);
   static IpAddress v6(const std::array<uint8_t, 16>& bytes);  // mapped ones become IPv4
+  // The address of an AF_INET or AF_INET6 socket address; nullopt for other families.
+  static std::optional<IpAddress> from_sockaddr(const sockaddr* address);
 
   bool is_v4() const { return v4_; }
   // The address's bytes: 4 for IPv4, 16 for IPv6, in network order.

@@ -8,7 +8,7 @@ PACKAGES=(
   libldap-dev libboost-dev libboost-log-dev libboost-program-options-dev libboost-regex-dev
   libkrb5-dev libsasl2-dev libsasl2-modules-gssapi-mit
   librocksdb-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev
-  libgtest-dev libssl-dev libsystemd-dev
+  libgtest-dev libssl-dev libsystemd-dev libcurl4-openssl-dev tinyproxy
   clang libclang-rt-14-dev
   lintian mmdebstrap curl
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils iproute2 rsyslog

@@ -347,6 +347,18 @@ TEST(ConfigTest, BadWebhookSettings) {
             "7: api.webhook_allowed_networks[0]: \"::/200\": the prefix length must be 0 to 128");
   EXPECT_EQ(one_error(std::string(kOneDomain) + "api: {webhook_allowed_networks: 127.0.0.0/8}\n"),
             "7: api.webhook_allowed_networks: expected a list, got \"127.0.0.0/8\"");
+  EXPECT_EQ(one_error(std::string(kOneDomain) + "api: {webhook_proxy: \"socks5://p:1080\"}\n"),
+            "7: api.webhook_proxy: \"socks5://p:1080\": scheme socks5 is not http or https");
+  EXPECT_EQ(one_error(std::string(kOneDomain) + "api: {webhook_proxy: \"http://u:pw@p:3128\"}\n"),
+            "7: api.webhook_proxy: \"http://u:pw@p:3128\": credentials in the URL are not "
+            "supported");
+  EXPECT_EQ(one_error(std::string(kOneDomain) + "api: {webhook_no_proxy: [corp.example]}\n"),
+            "7: api.webhook_no_proxy: needs webhook_proxy (without it, NO_PROXY is read)");
+  EXPECT_EQ(one_error(std::string(kOneDomain) +
+                      "api: {webhook_proxy: none, webhook_no_proxy: [corp.example]}\n"),
+            "7: api.webhook_no_proxy: means nothing with webhook_proxy: none");
+  EXPECT_EQ(one_error(std::string(kOneDomain) + "api: {webhook_proxy: \"\"}\n"),
+            "7: api.webhook_proxy: must not be empty");
   EXPECT_EQ(one_error(std::string(kOneDomain) + "api: {max_directories: 0}\n"),
             "7: api.max_directories: 0 is out of range (at least 1)");
   EXPECT_EQ(one_error(std::string(kOneDomain) + "api: {max_directories: many}\n"),

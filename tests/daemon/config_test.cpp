@@ -87,6 +87,7 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_TRUE(c.api.anonymous_read);
   EXPECT_EQ(c.api.ip_mapping_timeout, 6h);
   EXPECT_TRUE(c.api.webhook_allowed_networks.empty());
+  EXPECT_FALSE(c.api.webhook_proxy) << "the environment's";
   EXPECT_EQ(c.api.max_directories, 1000u);
   EXPECT_FALSE(c.api.metrics_detail);
   EXPECT_EQ(c.api.webhook_event_retention, 168h);
@@ -121,6 +122,8 @@ api:
   keys_file: /var/lib/dirfeed/keys
   ip_mapping_timeout: 90s
   webhook_allowed_networks: [127.0.0.0/8, "::1", 10.1.0.0/16, "::ffff:192.0.2.0/120"]
+  webhook_proxy: proxy.corp.example:3128
+  webhook_no_proxy: [.corp.example, 10.0.0.0/8]
   max_directories: 50
   metrics_detail: true
   webhook_event_retention: 2d
@@ -163,6 +166,12 @@ feed:
   }
   EXPECT_EQ(networks, (std::vector<std::string>{"127.0.0.0/8", "::1/128", "10.1.0.0/16",
                                                 "192.0.2.0/24"}));
+  ASSERT_TRUE(c.api.webhook_proxy);
+  EXPECT_EQ(c.api.webhook_proxy->describe(),
+            "http://proxy.corp.example:3128 (not for corp.example 10.0.0.0/8)");
+  EXPECT_EQ(c.api.webhook_proxy->proxy_for(true, "hooks.example.com"),
+            "http://proxy.corp.example:3128");
+  EXPECT_EQ(c.api.webhook_proxy->proxy_for(true, "hooks.corp.example"), "");
   EXPECT_EQ(c.api.max_directories, 50u);
   EXPECT_TRUE(c.api.metrics_detail);
   EXPECT_EQ(c.api.webhook_event_retention, 48h);

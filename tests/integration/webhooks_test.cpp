@@ -1,7 +1,8 @@
 // Directory Sync API webhooks end to end: the real `dirfeed run` binary polls the Samba AD DC
 // fixture, a directory is created over HTTP with a webhook to a receiver started by the test
 // on 127.0.0.1, and AD changes arrive there as signed events in feed order; a daemon killed
-// (SIGKILL) while a delivery is in flight sends it again after a restart, then the rest.
+// (SIGKILL) while a delivery is in flight sends it again after a restart, then the rest; with
+// HTTP_PROXY in the daemon's environment, the events go through that proxy (a real tinyproxy).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/tinyproxy.hpp"
 
 namespace dirfeed::testing {
 namespace {
@@ -222,6 +224,38 @@ TEST_F(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
   }
   std::sort(users.begin(), users.end());
   EXPECT_EQ(users, (Strings{"kuser0001", "kuser0002", "kuser0003", "kuser0004"}));
+
+  daemon_->signal(SIGTERM);
+  EXPECT_EQ(daemon_->wait_for(30s), 0) << read_text(log_path_);
+}
+
+TEST_F(WebhooksIntegrationTest, EventsGoThroughTheProxyTheEnvironmentNames) {
+  SambaDc& dc = shared_dc();
+  dc.reset();
+  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n");
+  Tinyproxy proxy(dir_.path() + "/proxy");
+  // As a systemd drop-in's Environment= line gives it to the service.
+  ::setenv("HTTP_PROXY", proxy.url().c_str(), 1);
+  start_daemon(dc);
+  ::unsetenv("HTTP_PROXY");
+  ASSERT_NE(port_, 0);
+  EXPECT_NE(read_text(log_path_).find("webhooks: through the proxy http:// via " + proxy.url()),
+            std::string::npos)
+      << read_text(log_path_);
+
+  WebhookReceiver receiver;
+  const std::string id = create_directory(port_, key_, receiver.url("/via-proxy"));
+  ASSERT_FALSE(id.empty());
+  dc.add_users(kStaff, "puser", 1);  // 2 events: created, then in Domain Users
+  ASSERT_TRUE(receiver.wait_for_count(2, 20s)) << read_text(log_path_);
+  for (const ReceivedRequest& request : receiver.received()) {
+    EXPECT_NE(request.via.find("tinyproxy"), std::string::npos) << request.via;
+    ASSERT_TRUE(request.signature);
+    EXPECT_TRUE(signature_valid(*request.signature, request.body, kSecret));
+  }
+  const std::vector<std::string> served = proxy.requests();
+  ASSERT_FALSE(served.empty()) << read_text(proxy.log_path());
+  EXPECT_NE(served[0].find("POST " + receiver.url("/via-proxy")), std::string::npos) << served[0];
 
   daemon_->signal(SIGTERM);
   EXPECT_EQ(daemon_->wait_for(30s), 0) << read_text(log_path_);

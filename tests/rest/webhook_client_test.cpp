@@ -40,19 +40,20 @@ TEST(WebhookUrlTest, ParsesHttpAndHttpsUrls) {
   EXPECT_EQ(url->host, "Hooks.example.com");
   EXPECT_EQ(url->port, "443");
   EXPECT_EQ(url->target, "/in?x=1");
-  EXPECT_EQ(url->host_header, "Hooks.example.com");
+  EXPECT_EQ(url->text, "https://Hooks.example.com/in?x=1");
 
   url = WebhookUrl::parse("http://127.0.0.1:8080", &error);
   ASSERT_TRUE(url) << error;
   EXPECT_FALSE(url->tls);
   EXPECT_EQ(url->port, "8080");
   EXPECT_EQ(url->target, "/");
-  EXPECT_EQ(url->host_header, "127.0.0.1:8080");
+  EXPECT_EQ(url->text, "http://127.0.0.1:8080/");
 
   url = WebhookUrl::parse("http://[::1]:9/x", &error);
   ASSERT_TRUE(url) << error;
   EXPECT_EQ(url->host, "::1");
-  EXPECT_EQ(url->host_header, "[::1]:9");
+  EXPECT_EQ(url->port, "9");
+  EXPECT_EQ(url->text, "http://[::1]:9/x");
 
   url = WebhookUrl::parse("https://example.com?q", &error);
   ASSERT_TRUE(url) << error;

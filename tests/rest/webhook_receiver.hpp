@@ -41,6 +41,7 @@ struct ReceivedRequest {
   std::optional<std::string> ory_signature;  // Ory-Polis-Signature, when sent
   std::string content_type;
   std::string user_agent;
+  std::string via;                       // the Via header a proxy adds, when one did
   unsigned answered = 0;                 // the status sent back (0: none, the connection broke)
   std::chrono::steady_clock::time_point at;  // when it was read
 };
@@ -195,6 +196,7 @@ class WebhookReceiver {
       }
       received.content_type = std::string(request[http::field::content_type]);
       received.user_agent = std::string(request[http::field::user_agent]);
+      received.via = std::string(request[http::field::via]);
       received.at = std::chrono::steady_clock::now();
       size_t index = 0;
       {

@@ -2,10 +2,7 @@
 // Real nats-server processes for tests (Debian's nats-server, /usr/sbin/nats-server): one
 // server or a cluster of three on loopback, JetStream on, each store in a directory of the
 // test's; and a small reader of what a stream holds, through libnats.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <nats/nats.h>
@@ -24,35 +21,6 @@
 namespace dirfeed::testing {
 
 inline constexpr char kNatsServerBinary[] = "/usr/sbin/nats-server";
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-inline uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("no free loopback port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-// Whether something accepts TCP connections on 127.0.0.1:port.
-inline bool loopback_port_open(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  const bool open = fd >= 0 &&
-                    ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  if (fd >= 0) ::close(fd);
-  return open;
-}
 
 // One nats-server with JetStream, its store in `dir`/store, log in `dir`/server.log. With
 // `routes` (the cluster ports of the others) it joins cluster "dirfeed-test" on cluster_port.

@@ -1,15 +1,19 @@
 #pragma once
 // A child process for daemon-level tests: the real binary, started without a shell, its
 // stdout and stderr in files, killed and reaped when the test ends (and when the test
-// process dies: PR_SET_PDEATHSIG), plus small file and polling helpers.
+// process dies: PR_SET_PDEATHSIG), plus small file, polling and loopback port helpers.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -64,6 +68,35 @@ inline bool wait_until(const std::function<bool()>& condition, std::chrono::mill
     std::this_thread::sleep_for(every);
   }
   return true;
+}
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+inline uint16_t free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("no free loopback port");
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// Whether something accepts TCP connections on 127.0.0.1:port.
+inline bool loopback_port_open(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  const bool open =
+      fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  if (fd >= 0) ::close(fd);
+  return open;
 }
 
 class Process {
