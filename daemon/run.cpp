@@ -94,7 +94,7 @@ class Scheduler {
         prune_timer_(io_),
         api_options_(config.api),
         credentials_(
-            config.api.users_file, config.api.keys_file, std::chrono::seconds(1), {},
+            config.api.users_file, config.api.keys_file, std::chrono::seconds(1), steady_clock(),
             [](const std::string& problem) { BOOST_LOG_TRIVIAL(warning) << "api: " << problem; }),
         api_context_{
             .store = store,
@@ -251,10 +251,9 @@ class Scheduler {
     slot.running = true;
     slot.busy.emplace(io_.get_executor());
     asio::post(pool_, [this, &slot] {
-      auto started = std::chrono::steady_clock::now();
+      const MonotonicClock::TimePoint started = steady_clock().now();
       ldap::PassResult result = slot.poller.run_pass(stop_);
-      auto elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
-                                                              started);
+      const auto elapsed = std::chrono::duration_cast<milliseconds>(steady_clock().now() - started);
       asio::post(io_, [this, &slot, result, elapsed] { finish_pass(slot, result, elapsed); });
     });
   }

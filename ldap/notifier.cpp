@@ -5,12 +5,10 @@
 #include <algorithm>
 #include <vector>
 
-
 namespace dirfeed::ldap {
 namespace {
 
 using std::chrono::milliseconds;
-using SteadyClock = std::chrono::steady_clock;
 
 // A watch that lasted this long was healthy: when it ends, the backoff starts afresh.
 constexpr auto kHealthyWatch = std::chrono::minutes(1);
@@ -18,12 +16,14 @@ constexpr auto kHealthyWatch = std::chrono::minutes(1);
 }  // namespace
 
 ChangeNotifier::ChangeNotifier(DomainOptions options, ControllerHealth& health,
-                               std::function<void()> on_change, DirectoryOpener open)
+                               std::function<void()> on_change, DirectoryOpener open,
+                               const MonotonicClock& clock)
     : options_(std::move(options)),
       base_dn_(options_.base_dn.empty() ? base_dn_from_domain(options_.name) : options_.base_dn),
       health_(health),
       on_change_(std::move(on_change)),
       open_(std::move(open)),
+      clock_(clock),
       thread_([this] { run(); }) {}
 
 ChangeNotifier::~ChangeNotifier() {
@@ -58,7 +58,7 @@ bool ChangeNotifier::switch_due(const std::string& uri) {
 
 void ChangeNotifier::wait(milliseconds delay) {
   std::unique_lock lock(mutex_);
-  wake_.wait_for(lock, delay, [this] { return stopping_; });
+  clock_.wait_for(lock, wake_, delay, [this] { return stopping_; });
 }
 
 void ChangeNotifier::run() {
@@ -71,10 +71,10 @@ void ChangeNotifier::run() {
       waiting = false;
       if (watched_before) on_change_();
       watched_before = true;
-      auto started = SteadyClock::now();
+      const MonotonicClock::TimePoint started = clock_.now();
       Error error = watch(*connection);
       if (!error) continue;
-      if (SteadyClock::now() - started >= kHealthyWatch) failures = 0;
+      if (clock_.now() - started >= kHealthyWatch) failures = 0;
       ++failures;
       BOOST_LOG_TRIVIAL(warning) << "domain " << options_.name << ": change notifications from DC "
                                  << connection->uri() << " stopped (retry in "
@@ -152,20 +152,20 @@ std::unique_ptr<Directory> ChangeNotifier::connect(bool& tried) {
 
 Error ChangeNotifier::watch(Directory& connection) {
   bool pending = false;  // a notification came; on_change() is due at `due`
-  SteadyClock::time_point due;
+  MonotonicClock::TimePoint due;
   while (!stopping() && !switch_due(connection.uri())) {
     milliseconds timeout = kStepTimeout;
     if (pending) {
-      auto left = std::chrono::duration_cast<milliseconds>(due - SteadyClock::now());
+      auto left = std::chrono::duration_cast<milliseconds>(due - clock_.now());
       timeout = std::clamp(left, milliseconds(0), kStepTimeout);
     }
     bool changed = false;
     if (Error error = connection.next_notification(timeout, changed)) return error;
     if (changed && !pending) {
       pending = true;
-      due = SteadyClock::now() + kDebounce;
+      due = clock_.now() + kDebounce;
     }
-    if (pending && SteadyClock::now() >= due) {
+    if (pending && clock_.now() >= due) {
       pending = false;
       on_change_();
     }

@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "core/clock.hpp"
 #include "ldap/connection.hpp"
 #include "ldap/controller_health.hpp"
 #include "ldap/options.hpp"
@@ -39,9 +40,11 @@ class ChangeNotifier {
   // this) lets it claim, and records its bind failures there: a DC that refused the poller's
   // bind is not asked again by the notifier, and the other way round. When no DC may be tried,
   // checks again every kStepTimeout. `open` connects and binds to a DC (the real libldap
-  // Connection unless a test gives another), on the notifier's thread.
-  ChangeNotifier(DomainOptions options, ControllerHealth& health,
-                 std::function<void()> on_change, DirectoryOpener open = open_ldap_directory);
+  // Connection unless a test gives another), on the notifier's thread. `clock` times the
+  // debounce, the retry waits and the watch's health (it must outlive this).
+  ChangeNotifier(DomainOptions options, ControllerHealth& health, std::function<void()> on_change,
+                 DirectoryOpener open = open_ldap_directory,
+                 const MonotonicClock& clock = steady_clock());
   // stop(), then waits for the thread (at most about kStepTimeout).
   ~ChangeNotifier();
   ChangeNotifier(const ChangeNotifier&) = delete;
@@ -77,6 +80,7 @@ class ChangeNotifier {
   ControllerHealth& health_;
   const std::function<void()> on_change_;
   const DirectoryOpener open_;
+  const MonotonicClock& clock_;
   std::mutex mutex_;  // guards the members below
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -327,12 +327,12 @@ void write_file_atomically(const std::string& path, std::string_view content, mo
 }
 
 CredentialStore::CredentialStore(std::string users_file, std::string keys_file,
-                                 std::chrono::milliseconds recheck, Clock clock, Warn warn,
-                                 int rehash_below)
+                                 std::chrono::milliseconds recheck, const MonotonicClock& clock,
+                                 Warn warn, int rehash_below)
     : users_file_(std::move(users_file)),
       keys_file_(std::move(keys_file)),
       recheck_(recheck),
-      clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
+      clock_(clock),
       warn_(std::move(warn)),
       cache_secret_(random_bytes(32)),
       dummy_(hash_password("", random_bytes(16))),
@@ -346,7 +346,7 @@ CredentialStore::FileState CredentialStore::stat_file(const std::string& path) {
 }
 
 void CredentialStore::refresh_locked() {
-  const auto now = clock_();
+  const auto now = clock_.now();
   if (last_check_ && now - *last_check_ < recheck_) return;
   last_check_ = now;
   auto report = [&](const std::string& file, const std::vector<CredentialFileError>& errors) {
@@ -399,8 +399,8 @@ std::string CredentialStore::cache_key(std::string_view user, std::string_view p
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
-CredentialStore::Allowance& CredentialStore::allowance_locked(
-    const std::string& client, std::chrono::steady_clock::time_point now) {
+CredentialStore::Allowance& CredentialStore::allowance_locked(const std::string& client,
+                                                              MonotonicClock::TimePoint now) {
   auto it = clients_.find(client);
   if (it == clients_.end()) {
     if (clients_.size() >= kMaxLoginClients) {
@@ -432,7 +432,7 @@ LoginCheck CredentialStore::check_password(std::string_view user, std::string_vi
     if (auto it = cache_.find(key); it != cache_.end() && it->second == user) {
       return {LoginResult::kOk};
     }
-    const auto now = clock_();
+    const auto now = clock_.now();
     const Allowance& allowance = allowance_locked(client_key, now);
     if (allowance.tokens < 1) {
       const auto wait = std::chrono::duration<double>(kLoginFailureRefill) * (1 - allowance.tokens);
@@ -462,7 +462,7 @@ LoginCheck CredentialStore::check_password(std::string_view user, std::string_vi
     std::lock_guard lock(mutex_);
     --hashing_;
     if (!ok) {
-      allowance_locked(client_key, clock_()).tokens -= 1;
+      allowance_locked(client_key, clock_.now()).tokens -= 1;
       return {LoginResult::kWrong};
     }
     // Cache only if the entry is still the one verified (no reload in between).

@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/base64.hpp"
 
 namespace dirfeed::rest {
@@ -178,15 +179,16 @@ struct LoginCheck {
 // Thread-safe.
 class CredentialStore {
  public:
-  using Clock = std::function<std::chrono::steady_clock::time_point()>;
   // Reports malformed lines and unreadable files ("file:line: message"); default: ignored.
   using Warn = std::function<void(const std::string&)>;
 
-  // `rehash_below`: hashes of fewer iterations are re-hashed on a successful login (tests
-  // lower it to keep their fast hashes).
+  // `clock` times the files' recheck and the failure allowance's refill (it must outlive
+  // this). `rehash_below`: hashes of fewer iterations are re-hashed on a successful login
+  // (tests lower it to keep their fast hashes).
   CredentialStore(std::string users_file, std::string keys_file,
-                  std::chrono::milliseconds recheck = std::chrono::seconds(1), Clock clock = {},
-                  Warn warn = {}, int rehash_below = kPasswordIterations);
+                  std::chrono::milliseconds recheck = std::chrono::seconds(1),
+                  const MonotonicClock& clock = steady_clock(), Warn warn = {},
+                  int rehash_below = kPasswordIterations);
 
   // Whether user:password is a valid Basic credential, from `client` (an address, for the
   // failure limit; "" counts as one client). Unknown users cost a PBKDF2 run too.
@@ -211,20 +213,20 @@ class CredentialStore {
   // Failed-login allowance of one client: kLoginFailureBurst tokens, one back per refill.
   struct Allowance {
     double tokens = kLoginFailureBurst;
-    std::chrono::steady_clock::time_point updated;
+    MonotonicClock::TimePoint updated;
   };
   void refresh_locked();
   static FileState stat_file(const std::string& path);
   std::string cache_key(std::string_view user, std::string_view password) const;
   // The client's allowance brought up to `now` (created full; the table bounded).
-  Allowance& allowance_locked(const std::string& client, std::chrono::steady_clock::time_point now);
+  Allowance& allowance_locked(const std::string& client, MonotonicClock::TimePoint now);
   // Re-hashes `entry` with kPasswordIterations in the users file, if it is still the one there.
   void rehash(const UserEntry& entry, std::string_view password);
 
   const std::string users_file_;
   const std::string keys_file_;
   const std::chrono::milliseconds recheck_;
-  const Clock clock_;
+  const MonotonicClock& clock_;
   const Warn warn_;
   const std::string cache_secret_;  // per-process random HMAC key
   const UserEntry dummy_;           // checked for unknown users (same cost as a known one)
@@ -232,7 +234,7 @@ class CredentialStore {
 
   mutable std::mutex mutex_;
   int hashing_ = 0;  // PBKDF2 runs under way (at most kMaxConcurrentPasswordHashes)
-  std::optional<std::chrono::steady_clock::time_point> last_check_;
+  std::optional<MonotonicClock::TimePoint> last_check_;
   FileState users_state_;
   FileState keys_state_;
   std::unordered_map<std::string, UserEntry> users_;

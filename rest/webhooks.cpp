@@ -12,7 +12,6 @@
 #include <map>
 #include <mutex>
 #include <random>
-#include <stop_token>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -28,7 +27,6 @@ namespace dirfeed::rest {
 namespace {
 
 using std::chrono::milliseconds;
-using SteadyClock = std::chrono::steady_clock;
 
 // How far before a membership entry the feed is searched for the last state of a deleted
 // object (its DELETE entry and the membership entries it caused are written together).
@@ -167,9 +165,11 @@ std::string webhook_signature(std::string_view secret, std::string_view body,
 
 class WebhookDispatcher::Impl {
  public:
-  Impl(changefeed::Store& store, const Clock& clock, Metrics* metrics, DispatcherOptions options)
+  Impl(changefeed::Store& store, const Clock& clock, Metrics* metrics, DispatcherOptions options,
+       const MonotonicClock& monotonic)
       : store_(store),
         clock_(clock),
+        monotonic_(monotonic),
         metrics_(metrics),
         options_(std::move(options)),
         client_context_(std::make_shared<const ClientContext>(options_.client)),
@@ -193,7 +193,7 @@ class WebhookDispatcher::Impl {
       woken_ = true;
       wake_.notify_all();
     });
-    scheduler_ = std::jthread([this](std::stop_token stop) { schedule(stop); });
+    scheduler_ = std::jthread([this] { schedule(); });
   }
 
   void stop() {
@@ -202,10 +202,9 @@ class WebhookDispatcher::Impl {
       if (stopping_) return;
       stopping_ = true;
       for (auto& [id, consumer] : consumers_) consumer->client.abort();
+      wake_.notify_all();
     }
     if (scheduler_.joinable()) {
-      scheduler_.request_stop();
-      wake_.notify_all();
       scheduler_.join();
       store_.remove_commit_listener(commit_listener_);
     }
@@ -233,7 +232,7 @@ class WebhookDispatcher::Impl {
     EventBuilder events;
     bool busy = false;
     bool removed = false;  // the directory is gone
-    SteadyClock::time_point next_attempt{};
+    MonotonicClock::TimePoint next_attempt{};
     uint64_t backlog = 0;  // feed entries after the cursor, when last looked at
     bool failing = false;  // the last attempt failed
   };
@@ -290,9 +289,9 @@ class WebhookDispatcher::Impl {
 
   // The scheduler thread: every poll (or when a job finishes) starts a job for each directory
   // that has entries to read, is not busy, and is not waiting out a retry delay.
-  void schedule(std::stop_token stop) {
+  void schedule() {
     std::unique_lock lock(mutex_);
-    while (!stop.stop_requested()) {
+    while (!stopping_) {
       lock.unlock();
       std::vector<pb::Directory> directories;
       store_.directories([&](const pb::Directory& directory) {
@@ -301,9 +300,9 @@ class WebhookDispatcher::Impl {
       });
       const uint64_t last = store_.last_sequence();
       lock.lock();
-      if (stop.stop_requested()) break;
+      if (stopping_) break;
       round(directories, last);
-      wake_.wait_for(lock, stop, options_.poll, [this] { return woken_; });
+      monotonic_.wait_for(lock, wake_, options_.poll, [this] { return woken_ || stopping_; });
       woken_ = false;
     }
   }
@@ -330,7 +329,7 @@ class WebhookDispatcher::Impl {
     }
     consumers_ = std::move(current);
 
-    const auto now = SteadyClock::now();
+    const MonotonicClock::TimePoint now = monotonic_.now();
     for (auto& [id, consumer] : consumers_) {
       if (consumer->busy || consumer->removed) continue;
       std::optional<pb::WebhookState> state = store_.webhook_state(id);
@@ -357,11 +356,11 @@ class WebhookDispatcher::Impl {
 
   // A delivery thread: batches for one directory until it caught up, failed, or had its slice.
   void run_job(const std::shared_ptr<Consumer>& consumer) {
-    const auto started = SteadyClock::now();
+    const MonotonicClock::TimePoint started = monotonic_.now();
     Outcome outcome = Outcome::kMore;
     uint32_t failures = 0;
     try {
-      while (outcome == Outcome::kMore && SteadyClock::now() - started < kJobSlice &&
+      while (outcome == Outcome::kMore && monotonic_.now() - started < kJobSlice &&
              !should_stop(*consumer)) {
         outcome = deliver_batch(*consumer, failures);
       }
@@ -378,9 +377,9 @@ class WebhookDispatcher::Impl {
     if (consumer->removed && metrics_ != nullptr) remove_metrics(consumer->id);
     consumer->next_attempt =
         outcome == Outcome::kFailed
-            ? SteadyClock::now() +
+            ? monotonic_.now() +
                   retry_delay(failures, options_.retry_base, options_.retry_cap, options_.jitter())
-            : SteadyClock::time_point{};
+            : MonotonicClock::TimePoint{};
     if (outcome != Outcome::kStopped) set_failing(*consumer, outcome == Outcome::kFailed);
     woken_ = true;  // more to send (kMore), or a new look at the feed is due soon anyway
     wake_.notify_all();
@@ -554,11 +553,12 @@ class WebhookDispatcher::Impl {
 
   changefeed::Store& store_;
   const Clock& clock_;
+  const MonotonicClock& monotonic_;
   Metrics* metrics_;
   DispatcherOptions options_;
   const std::shared_ptr<const ClientContext> client_context_;  // every consumer's client's
   std::mutex mutex_;
-  std::condition_variable_any wake_;
+  std::condition_variable wake_;
   uint64_t commit_listener_ = 0;
   bool woken_ = false;     // mutex_: a job finished, or the feed has new entries
   bool stopping_ = false;  // mutex_
@@ -569,9 +569,9 @@ class WebhookDispatcher::Impl {
   std::jthread scheduler_;
 };
 
-WebhookDispatcher::WebhookDispatcher(changefeed::Store& store, const Clock& clock,
-                                     Metrics* metrics, DispatcherOptions options)
-    : impl_(std::make_unique<Impl>(store, clock, metrics, std::move(options))) {}
+WebhookDispatcher::WebhookDispatcher(changefeed::Store& store, const Clock& clock, Metrics* metrics,
+                                     DispatcherOptions options, const MonotonicClock& monotonic)
+    : impl_(std::make_unique<Impl>(store, clock, metrics, std::move(options), monotonic)) {}
 
 WebhookDispatcher::~WebhookDispatcher() = default;
 

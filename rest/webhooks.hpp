@@ -134,9 +134,11 @@ struct DispatcherOptions {
 // anything (its batch is sent again after a restart).
 class WebhookDispatcher {
  public:
-  // `store`, `clock` and `metrics` (nullptr: none) must outlive the dispatcher.
+  // `store`, `clock` (timestamps), `metrics` (nullptr: none) and `monotonic` (the feed look,
+  // retry delays, job slices) must outlive the dispatcher.
   WebhookDispatcher(changefeed::Store& store, const Clock& clock, Metrics* metrics,
-                    DispatcherOptions options = {});
+                    DispatcherOptions options = {},
+                    const MonotonicClock& monotonic = steady_clock());
   ~WebhookDispatcher();  // stop()
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;

@@ -213,6 +213,11 @@ void FakeDc::notify() {
   notified_.notify_all();
 }
 
+uint64_t FakeDc::notifications_read() const {
+  std::lock_guard lock(mutex_);
+  return notifications_read_;
+}
+
 int FakeDc::opens() const {
   std::lock_guard lock(mutex_);
   return opens_;
@@ -231,7 +236,7 @@ std::vector<std::string> FakeDc::dirsync_cookies() const {
 FakeDc& FakeDomain::add_dc(const std::string& name) {
   const std::string uri = "ldaps://" + name + "." + domain_;
   const int64_t first_usn = 1000 + 4000 * static_cast<int64_t>(dcs_.size());
-  dcs_.push_back(std::make_unique<FakeDc>(uri, name, domain_, first_usn));
+  dcs_.push_back(std::make_unique<FakeDc>(uri, name, domain_, first_usn, clock_));
   return *dcs_.back();
 }
 

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "ldap/directory.hpp"
 
 namespace dirfeed::ldap::testing {
@@ -47,7 +48,9 @@ struct FakeEntry {
 class FakeDc {
  public:
   // `name` is the DC's host name ("dc1"), `first_usn` its highestCommittedUSN before any object.
-  FakeDc(std::string uri, std::string name, std::string domain, int64_t first_usn);
+  // `clock` times a wait for a notification (next_notification's timeout).
+  FakeDc(std::string uri, std::string name, std::string domain, int64_t first_usn,
+         const MonotonicClock& clock = steady_clock());
 
   const std::string& uri() const { return uri_; }
   const std::string& base_dn() const { return base_dn_; }
@@ -110,6 +113,8 @@ class FakeDc {
   // ---- change notifications --------------------------------------------------------------------
   // Every started notification search gets one entry.
   void notify();
+  // How many notifications the notification searches on this DC have read.
+  uint64_t notifications_read() const;
 
   // ---- what the DC saw -------------------------------------------------------------------------
   int opens() const;       // Directories opened (binds that succeeded)
@@ -136,6 +141,7 @@ class FakeDc {
   const std::string name_;
   const std::string domain_;
   const std::string base_dn_;
+  const MonotonicClock& clock_;
   mutable std::mutex mutex_;  // guards the members below
   std::condition_variable notified_;
   std::string invocation_id_;
@@ -153,6 +159,7 @@ class FakeDc {
   bool member_range_stuck_ = false;
   size_t max_val_range_ = 1500;
   uint64_t notifications_ = 0;
+  uint64_t notifications_read_ = 0;
   int opens_ = 0;
   int operations_ = 0;
   std::vector<std::string> dirsync_cookies_;
@@ -161,7 +168,10 @@ class FakeDc {
 // The DCs of one domain, by URI, and the DirectoryOpener onto them.
 class FakeDomain {
  public:
-  explicit FakeDomain(std::string domain = "example.test") : domain_(std::move(domain)) {}
+  // `clock`: its DCs' (FakeDc), which must outlive them.
+  explicit FakeDomain(std::string domain = "example.test",
+                      const MonotonicClock& clock = steady_clock())
+      : domain_(std::move(domain)), clock_(clock) {}
 
   // A DC ldaps://<name>.<domain>; each one's USNs start elsewhere (1000, 5000, 9000...).
   FakeDc& add_dc(const std::string& name);
@@ -175,6 +185,7 @@ class FakeDomain {
 
  private:
   const std::string domain_;
+  const MonotonicClock& clock_;
   std::deque<std::unique_ptr<FakeDc>> dcs_;
   std::mutex mutex_;  // guards opened_
   std::vector<std::string> opened_;

@@ -121,11 +121,12 @@ class FakeDirectory final : public Directory {
     std::unique_lock lock(dc_.mutex_);
     if (!notifying_) return {LDAP_OTHER, uri() + ": no notification search started"};
     auto gone = [&] { return dc_.down_ || dc_.generation_ != generation_; };
-    dc_.notified_.wait_for(lock, timeout,
-                           [&] { return gone() || dc_.notifications_ > notifications_seen_; });
+    dc_.clock_.wait_for(lock, dc_.notified_, timeout,
+                        [&] { return gone() || dc_.notifications_ > notifications_seen_; });
     if (gone()) return {LDAP_SERVER_DOWN, lost_connection(uri(), "notification search")};
     if (dc_.notifications_ > notifications_seen_) {
       ++notifications_seen_;
+      ++dc_.notifications_read_;
       changed = true;
     }
     return {};
@@ -138,11 +139,13 @@ class FakeDirectory final : public Directory {
   uint64_t notifications_seen_ = 0;
 };
 
-FakeDc::FakeDc(std::string uri, std::string name, std::string domain, int64_t first_usn)
+FakeDc::FakeDc(std::string uri, std::string name, std::string domain, int64_t first_usn,
+               const MonotonicClock& clock)
     : uri_(std::move(uri)),
       name_(std::move(name)),
       domain_(std::move(domain)),
       base_dn_(base_dn_from_domain(domain_)),
+      clock_(clock),
       invocation_id_(unique_id('I')),
       highest_usn_(first_usn) {}
 

@@ -1,7 +1,8 @@
 // ChangeNotifier over the fake domain (fake_directory.hpp): which DC it watches, what a
 // notification and a reconnect make of on_change, and the refused binds it shares with the
-// poller through ControllerHealth. Real time, bounded by kStepTimeout; the notification
-// control against Samba is tests/integration/notify_test.cpp.
+// poller through ControllerHealth. Its waits (the debounce, the wait for a notification) are
+// on a manual monotonic clock the tests move, so what must not happen yet is checked exactly;
+// the notification control against Samba is tests/integration/notify_test.cpp.
 #include "ldap/notifier.hpp"
 
 #include <gtest/gtest.h>
@@ -18,10 +19,11 @@ namespace dirfeed::ldap::testing {
 namespace {
 
 using dirfeed::testing::ManualClock;
+using dirfeed::testing::ManualMonotonicClock;
 
 using namespace std::chrono_literals;
 
-// Waits up to 3 s for `done`.
+// Waits up to 3 s (real time: for the notifier's thread to get there) for `done`.
 bool eventually(const std::function<bool()>& done) {
   const auto deadline = std::chrono::steady_clock::now() + 3s;
   while (!done()) {
@@ -40,12 +42,30 @@ class NotifierTest : public ::testing::Test {
     health_ = std::make_unique<ControllerHealth>(options_.controllers, options_.bind, clock_);
   }
 
-  void start() {
-    notifier_ = std::make_unique<ChangeNotifier>(
-        options_, *health_, [this] { ++changes_; }, domain_.opener());
+  ~NotifierTest() override {
+    if (!notifier_) return;
+    notifier_->stop();
+    monotonic_.expire_all();  // its thread may be parked in a wait with a timeout
+    notifier_.reset();
   }
 
-  FakeDomain domain_;
+  void start() {
+    notifier_ = std::make_unique<ChangeNotifier>(
+        options_, *health_, [this] { ++changes_; }, domain_.opener(), monotonic_);
+  }
+
+  // Once the notifier's thread has read `read` notifications from `dc` and is parked in a
+  // timed wait, moves time on by `by`.
+  void advance_when_parked(const FakeDc& dc, uint64_t read, std::chrono::milliseconds by) {
+    ASSERT_TRUE(eventually([&] {
+      return dc.notifications_read() == read && monotonic_.waiting() == 1;
+    })) << dc.notifications_read()
+        << " notifications read, " << monotonic_.waiting() << " threads waiting";
+    monotonic_.advance(by);
+  }
+
+  ManualMonotonicClock monotonic_;
+  FakeDomain domain_{"example.test", monotonic_};
   FakeDc& dc1_;
   FakeDc& dc2_;
   ManualClock clock_;
@@ -62,8 +82,16 @@ TEST_F(NotifierTest, ABurstOfNotificationsIsOneChange) {
   dc1_.notify();
   dc1_.notify();
   dc1_.notify();
+  // All three read, the notifier waits out the debounce: no change until it has passed.
+  ASSERT_NO_FATAL_FAILURE(advance_when_parked(dc1_, 3, ChangeNotifier::kDebounce - 1ms));
+  EXPECT_EQ(changes_, 0) << "within the debounce";
+  ASSERT_NO_FATAL_FAILURE(advance_when_parked(dc1_, 3, 1ms));
   ASSERT_TRUE(eventually([&] { return changes_ == 1; }));
-  std::this_thread::sleep_for(ChangeNotifier::kDebounce + 100ms);
+  // Nothing more comes of the burst, however long it stays quiet.
+  for (int step = 0; step < 3; ++step) {
+    ASSERT_NO_FATAL_FAILURE(advance_when_parked(dc1_, 3, ChangeNotifier::kStepTimeout));
+  }
+  ASSERT_NO_FATAL_FAILURE(advance_when_parked(dc1_, 3, 0ms));
   EXPECT_EQ(changes_, 1);
   EXPECT_EQ(dc2_.opens(), 0);
 }
@@ -74,12 +102,19 @@ TEST_F(NotifierTest, WatchesTheNextDcAndMovesToThePreferredOneWithAChange) {
   ASSERT_TRUE(eventually([&] { return dc2_.opens() == 1; }));
   dc1_.set_down(false);
   notifier_->prefer(dc1_.uri());
+  // The watch of DC2 looks for a switch at the end of each step.
+  ASSERT_NO_FATAL_FAILURE(advance_when_parked(dc2_, 0, ChangeNotifier::kStepTimeout));
   ASSERT_TRUE(eventually([&] { return dc1_.opens() == 1; }));
   // What changed while it moved was not seen: one change, for a pass to catch up.
   EXPECT_TRUE(eventually([&] { return changes_ == 1; }));
   dc2_.notify();
-  std::this_thread::sleep_for(ChangeNotifier::kDebounce + 100ms);
+  ASSERT_NO_FATAL_FAILURE(advance_when_parked(dc1_, 0, ChangeNotifier::kDebounce));
+  ASSERT_NO_FATAL_FAILURE(advance_when_parked(dc1_, 0, 0ms));
   EXPECT_EQ(changes_, 1) << "DC2 is no longer watched";
+  EXPECT_EQ(dc2_.notifications_read(), 0u);
+  dc1_.notify();
+  ASSERT_NO_FATAL_FAILURE(advance_when_parked(dc1_, 1, ChangeNotifier::kDebounce));
+  EXPECT_TRUE(eventually([&] { return changes_ == 2; })) << "DC1 is";
 }
 
 TEST_F(NotifierTest, ARefusedBindBacksTheDcOffForThePollerToo) {

@@ -33,6 +33,7 @@
 #include "tests/changefeed/store_fixture.hpp"
 #include "tests/rest/api_context.hpp"
 #include "tests/rest/http_exchange.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -190,9 +191,8 @@ class ProtectedApiTest : public changefeed::testing::StoreTest {
         temp_.write("api-users", format_users({hash_password("ops", kPassword)}));
     // The failure allowance's clock stands still: no token comes back however long the
     // machine takes for the PBKDF2 runs (the refill itself is CredentialStoreTest's).
-    credentials_ = std::make_unique<CredentialStore>(
-        users, temp_.path() + "/api-keys", std::chrono::seconds(1),
-        [] { return Clock::time_point{}; });
+    credentials_ = std::make_unique<CredentialStore>(users, temp_.path() + "/api-keys",
+                                                     std::chrono::seconds(1), still_);
     context_ = testing::test_context(*store_, credentials_.get(), &clock_);
     router_ = std::make_unique<Router>(make_router(*context_));
     server_ = std::make_unique<RunningServer>(
@@ -216,6 +216,7 @@ class ProtectedApiTest : public changefeed::testing::StoreTest {
   }
 
   static constexpr char kPassword[] = "correct horse";
+  dirfeed::testing::ManualMonotonicClock still_;  // never advanced
   std::unique_ptr<CredentialStore> credentials_;
   std::unique_ptr<ApiContext> context_;
   std::unique_ptr<Router> router_;

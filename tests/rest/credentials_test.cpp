@@ -12,6 +12,7 @@
 
 #include "core/base64.hpp"
 #include "rest/credentials.hpp"
+#include "tests/support/manual_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::rest {
@@ -225,8 +226,9 @@ TEST(CredentialsTest, NewFileTakesTheGroupOfItsDirectory) {
 class CredentialStoreTest : public ::testing::Test {
  protected:
   CredentialStore make_store(std::chrono::milliseconds recheck = 0ms) {
-    return CredentialStore(users_, keys_, recheck, [this] { return now_; },
-                           [this](const std::string& w) { warnings_.push_back(w); }, kFast);
+    return CredentialStore(
+        users_, keys_, recheck, monotonic_,
+        [this](const std::string& w) { warnings_.push_back(w); }, kFast);
   }
   void write_users(const std::vector<UserEntry>& users) {
     write_file_atomically(users_, format_users(users));
@@ -235,7 +237,7 @@ class CredentialStoreTest : public ::testing::Test {
   TempDir dir_;
   const std::string users_ = dir_.path() + "/api-users";
   const std::string keys_ = dir_.path() + "/api-keys";
-  std::chrono::steady_clock::time_point now_{};
+  dirfeed::testing::ManualMonotonicClock monotonic_;
   std::vector<std::string> warnings_;
 };
 
@@ -284,14 +286,14 @@ TEST_F(CredentialStoreTest, FailedLoginsAreLimitedPerClient) {
   EXPECT_TRUE(store.check_password("alice", "s3cret", "192.0.2.2"));
   // A cached success is answered even for the limited client: it costs no PBKDF2.
   EXPECT_TRUE(store.check_password("alice", "s3cret", "192.0.2.1"));
-  now_ += kLoginFailureRefill;
+  monotonic_.advance(kLoginFailureRefill);
   EXPECT_EQ(store.check_password("alice", "wrong", "192.0.2.1").result, LoginResult::kWrong);
   EXPECT_EQ(store.check_password("alice", "wrong", "192.0.2.1").result, LoginResult::kLimited);
 }
 
 TEST_F(CredentialStoreTest, AWeakHashIsRehashedOnTheNextSuccessfulLogin) {
   write_users({hash_password("alice", "s3cret", kFast), hash_password("bob", "pw", kFast)});
-  CredentialStore store(users_, keys_, 0ms, [this] { return now_; },
+  CredentialStore store(users_, keys_, 0ms, monotonic_,
                         [this](const std::string& w) { warnings_.push_back(w); });
   EXPECT_TRUE(store.check_password("alice", "s3cret"));
   ParsedCredentials<UserEntry> parsed = parse_users(*read_credentials_file(users_));
@@ -312,22 +314,22 @@ TEST_F(CredentialStoreTest, ReloadsAChangedFileAndDropsTheCache) {
 
   write_users({hash_password("alice", "new", kFast), hash_password("carol", "c", kFast)});
   // Within a second of the last look the file is not looked at again.
-  now_ += 500ms;
+  monotonic_.advance(500ms);
   EXPECT_TRUE(store.check_password("alice", "old"));
   EXPECT_FALSE(store.check_password("carol", "c"));
   EXPECT_EQ(store.reloads(), reloads);
-  now_ += 1s;
+  monotonic_.advance(1s);
   EXPECT_FALSE(store.check_password("alice", "old"));  // the cached success is gone
   EXPECT_TRUE(store.check_password("alice", "new"));
   EXPECT_TRUE(store.check_password("carol", "c"));
   EXPECT_EQ(store.reloads(), reloads + 1);
 
   // Unchanged file: no reload. Removed file: no users.
-  now_ += 2s;
+  monotonic_.advance(2s);
   EXPECT_TRUE(store.check_password("carol", "c"));
   EXPECT_EQ(store.reloads(), reloads + 1);
   std::filesystem::remove(users_);
-  now_ += 2s;
+  monotonic_.advance(2s);
   EXPECT_FALSE(store.check_password("carol", "c"));
   EXPECT_FALSE(store.check_password("alice", "new"));
 }
@@ -350,7 +352,7 @@ TEST_F(CredentialStoreTest, ChecksApiKeysAndReloadsThem) {
   EXPECT_EQ(store.check_api_key(""), std::nullopt);
   write_file_atomically(keys_, format_keys({}));
   EXPECT_EQ(key_name(store.check_api_key(key)), "proxy");  // not looked at again yet
-  now_ += 1s;
+  monotonic_.advance(1s);
   EXPECT_EQ(store.check_api_key(key), std::nullopt);
 }
 
