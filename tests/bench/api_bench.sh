@@ -58,28 +58,16 @@ cleanup() {
   "$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true
   rm -rf "$WWW"
 }
-# One example.test DC resolves at a time (/etc/hosts): wait for tests or other runs to finish.
-mkdir -p /run/lock
-exec 9>/run/lock/dirfeed-samba-dc.lock
-flock -w 900 9 || { echo "another Samba DC user holds /run/lock/dirfeed-samba-dc.lock" >&2; exit 1; }
+lock_dc
 trap cleanup EXIT
 
 start_seeded_dc "$ROOT/build/bench/seeded-$USERS-$NGROUPS.tgz"
 
 # The daemon: a fresh store, first sync, then the API on its own 4 threads.
-printf '%s' "$(cat "$DC_DIR/admin.password")" > "$BENCH/password"
-chmod 600 "$BENCH/password"
 rm -rf "$BENCH/api-state" "$BENCH/api-keys"
-cat > "$BENCH/api.yaml" <<EOF
-state_dir: $BENCH/api-state
-log:
-  level: warning
-domains:
-  - name: example.test
-    controllers: [ldaps://dc1.example.test]
-    tls: {ca_file: $LDAPTLS_CACERT}
-    bind: {dn: Administrator@example.test, password_file: $BENCH/password}
-    sync: {strategy: usn, page_size: 1000, interval: 600s, notifications: false}
+bench_config "$BENCH/api.yaml" "$BENCH/api-state" warning \
+  "strategy: usn, page_size: 1000, interval: 600s, notifications: false"
+cat >> "$BENCH/api.yaml" <<EOF
 api:
   listen: 127.0.0.1:$API_PORT
   users_file: $BENCH/api-users

@@ -38,10 +38,7 @@ command -v /usr/bin/time >/dev/null && command -v bc >/dev/null ||
   apt-get install -y --no-install-recommends time bc >/dev/null
 cmake --build build --target dirfeed >/dev/null
 mkdir -p "$BENCH"
-# One example.test DC resolves at a time (/etc/hosts): wait for tests or other runs to finish.
-mkdir -p /run/lock
-exec 9>/run/lock/dirfeed-samba-dc.lock
-flock -w 900 9 || { echo "another Samba DC user holds /run/lock/dirfeed-samba-dc.lock" >&2; exit 1; }
+lock_dc
 trap '"$SAMBA_DC" stop "$DC_DIR" >/dev/null 2>&1 || true' EXIT
 
 start_seeded_dc
@@ -56,20 +53,9 @@ baseline() {  # the same two paged searches dirfeed's usn strategy makes, with t
   done
 }
 
-write_config() {  # $1 strategy, $2 state dir
-  printf '%s' "$(cat "$DC_DIR/admin.password")" > "$BENCH/password"
-  chmod 600 "$BENCH/password"
-  cat > "$BENCH/$1.yaml" <<EOF
-state_dir: $2
-log:
-  level: info
-domains:
-  - name: example.test
-    controllers: [ldaps://dc1.example.test]
-    tls: {ca_file: $LDAPTLS_CACERT}
-    bind: {dn: Administrator@example.test, password_file: $BENCH/password}
-    sync: {strategy: $1, page_size: 1000, interval: 3s, notifications: false${MEMBER_RANGE_STEP:+, member_range_step: $MEMBER_RANGE_STEP}}
-EOF
+write_config() {  # $1 strategy, $2 state dir: $BENCH/$1.yaml
+  bench_config "$BENCH/$1.yaml" "$2" info "strategy: $1, page_size: 1000, interval: 3s, \
+notifications: false${MEMBER_RANGE_STEP:+, member_range_step: $MEMBER_RANGE_STEP}"
 }
 
 # "PASS_SECONDS PROCESS_SECONDS PEAK_RSS_KIB" of one `dirfeed run --once`; fails when it does
