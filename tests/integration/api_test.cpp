@@ -7,9 +7,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -22,54 +19,24 @@
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/self_signed_cert.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/tls_client.hpp"
 
 namespace dirfeed::testing {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 namespace ssl = asio::ssl;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using namespace std::chrono_literals;
 
 const std::string kStaff = "OU=Staff,DC=example,DC=test";
-
-// A TLS client trusting only `ca_file`, offering the versions [min_version, max_version].
-ssl::context tls_client(const std::string& ca_file, int min_version, int max_version) {
-  ssl::context context(ssl::context::tls_client);
-  context.load_verify_file(ca_file);
-  context.set_verify_mode(ssl::verify_peer);
-  SSL_CTX_set_min_proto_version(context.native_handle(), min_version);
-  SSL_CTX_set_max_proto_version(context.native_handle(), max_version);
-  if (max_version < TLS1_2_VERSION) {
-    // OpenSSL 3 refuses to offer TLS 1.1 at the default level: allow it, so that the server
-    // is the one that says no.
-    SSL_CTX_set_security_level(context.native_handle(), 0);
-    SSL_CTX_set_cipher_list(context.native_handle(), "DEFAULT:@SECLEVEL=0");
-  }
-  return context;
-}
-
-// Connects `stream` to 127.0.0.1:port and handshakes, verifying the certificate for the name
-// "localhost"; the handshake's error.
-boost::system::error_code tls_connect(TlsStream& stream, uint16_t port) {
-  boost::system::error_code error;
-  beast::get_lowest_layer(stream).connect({asio::ip::make_address("127.0.0.1"), port}, error);
-  if (error) return error;
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-  SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
-  stream.set_verify_callback(ssl::host_name_verification("localhost"));
-  stream.handshake(ssl::stream_base::client, error);
-  return error;
-}
 
 // call() over HTTPS (TLS 1.2 or 1.3), trusting only `ca_file`.
 Reply call_https(uint16_t port, const std::string& ca_file, http::verb verb,
                  const std::string& target, const Headers& headers = {},
                  const std::string& body = "") {
   asio::io_context io;
-  ssl::context context = tls_client(ca_file, TLS1_2_VERSION, TLS1_3_VERSION);
+  ssl::context context = tls_client_context(ca_file, TLS1_2_VERSION, TLS1_3_VERSION);
   TlsStream stream(io, context);
   if (tls_connect(stream, port)) return {};
   return exchange(stream, verb, target, headers, body);
@@ -313,7 +280,7 @@ TEST(ApiIntegrationTest, ServesHttpsWithTheConfiguredCertificate) {
 
   {
     asio::io_context io;
-    ssl::context tls11 = tls_client(cert.cert_file, TLS1_VERSION, TLS1_1_VERSION);
+    ssl::context tls11 = tls_client_context(cert.cert_file, TLS1_VERSION, TLS1_1_VERSION);
     TlsStream stream(io, tls11);
     EXPECT_TRUE(tls_connect(stream, port)) << "TLS 1.1 handshake accepted";
   }

@@ -33,6 +33,7 @@
 #include "tests/changefeed/store_fixture.hpp"
 #include "tests/rest/api_context.hpp"
 #include "tests/rest/http_exchange.hpp"
+#include "tests/rest/running_server.hpp"
 #include "tests/support/manual_clock.hpp"
 
 namespace dirfeed::rest {
@@ -43,28 +44,8 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using testing::exchange;
 using testing::Received;
+using testing::RunningServer;
 using Clock = std::chrono::steady_clock;
-
-// A server on 127.0.0.1 with `threads` threads; stopped and joined on destruction.
-class RunningServer {
- public:
-  RunningServer(const ServerOptions& options, Handler handler, Screen screen = {},
-                int threads = 1)
-      : server_(io_, options, std::move(handler), std::move(screen)) {
-    server_.start();
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
-  }
-  ~RunningServer() {
-    server_.stop();
-    for (std::thread& thread : threads_) thread.join();
-  }
-  uint16_t port() const { return server_.port(); }
-
- private:
-  asio::io_context io_;
-  HttpServer server_;
-  std::vector<std::thread> threads_;
-};
 
 // A blocking client socket to 127.0.0.1:port, from `source` (another loopback address).
 tcp::socket connect_from(asio::io_context& io, uint16_t port,

@@ -3,10 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -23,6 +21,7 @@
 #include "rest/http_server.hpp"
 #include "rest/response.hpp"
 #include "tests/rest/http_exchange.hpp"
+#include "tests/rest/running_server.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -32,6 +31,7 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using testing::exchange;
 using testing::Received;
+using testing::RunningServer;
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -39,7 +39,8 @@ class HttpServerTest : public ::testing::Test {
     ServerOptions options;
     options.body_limit = 1024;
     options.on_rejected = [this](unsigned status) { rejected_.push_back(status); };
-    server_ = std::make_unique<HttpServer>(io_, options, [this](const Request& request, const ClientAddress&) {
+    server_ = std::make_unique<RunningServer>(options, [this](const Request& request,
+                                                              const ClientAddress&) {
       ++handled_;
       if (request.target() == "/throw") throw std::runtime_error("boom");
       if (request.target() == "/stream") return counting_stream(false);
@@ -48,24 +49,6 @@ class HttpServerTest : public ::testing::Test {
                                                  "\",\"body\":" +
                                                  std::to_string(request.body().size()) + "}");
     });
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~HttpServerTest() override {
-    stop_server();
-    work_.reset();
-    thread_.join();
-  }
-
-  // Stops the server on its own thread. The work guard keeps that thread running after the
-  // server's last connection is gone, so a second call still has a thread to run on.
-  void stop_server() {
-    std::promise<void> done;
-    asio::post(io_, [&] {
-      server_->stop();
-      done.set_value();
-    });
-    done.get_future().wait();
   }
 
   tcp::socket connect() {
@@ -109,12 +92,9 @@ class HttpServerTest : public ::testing::Test {
   }
 
   std::vector<unsigned> rejected_;  // ServerOptions::on_rejected (read after the response)
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   asio::io_context client_io_;
   std::atomic<int> handled_{0};
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
+  std::unique_ptr<RunningServer> server_;
 };
 
 TEST_F(HttpServerTest, BindsAnEphemeralPort) { EXPECT_NE(server_->port(), 0); }
@@ -305,7 +285,7 @@ TEST(HttpServerResponseTimeout, EndlessStreamIsCutOffAfterTheResponseTimeout) {
 TEST_F(HttpServerTest, StopClosesOpenConnectionsAndTheListener) {
   tcp::socket socket = connect();
   EXPECT_EQ(exchange(socket, Request(http::verb::get, "/", 11)).result(), http::status::ok);
-  stop_server();
+  server_->stop();
   char byte;
   boost::system::error_code error;
   asio::read(socket, asio::buffer(&byte, 1), error);

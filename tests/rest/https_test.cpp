@@ -6,13 +6,11 @@
 
 #include <openssl/ssl.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -21,14 +19,15 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <atomic>
-#include <future>
 #include <string>
 #include <thread>
 
 #include "rest/http_server.hpp"
 #include "rest/response.hpp"
+#include "tests/rest/running_server.hpp"
 #include "tests/support/self_signed_cert.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/tls_client.hpp"
 
 namespace dirfeed::rest {
 namespace {
@@ -41,6 +40,10 @@ using tcp = asio::ip::tcp;
 using Received = http::response<http::string_body>;  // as the client reads it
 using dirfeed::testing::CertFiles;
 using dirfeed::testing::TempDir;
+using dirfeed::testing::tls_client_context;
+using dirfeed::testing::tls_connect;
+using dirfeed::testing::TlsStream;
+using testing::RunningServer;
 
 class HttpsServerTest : public ::testing::Test {
  protected:
@@ -48,49 +51,24 @@ class HttpsServerTest : public ::testing::Test {
     ServerOptions options;
     options.tls = TlsFiles{cert_.cert_file, cert_.key_file};
     options.handshake_timeout = std::chrono::seconds(5);
-    server_ = std::make_unique<HttpServer>(io_, options, [this](const Request& request, const ClientAddress&) {
+    server_ = std::make_unique<RunningServer>(options, [this](const Request& request,
+                                                              const ClientAddress&) {
       ++handled_;
       return json_response(http::status::ok,
                            "{\"target\":\"" + std::string(request.target()) + "\"}");
     });
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~HttpsServerTest() override {
-    std::promise<void> done;
-    asio::post(io_, [&] {
-      server_->stop();
-      done.set_value();
-    });
-    done.get_future().wait();
-    work_.reset();
-    thread_.join();
   }
 
-  // A client context trusting the test certificate, limited to [min, max] versions.
+  // A client context trusting the test certificate (or nothing), limited to [min, max]
+  // versions (tls_client_context).
   ssl::context client_context(int min_version, int max_version, bool trust = true) {
-    ssl::context context(ssl::context::tls_client);
-    if (trust) context.load_verify_file(cert_.cert_file);
-    context.set_verify_mode(ssl::verify_peer);
-    SSL_CTX_set_min_proto_version(context.native_handle(), min_version);
-    SSL_CTX_set_max_proto_version(context.native_handle(), max_version);
-    return context;
+    return tls_client_context(trust ? cert_.cert_file : "", min_version, max_version);
   }
 
-  // Connects and handshakes (verifying the name "localhost"); the handshake's error.
-  beast::error_code handshake(beast::ssl_stream<beast::tcp_stream>& stream) {
-    beast::error_code error;
-    beast::get_lowest_layer(stream).connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()), error);
-    if (error) return error;
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-    SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
-    stream.set_verify_callback(ssl::host_name_verification("localhost"));
-    stream.handshake(ssl::stream_base::client, error);
-    return error;
-  }
+  // Connects to the server and handshakes (tls_connect); the handshake's error.
+  beast::error_code handshake(TlsStream& stream) { return tls_connect(stream, server_->port()); }
 
-  Received get(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& target) {
+  Received get(TlsStream& stream, const std::string& target) {
     Request request(http::verb::get, target, 11);
     request.set(http::field::host, "localhost");
     http::write(stream, request);
@@ -103,26 +81,23 @@ class HttpsServerTest : public ::testing::Test {
   // A good TLS 1.3 client still gets its answer.
   void expect_still_serving() {
     ssl::context context = client_context(TLS1_2_VERSION, TLS1_3_VERSION);
-    beast::ssl_stream<beast::tcp_stream> stream(client_io_, context);
+    TlsStream stream(client_io_, context);
     ASSERT_FALSE(handshake(stream));
     EXPECT_EQ(get(stream, "/still").body(), R"({"target":"/still"})");
   }
 
   TempDir dir_;
   CertFiles cert_;
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   asio::io_context client_io_;
   std::atomic<int> handled_{0};
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
+  std::unique_ptr<RunningServer> server_;
 };
 
 TEST_F(HttpsServerTest, ServesTls12And13WithTheCertificateVerified) {
   for (auto [version, name] : {std::pair{TLS1_2_VERSION, "TLSv1.2"},
                                std::pair{TLS1_3_VERSION, "TLSv1.3"}}) {
     ssl::context context = client_context(version, version);
-    beast::ssl_stream<beast::tcp_stream> stream(client_io_, context);
+    TlsStream stream(client_io_, context);
     beast::error_code error = handshake(stream);
     ASSERT_FALSE(error) << name << ": " << error.message();
     EXPECT_STREQ(SSL_get_version(stream.native_handle()), name);
@@ -139,12 +114,10 @@ TEST_F(HttpsServerTest, ServesTls12And13WithTheCertificateVerified) {
 }
 
 TEST_F(HttpsServerTest, Tls11ClientFailsTheHandshake) {
+  // The client offers TLS 1.1 (tls_client_context lowers OpenSSL 3's security level for it),
+  // so the server is the one that says no.
   ssl::context context = client_context(TLS1_VERSION, TLS1_1_VERSION);
-  // Let the client offer TLS 1.1 at all (OpenSSL 3 refuses it at the default level), so the
-  // server is the one that says no.
-  SSL_CTX_set_security_level(context.native_handle(), 0);
-  SSL_CTX_set_cipher_list(context.native_handle(), "DEFAULT:@SECLEVEL=0");
-  beast::ssl_stream<beast::tcp_stream> stream(client_io_, context);
+  TlsStream stream(client_io_, context);
   EXPECT_TRUE(handshake(stream));
   EXPECT_EQ(handled_, 0);
   expect_still_serving();
@@ -152,7 +125,7 @@ TEST_F(HttpsServerTest, Tls11ClientFailsTheHandshake) {
 
 TEST_F(HttpsServerTest, ClientNotTrustingTheCertificateFails) {
   ssl::context context = client_context(TLS1_2_VERSION, TLS1_3_VERSION, /*trust=*/false);
-  beast::ssl_stream<beast::tcp_stream> stream(client_io_, context);
+  TlsStream stream(client_io_, context);
   EXPECT_TRUE(handshake(stream));
   expect_still_serving();
 }
