@@ -1,18 +1,26 @@
 #pragma once
-// What the end-to-end latency benchmarks against the Samba DC share: the DC prepared, users
-// created one ldapmodify at a time, their arrivals noted, and the latency percentiles from each
-// user's creation to its arrival.
+// What the end-to-end latency benchmarks against the Samba DC share: the DC prepared, the
+// daemon configured and started, users created one ldapmodify at a time, their arrivals noted,
+// and the latency percentiles from each user's creation to its arrival. The including target
+// defines DIRFEED_BINARY (tests/integration/daemon_client.hpp).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "tests/integration/daemon_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::testing {
 
@@ -128,5 +136,53 @@ inline bool measure_latency(const char* bench, const char* arrival, const SambaD
               latency.max);
   return true;
 }
+
+// One latency bench's run: the user count from the environment variable `users_variable`
+// (bench_users), the shared DC prepared with OU=Bench (bench_dc), and the daemon's config in a
+// temp dir (write_config: the daemon's default strategy, polls every 60 s, change
+// notifications on, webhooks allowed to `webhook_allowed_networks`). The bench appends to the
+// config what else it needs, then calls start_daemon(), measure() and stop_daemon().
+struct LatencyBench {
+  explicit LatencyBench(const char* users_variable,
+                        std::vector<std::string> webhook_allowed_networks = {})
+      : users(bench_users(users_variable)),
+        dc(bench_dc(kOu)),
+        config(write_config(dir, dc,
+                            {.strategy = "",
+                             .interval = "60s",
+                             .notifications = true,
+                             .webhook_allowed_networks = std::move(webhook_allowed_networks)})) {}
+
+  // Starts `dirfeed run` (first sync done) and waits until it watches for change
+  // notifications; a fatal failure, with the log, when it does not get there. Sets `port`.
+  void start_daemon() {
+    port = start(daemon, config, log_path);
+    ASSERT_NE(port, 0) << log();
+    ASSERT_TRUE(daemon_watching(log_path)) << log();
+  }
+
+  // measure_latency() of `users` users under OU=Bench; a fatal failure, with the log, when
+  // some did not arrive.
+  void measure(const char* bench, const char* arrival, const Arrivals& arrivals) {
+    ASSERT_TRUE(measure_latency(bench, arrival, dc, kOu, users, arrivals)) << log();
+  }
+
+  // SIGTERM, and a clean exit expected.
+  void stop_daemon() {
+    daemon->signal(SIGTERM);
+    EXPECT_EQ(daemon->wait_for(std::chrono::seconds(30)), 0);
+  }
+
+  std::string log() const { return read_text(log_path); }
+
+  static inline const std::string kOu = "OU=Bench,DC=example,DC=test";
+  const int users;
+  SambaDc& dc;
+  TempDir dir;
+  const std::string log_path = dir.path() + "/run.log";
+  const std::string config;
+  std::optional<Process> daemon;
+  uint16_t port = 0;
+};
 
 }  // namespace dirfeed::testing

@@ -9,36 +9,22 @@
 // with NATS_BENCH_USERS=N to change the number of users (default 300).
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <csignal>
-#include <optional>
 #include <regex>
 #include <string>
 
-#include "tests/integration/daemon_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/nats_server.hpp"
 #include "tests/bench/latency.hpp"
-#include "tests/support/samba_dc.hpp"
-#include "tests/support/temp_dir.hpp"
 
 namespace dirfeed::testing {
 namespace {
 
-using namespace std::chrono_literals;
-
-const std::string kOu = "OU=Bench,DC=example,DC=test";
-
 TEST(NatsAdBench, LatencyFromAdChangeToMessage) {
-  const int users = bench_users("NATS_BENCH_USERS");
-  SambaDc& dc = bench_dc(kOu);
-  TempDir dir;
-  const std::string log_path = dir.path() + "/run.log";
-  NatsServer server(dir.path() + "/nats");
-  // The daemon's default strategy, change notifications on, publish.nats to the server.
-  const std::string config =
-      write_config(dir, dc, {.strategy = "", .interval = "60s", .notifications = true});
-  write_text(config, read_text(config) + "publish:\n  nats:\n    servers: [" + server.url() + "]\n");
+  LatencyBench bench("NATS_BENCH_USERS");
+  NatsServer server(bench.dir.path() + "/nats");
+  // publish.nats to the server.
+  write_text(bench.config,
+             read_text(bench.config) + "publish:\n  nats:\n    servers: [" + server.url() + "]\n");
 
   // Arrival of each user's add message at a subscriber.
   Arrivals arrivals;
@@ -61,15 +47,9 @@ TEST(NatsAdBench, LatencyFromAdChangeToMessage) {
                 &arrivals),
             NATS_OK);
 
-  std::optional<Process> daemon;
-  const uint16_t port = start(daemon, config, log_path);
-  ASSERT_NE(port, 0) << read_text(log_path);
-  ASSERT_TRUE(daemon_watching(log_path)) << read_text(log_path);
-  ASSERT_TRUE(measure_latency("nats_bench_ad", "message at a subscriber", dc, kOu, users,
-                              arrivals))
-      << read_text(log_path);
-  daemon->signal(SIGTERM);
-  EXPECT_EQ(daemon->wait_for(30s), 0);
+  ASSERT_NO_FATAL_FAILURE(bench.start_daemon());
+  ASSERT_NO_FATAL_FAILURE(bench.measure("nats_bench_ad", "message at a subscriber", arrivals));
+  bench.stop_daemon();
   natsSubscription_Destroy(subscription);
   natsConnection_Destroy(connection);
 }
