@@ -15,6 +15,7 @@
 #include <string>
 
 #include "tests/integration/daemon_client.hpp"
+#include "tests/support/ldif.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/self_signed_cert.hpp"
@@ -49,11 +50,9 @@ Reply get(uint16_t port, const std::string& target, const Headers& headers = {})
 TEST(ApiIntegrationTest, ServesUsersAfterTheFirstSync) {
   SambaDc& dc = shared_dc();
   dc.reset();
-  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
-          "dn: CN=Smith\\, John," + kStaff + "\nchangetype: add\nobjectClass: user\n"
-          "sAMAccountName: jsmith\nmail: john.smith@example.test\n\n"
-          "dn: CN=Engineers," + kStaff + "\nchangetype: add\nobjectClass: group\n"
-          "sAMAccountName: engineers\nmember: CN=Smith\\, John," + kStaff + "\n");
+  dc.ldif(ldif_ou(kStaff) +
+          ldif_user("Smith\\, John", kStaff, "jsmith", "mail: john.smith@example.test\n") +
+          ldif_group("Engineers", kStaff, "engineers", {"CN=Smith\\, John," + kStaff}));
   const std::string guid = ldap_guid(dc, kStaff, "(sAMAccountName=jsmith)");
   ASSERT_EQ(guid.size(), 36u);
 

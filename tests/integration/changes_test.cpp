@@ -22,6 +22,7 @@
 #include "rest/iso_time.hpp"
 #include "rest/json.hpp"
 #include "tests/integration/daemon_client.hpp"
+#include "tests/support/ldif.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -272,15 +273,11 @@ class Steps {
 };
 
 std::string seed_ldif() {
-  return "dn: " + kChanges + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
-         "dn: CN=Alice," + kChanges + "\nchangetype: add\nobjectClass: user\n"
-         "sAMAccountName: alice\ntitle: Engineer\nuserAccountControl: 544\n\n"
-         "dn: CN=Bob," + kChanges + "\nchangetype: add\nobjectClass: user\n"
-         "sAMAccountName: bob\nuserAccountControl: 546\n\n"
-         "dn: CN=Engineers," + kChanges + "\nchangetype: add\nobjectClass: group\n"
-         "sAMAccountName: engineers\nmember: CN=Alice," + kChanges + "\n\n"
-         "dn: CN=Nested," + kChanges + "\nchangetype: add\nobjectClass: group\n"
-         "sAMAccountName: nested\nmember: CN=Engineers," + kChanges + "\n";
+  return ldif_ou(kChanges) +
+         ldif_user("Alice", kChanges, "alice", "title: Engineer\nuserAccountControl: 544\n") +
+         ldif_user("Bob", kChanges, "bob", "userAccountControl: 546\n") +
+         ldif_group("Engineers", kChanges, "engineers", {"CN=Alice," + kChanges}) +
+         ldif_group("Nested", kChanges, "nested", {"CN=Engineers," + kChanges});
 }
 
 const std::string kUser = kQueries[0];
@@ -357,11 +354,11 @@ TEST(ChangesIntegrationTest, EachQueryReturnsExactlyTheChangesMadeInAdAndThrough
   Steps steps(daemon, names, snapshot_time);
   steps.expect("nothing changed", {});
 
-  dc.ldif("dn: CN=Carol," + kChanges + "\nchangetype: add\nobjectClass: user\n"
-          "sAMAccountName: carol\ngivenName: Carol\nsn: Clark\ndisplayName: Carol Clark\n"
-          "title: Analyst\ndepartment: Finance\ntelephoneNumber: +1 555 0100\n"
-          "otherTelephone: +1 555 0101\nuserPrincipalName: carol@example.test\n"
-          "userAccountControl: 544\n");
+  dc.ldif(ldif_user("Carol", kChanges, "carol",
+                    "givenName: Carol\nsn: Clark\ndisplayName: Carol Clark\n"
+                    "title: Analyst\ndepartment: Finance\ntelephoneNumber: +1 555 0100\n"
+                    "otherTelephone: +1 555 0101\nuserPrincipalName: carol@example.test\n"
+                    "userAccountControl: 544\n"));
   names.refresh(dc);
   steps.expect("user added", {{kUser, {"created user carol"}},
                               {kMembership, {"created membership carol>Domain Users"}}});
@@ -388,9 +385,8 @@ TEST(ChangesIntegrationTest, EachQueryReturnsExactlyTheChangesMadeInAdAndThrough
   steps.expect("user modified", {{kUser, {"updated user alice"}}});
   EXPECT_EQ(steps.last(kUser).at(0).resource.find("jobTitle")->text(), "Manager");
 
-  dc.ldif("dn: CN=Ops," + kChanges + "\nchangetype: add\nobjectClass: group\n"
-          "sAMAccountName: ops\ndescription: runs things\nmail: ops@example.test\n"
-          "member: CN=Carol," + kChanges + "\n");
+  dc.ldif(ldif_group("Ops", kChanges, "ops", {"CN=Carol," + kChanges},
+                     "description: runs things\nmail: ops@example.test\n"));
   names.refresh(dc);
   steps.expect("group added with a member", {{kGroup, {"created group ops"}},
                                              {kUser, {"updated user carol"}},
@@ -457,7 +453,7 @@ TEST(ChangesIntegrationTest, EachQueryReturnsExactlyTheChangesMadeInAdAndThrough
 // kind exactly once, in feed order, compared with the store itself once the daemon stopped.
 TEST(ChangesIntegrationTest, ConsumerPassingBackTheNewestTimestampNeverMissesOrRepeats) {
   SambaDc& dc = shared_dc();
-  dc.ldif("dn: " + kLoad + "\nchangetype: add\nobjectClass: organizationalUnit\n");
+  dc.ldif(ldif_ou(kLoad));
   Daemon daemon(dc);
   ASSERT_NE(daemon.port(), 0) << daemon.log();
   ASSERT_TRUE(wait_until([&] { return daemon.ready(); }, 60s, 100ms)) << daemon.log();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/integration/harness.hpp"
+#include "tests/support/ldif.hpp"
 #include "tests/support/process.hpp"
 
 #ifndef DIRFEED_BINARY
@@ -44,14 +45,10 @@ std::string strategy_name(ldap::Strategy strategy) {
 
 // A few users and groups with memberships, for tests that need content but not volume.
 std::string small_directory_ldif() {
-  return "dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
-         "dn: CN=Alice Able," + kStaff + "\nchangetype: add\nobjectClass: user\n"
-         "sAMAccountName: alice\n\n"
-         "dn: CN=Bob Baker," + kStaff + "\nchangetype: add\nobjectClass: user\n"
-         "sAMAccountName: bob\n\n"
-         "dn: CN=Engineers," + kStaff + "\nchangetype: add\nobjectClass: group\n"
-         "sAMAccountName: engineers\nmember: CN=Alice Able," + kStaff + "\n"
-         "member: CN=Bob Baker," + kStaff + "\n";
+  return ldif_ou(kStaff) + ldif_user("Alice Able", kStaff, "alice") +
+         ldif_user("Bob Baker", kStaff, "bob") +
+         ldif_group("Engineers", kStaff, "engineers",
+                    {"CN=Alice Able," + kStaff, "CN=Bob Baker," + kStaff});
 }
 
 // What the YAML config of one run says.
@@ -247,17 +244,15 @@ class InterruptedSyncTest : public DaemonTest {
   static void SetUpTestSuite() {
     seeded_ = false;
     dc().reset();
-    std::string ldif = "dn: " + kBulk + "\nchangetype: add\nobjectClass: organizationalUnit\n";
-    dc().ldif(ldif);
+    dc().ldif(ldif_ou(kBulk));
     dc().add_users(kBulk, "kill", kBulkUsers);
-    ldif = "dn: CN=Bulk Group," + kBulk + "\nchangetype: add\nobjectClass: group\n"
-           "sAMAccountName: bulkgroup\n";
+    std::vector<std::string> members;
     for (int i = 1; i <= kBulkUsers; i += 10) {
       char name[16];
       std::snprintf(name, sizeof name, "kill%04d", i);
-      ldif += "member: CN=" + std::string(name) + "," + kBulk + "\n";
+      members.push_back("CN=" + std::string(name) + "," + kBulk);
     }
-    dc().ldif(ldif);
+    dc().ldif(ldif_group("Bulk Group", kBulk, "bulkgroup", members));
     seeded_ = true;
   }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/integration/daemon_client.hpp"
+#include "tests/support/ldif.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -45,15 +46,12 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
 TEST(DsyncIntegrationTest, DirectoriesViewAdAndSurviveARestart) {
   SambaDc& dc = shared_dc();
   dc.reset();
-  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
-          "dn: " + kOldStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
-          "dn: CN=Smith\\, John," + kStaff + "\nchangetype: add\nobjectClass: user\n"
-          "sAMAccountName: jsmith\ngivenName: John\nsn: Smith\nmail: john.smith@example.test\n\n"
-          "dn: CN=Old Timer," + kOldStaff + "\nchangetype: add\nobjectClass: user\n"
-          "sAMAccountName: otimer\n\n"
-          "dn: CN=Engineers," + kStaff + "\nchangetype: add\nobjectClass: group\n"
-          "sAMAccountName: engineers\nmember: CN=Smith\\, John," + kStaff + "\n"
-          "member: CN=Old Timer," + kOldStaff + "\n");
+  dc.ldif(ldif_ou(kStaff) + ldif_ou(kOldStaff) +
+          ldif_user("Smith\\, John", kStaff, "jsmith",
+                    "givenName: John\nsn: Smith\nmail: john.smith@example.test\n") +
+          ldif_user("Old Timer", kOldStaff, "otimer") +
+          ldif_group("Engineers", kStaff, "engineers",
+                     {"CN=Smith\\, John," + kStaff, "CN=Old Timer," + kOldStaff}));
   const std::string jsmith = ldap_guid(dc, kStaff, "(sAMAccountName=jsmith)");
   const std::string otimer = ldap_guid(dc, kOldStaff, "(sAMAccountName=otimer)");
   const std::string engineers = ldap_guid(dc, kStaff, "(sAMAccountName=engineers)");
