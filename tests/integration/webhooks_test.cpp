@@ -18,6 +18,7 @@
 #include "rest/json.hpp"
 #include "tests/integration/daemon_client.hpp"
 #include "tests/rest/webhook_receiver.hpp"
+#include "tests/support/ldif.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/samba_dc.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -92,6 +93,20 @@ class WebhooksIntegrationTest : public ::testing::Test {
     ASSERT_NE(port_, 0) << read_text(log_path_);
   }
 
+  // SIGTERM, and a clean exit.
+  void stop_daemon() {
+    daemon_->signal(SIGTERM);
+    EXPECT_EQ(daemon_->wait_for(30s), 0) << read_text(log_path_);
+  }
+
+  // The shared DC, reset, with OU=Staff.
+  static SambaDc& dc_with_staff() {
+    SambaDc& dc = shared_dc();
+    dc.reset();
+    dc.ldif(ldif_ou(kStaff));
+    return dc;
+  }
+
   TempDir dir_;
   const std::string log_path_ = dir_.path() + "/run.log";
   std::string config_;
@@ -101,11 +116,8 @@ class WebhooksIntegrationTest : public ::testing::Test {
 };
 
 TEST_F(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
-  SambaDc& dc = shared_dc();
-  dc.reset();
-  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n\n"
-          "dn: " + kEngineers + "\nchangetype: add\nobjectClass: group\n"
-          "sAMAccountName: engineers\n");
+  SambaDc& dc = dc_with_staff();
+  dc.ldif(ldif_group("Engineers", kStaff, "engineers", {}));
   ASSERT_NO_FATAL_FAILURE(start_daemon(dc));
   WebhookReceiver receiver;
   const std::string id = create_directory(port_, key_, receiver.url());
@@ -166,14 +178,11 @@ TEST_F(WebhooksIntegrationTest, AdChangesArriveAsSignedEventsInOrder) {
   EXPECT_NE(status.find("  last error:       none\n"), std::string::npos) << status;
   EXPECT_NE(status.find("  full sync done:   yes\n"), std::string::npos) << status;
 
-  daemon_->signal(SIGTERM);
-  EXPECT_EQ(daemon_->wait_for(30s), 0) << read_text(log_path_);
+  stop_daemon();
 }
 
 TEST_F(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
-  SambaDc& dc = shared_dc();
-  dc.reset();
-  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n");
+  SambaDc& dc = dc_with_staff();
   ASSERT_NO_FATAL_FAILURE(start_daemon(dc));
 
   // The third request is held without an answer until the daemon is gone.
@@ -225,14 +234,11 @@ TEST_F(WebhooksIntegrationTest, AKilledDaemonRedeliversFromTheStoredCursor) {
   std::sort(users.begin(), users.end());
   EXPECT_EQ(users, (Strings{"kuser0001", "kuser0002", "kuser0003", "kuser0004"}));
 
-  daemon_->signal(SIGTERM);
-  EXPECT_EQ(daemon_->wait_for(30s), 0) << read_text(log_path_);
+  stop_daemon();
 }
 
 TEST_F(WebhooksIntegrationTest, EventsGoThroughTheProxyTheEnvironmentNames) {
-  SambaDc& dc = shared_dc();
-  dc.reset();
-  dc.ldif("dn: " + kStaff + "\nchangetype: add\nobjectClass: organizationalUnit\n");
+  SambaDc& dc = dc_with_staff();
   Tinyproxy proxy(dir_.path() + "/proxy");
   // As a systemd drop-in's Environment= line gives it to the service.
   ::setenv("HTTP_PROXY", proxy.url().c_str(), 1);
@@ -257,8 +263,7 @@ TEST_F(WebhooksIntegrationTest, EventsGoThroughTheProxyTheEnvironmentNames) {
   ASSERT_FALSE(served.empty()) << read_text(proxy.log_path());
   EXPECT_NE(served[0].find("POST " + receiver.url("/via-proxy")), std::string::npos) << served[0];
 
-  daemon_->signal(SIGTERM);
-  EXPECT_EQ(daemon_->wait_for(30s), 0) << read_text(log_path_);
+  stop_daemon();
 }
 
 }  // namespace
